@@ -1,0 +1,26 @@
+# fnopt's two entry points on a fresh machine:
+#   make demo   scaffold, build and measure a Go and a Rust function
+#   make test   the whole test suite (installs what it needs first)
+GO ?= go
+
+.PHONY: all setup build test demo bench vet
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	$(GO) build -o bin/fnopt ./cmd/fnopt
+
+vet:
+	$(GO) vet ./...
+
+test: setup vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+demo: setup build
+	bash scripts/demo.sh
+
+bench: setup build
+	bash scripts/bench.sh

@@ -1,0 +1,148 @@
+// Package config reads and checks fnopt.yaml, the file in a function's
+// project that says what it is (language, event source, client flavour)
+// and how it ships (architecture, packaging), plus the budgets that
+// `fnopt verify` gates on.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// FileName is the name of the configuration file in a project's root.
+const FileName = "fnopt.yaml"
+
+// Choices for each setting, in the order a user is offered them; the first
+// is the default.
+var (
+	Languages = []string{"go", "rust"}
+	Events    = []string{"raw", "http", "url", "sqs", "s3", "eventbridge"}
+	Arches    = []string{string(settings.ARM64), string(settings.X86_64)}
+	Packages  = []string{"zip", "image"}
+	Clients   = []string{"official", "minimal"}
+)
+
+// Budgets are absolute limits `fnopt verify` enforces; zero means none.
+type Budgets struct {
+	InitP50Ms     float64 `yaml:"init_p50_ms,omitempty" json:"init_p50_ms,omitempty"`
+	InitP90Ms     float64 `yaml:"init_p90_ms,omitempty" json:"init_p90_ms,omitempty"`
+	ArtifactBytes int64   `yaml:"artifact_bytes,omitempty" json:"artifact_bytes,omitempty"`
+}
+
+// Config is the content of fnopt.yaml.
+type Config struct {
+	Name     string  `yaml:"name"`
+	Language string  `yaml:"language"`
+	Event    string  `yaml:"event,omitempty"`
+	Arch     string  `yaml:"arch"`
+	Package  string  `yaml:"package"`
+	Client   string  `yaml:"client,omitempty"`
+	Budgets  Budgets `yaml:"budgets,omitempty"`
+}
+
+// Architecture returns the parsed architecture.
+func (c *Config) Architecture() settings.Arch {
+	a, err := settings.ParseArch(c.Arch)
+	if err != nil {
+		return settings.DefaultArch
+	}
+	return a
+}
+
+// Validate checks every field against its allowed values.
+func (c *Config) Validate() error {
+	check := func(field, v string, allowed []string, optional bool) error {
+		if v == "" && optional {
+			return nil
+		}
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: %s %q is not one of %v", FileName, field, v, allowed)
+	}
+	if err := check("language", c.Language, Languages, false); err != nil {
+		return err
+	}
+	if err := check("event", c.Event, Events, true); err != nil {
+		return err
+	}
+	if err := check("arch", c.Arch, Arches, false); err != nil {
+		return err
+	}
+	if err := check("package", c.Package, Packages, false); err != nil {
+		return err
+	}
+	if err := check("client", c.Client, Clients, true); err != nil {
+		return err
+	}
+	if c.Budgets.InitP50Ms < 0 || c.Budgets.InitP90Ms < 0 || c.Budgets.ArtifactBytes < 0 {
+		return fmt.Errorf("%s: budgets must not be negative", FileName)
+	}
+	return nil
+}
+
+// ErrNotProject is returned by Load for a folder with neither fnopt.yaml
+// nor go.mod nor Cargo.toml.
+var ErrNotProject = errors.New("not a function project")
+
+// Load reads dir/fnopt.yaml; when it is absent it detects the language from
+// go.mod or Cargo.toml and fills in the defaults. The result is validated.
+func Load(dir string) (*Config, error) {
+	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	switch {
+	case err == nil:
+		return Parse(data)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("reading %s: %w", FileName, err)
+	}
+	c := &Config{Name: filepath.Base(absOr(dir)), Arch: string(settings.DefaultArch), Package: "zip"}
+	switch {
+	case exists(filepath.Join(dir, "go.mod")):
+		c.Language = "go"
+	case exists(filepath.Join(dir, "Cargo.toml")):
+		c.Language = "rust"
+	default:
+		return nil, fmt.Errorf("%s: %w (no %s, go.mod or Cargo.toml); run fnopt in a function's folder or create one with `fnopt new`", dir, ErrNotProject, FileName)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates fnopt.yaml content. Unknown keys are errors,
+// so a typo does not silently fall back to a default.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s is not valid: %v", FileName, err)
+	}
+	if c.Arch == "" {
+		c.Arch = string(settings.DefaultArch)
+	}
+	if c.Package == "" {
+		c.Package = "zip"
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func absOr(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
+}
