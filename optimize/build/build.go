@@ -1,0 +1,195 @@
+// Package build compiles a function project into the Lambda custom
+// runtime's executable, dist/bootstrap, with fnopt's tuned settings
+// (optimize/settings) for the chosen architecture.
+//
+// A build never leaves a half-written bootstrap behind: the compiler writes
+// to a temporary file next to it that is renamed into place only when the
+// binary is complete and checked to be an ELF for the right machine.
+package build
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// Options change how a project is built.
+type Options struct {
+	// Arch overrides the configuration's architecture; zero keeps it.
+	Arch settings.Arch
+	// OutDir receives the bootstrap; default DIR/dist.
+	OutDir string
+	// Log receives the compiler's output: all of it when Verbose is set,
+	// otherwise only when the compiler fails. Nil discards it.
+	Log io.Writer
+	// Verbose streams the compiler's output to Log as it runs.
+	Verbose bool
+	// Env is added to the compiler's environment (after the process's,
+	// before the tuned settings, which win).
+	Env []string
+}
+
+// Result describes a finished build.
+type Result struct {
+	// Bootstrap is the path of the executable written.
+	Bootstrap string
+	// Arch is the architecture built for.
+	Arch settings.Arch
+	// BinaryBytes is the size of Bootstrap.
+	BinaryBytes int64
+	// Command is the build as a shell command line, with the tuned
+	// environment and flags, relative to the project folder.
+	Command string
+	// Package is what was compiled: the Go package path (./cmd/x) or the
+	// Cargo binary target's name.
+	Package string
+}
+
+// Build compiles the project in dir described by cfg into OutDir/bootstrap.
+func Build(ctx context.Context, dir string, cfg *config.Config, opts Options) (*Result, error) {
+	arch := opts.Arch
+	if arch == "" {
+		arch = cfg.Architecture()
+	}
+	if opts.OutDir == "" {
+		opts.OutDir = filepath.Join(dir, "dist")
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	var (
+		res *Result
+		err error
+	)
+	switch cfg.Language {
+	case "go":
+		res, err = buildGo(ctx, dir, cfg, arch, opts)
+	case "rust":
+		res, err = buildRust(ctx, dir, cfg, arch, opts)
+	default:
+		return nil, fmt.Errorf("building %s: unsupported language %q: use go or rust", dir, cfg.Language)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// CompileError is a compiler that ran and failed. Its output has been
+// written to Options.Log; Output holds it too.
+type CompileError struct {
+	Tool   string // "go build", "cargo build"
+	Output []byte
+	Err    error
+}
+
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("%s failed (%v): fix the errors in the compiler output above", e.Tool, e.Err)
+}
+
+func (e *CompileError) Unwrap() error { return e.Err }
+
+// run executes cmd with its standard error (and standard output unless
+// cmd.Stdout is already set) captured. With verbose the output is also
+// streamed to log; otherwise it is written to log only on failure.
+func run(cmd *exec.Cmd, tool string, log io.Writer, verbose bool) error {
+	var out bytes.Buffer
+	w := io.Writer(&out)
+	if verbose {
+		w = io.MultiWriter(&out, log)
+	}
+	if cmd.Stdout == nil {
+		cmd.Stdout = w
+	}
+	cmd.Stderr = w
+	setProcessGroup(cmd)
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		return fmt.Errorf("running %s: %w", tool, err)
+	}
+	if !verbose {
+		log.Write(out.Bytes())
+	}
+	return &CompileError{Tool: tool, Output: out.Bytes(), Err: err}
+}
+
+// install checks that tmp is an executable for arch, makes it 0755 and
+// renames it to outDir/bootstrap.
+func install(tmp, outDir string, arch settings.Arch) (string, int64, error) {
+	if err := checkELF(tmp, arch); err != nil {
+		return "", 0, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", 0, fmt.Errorf("installing bootstrap: %w", err)
+	}
+	fi, err := os.Stat(tmp)
+	if err != nil {
+		return "", 0, fmt.Errorf("installing bootstrap: %w", err)
+	}
+	dst := filepath.Join(outDir, settings.Handler)
+	if err := os.Rename(tmp, dst); err != nil {
+		return "", 0, fmt.Errorf("installing bootstrap: %w", err)
+	}
+	return dst, fi.Size(), nil
+}
+
+// checkELF makes sure the compiler produced what Lambda will execute: a
+// Linux executable for the function's architecture.
+func checkELF(path string, arch settings.Arch) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("checking the built binary: %w", err)
+	}
+	defer f.Close()
+	if f.Machine != arch.ELFMachine() {
+		return fmt.Errorf("the built binary is for %v, not %s: check the project's build configuration", f.Machine, arch)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return fmt.Errorf("the built binary is a %v, not an executable", f.Type)
+	}
+	return nil
+}
+
+// tempFile reserves a temporary file name in outDir for the compiler to
+// write to; remove it when the build is over.
+func tempFile(outDir string) (string, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", outDir, err)
+	}
+	f, err := os.CreateTemp(outDir, ".bootstrap.tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("creating a temporary file in %s: %w", outDir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return name, nil
+}
+
+// environ is the process environment, then the caller's entries, then the
+// tuned ones; for duplicate keys os/exec uses the last, so tuned wins.
+func environ(opts Options, tuned ...string) []string {
+	env := append(os.Environ(), opts.Env...)
+	return append(env, tuned...)
+}
+
+// quoteArg quotes a shell argument when it needs it, for Result.Command.
+func quoteArg(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\"'$\\*?[]{}()<>|&;#") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}

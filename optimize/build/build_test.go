@@ -1,0 +1,283 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+func goConfig(arch settings.Arch) *config.Config {
+	return &config.Config{Name: "fn", Language: "go", Arch: string(arch), Package: "zip"}
+}
+
+func TestFindGoMain(t *testing.T) {
+	lib := "package lib\n"
+	main := "package main\nfunc main() {}\n"
+	cases := []struct {
+		name    string
+		files   map[string]string
+		want    string
+		wantErr string
+	}{
+		{"root", map[string]string{"main.go": main}, ".", ""},
+		{"one under cmd", map[string]string{"lib.go": lib, "cmd/fn/main.go": main}, "./cmd/fn", ""},
+		{"several, one named after the function", map[string]string{"cmd/tool/main.go": main, "cmd/fn/main.go": main}, "./cmd/fn", ""},
+		{"several, one named bootstrap", map[string]string{"cmd/tool/main.go": main, "cmd/bootstrap/main.go": main}, "./cmd/bootstrap", ""},
+		{"several, none chosen", map[string]string{"cmd/a/main.go": main, "cmd/b/main.go": main}, "", "several main packages (cmd/a, cmd/b)"},
+		{"none", map[string]string{"lib.go": lib}, "", "no main package"},
+		// A main file that Linux builds do not see does not count.
+		{"main only on windows", map[string]string{"lib.go": lib, "cmd/fn/main.go": "//go:build windows\n\n" + main}, "", "no main package"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, c.files)
+			got, err := FindGoMain(dir, settings.ARM64, "fn")
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("FindGoMain = %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
+
+func TestBuildGo(t *testing.T) {
+	cases := []struct {
+		name   string
+		arch   settings.Arch
+		layout string // where main.go goes
+	}{
+		{"arm64 root", settings.ARM64, "main.go"},
+		{"x86_64 cmd", settings.X86_64, "cmd/fn/main.go"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"go.mod": goMod, c.layout: goFunction})
+			var log bytes.Buffer
+			res, err := Build(context.Background(), dir, goConfig(c.arch), Options{Log: &log})
+			if err != nil {
+				t.Fatalf("Build: %v\n%s", err, log.String())
+			}
+			if res.Bootstrap != filepath.Join(dir, "dist", "bootstrap") || res.Arch != c.arch {
+				t.Errorf("result %+v", res)
+			}
+			for _, want := range []string{"CGO_ENABLED=0", "GOARCH=" + c.arch.GOARCH(), "-trimpath", settings.GoTags, "-o dist/bootstrap"} {
+				if !strings.Contains(res.Command, want) {
+					t.Errorf("Command %q lacks %q", res.Command, want)
+				}
+			}
+			f, err := elf.Open(res.Bootstrap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Machine != c.arch.ELFMachine() {
+				t.Errorf("machine %v, want %v", f.Machine, c.arch.ELFMachine())
+			}
+			// -s -w: no symbol table.
+			if f.Section(".symtab") != nil {
+				t.Error("binary has a symbol table: not stripped")
+			}
+			fi, err := os.Stat(res.Bootstrap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o755 || fi.Size() != res.BinaryBytes {
+				t.Errorf("bootstrap mode %v size %d, result says %d", fi.Mode(), fi.Size(), res.BinaryBytes)
+			}
+			assertOnlyBootstrap(t, filepath.Join(dir, "dist"))
+
+			// The same source in another folder gives the same bytes.
+			first, _ := os.ReadFile(res.Bootstrap)
+			dir2 := t.TempDir()
+			writeFiles(t, dir2, map[string]string{"go.mod": goMod, c.layout: goFunction})
+			res2, err := Build(context.Background(), dir2, goConfig(c.arch), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, _ := os.ReadFile(res2.Bootstrap)
+			if !bytes.Equal(first, second) {
+				t.Error("two builds of the same source differ")
+			}
+		})
+	}
+}
+
+func TestBuildGoFailures(t *testing.T) {
+	cases := []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+		wantLog string
+	}{
+		{"compile error", map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() { undefinedThing() }\n"}, "go build failed", "undefined: undefinedThing"},
+		{"no main package", map[string]string{"go.mod": goMod, "lib.go": "package lib\n"}, "no main package", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, c.files)
+			// A previous good build's bootstrap must survive a failed one.
+			dist := filepath.Join(dir, "dist")
+			writeFiles(t, dist, map[string]string{"bootstrap": "old"})
+			var log bytes.Buffer
+			_, err := Build(context.Background(), dir, goConfig(settings.X86_64), Options{Log: &log})
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("err = %v, want %q", err, c.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is several lines: %q", err)
+			}
+			if !strings.Contains(log.String(), c.wantLog) {
+				t.Errorf("log %q lacks %q", log.String(), c.wantLog)
+			}
+			var ce *CompileError
+			if c.wantLog != "" && (!errors.As(err, &ce) || !strings.Contains(string(ce.Output), c.wantLog)) {
+				t.Errorf("err %T does not carry the compiler output", err)
+			}
+			if got, _ := os.ReadFile(filepath.Join(dist, "bootstrap")); string(got) != "old" {
+				t.Errorf("previous bootstrap replaced by %d bytes", len(got))
+			}
+			assertOnlyBootstrap(t, dist)
+		})
+	}
+}
+
+// assertOnlyBootstrap fails when dist holds anything but bootstrap: a
+// build must not leave temporary files behind.
+func assertOnlyBootstrap(t *testing.T, dist string) {
+	t.Helper()
+	ents, err := os.ReadDir(dist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Name() != "bootstrap" {
+			t.Errorf("%s left in dist", e.Name())
+		}
+	}
+}
+
+func TestRustMissingTargetReportedFirst(t *testing.T) {
+	arch := settings.ARM64
+	if settings.HostArch() == settings.ARM64 {
+		arch = settings.X86_64
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, rustFiles)
+	env := testenv.CargoEnv(t)
+	if _, err := CheckRustToolchain(context.Background(), dir, arch, env); err == nil {
+		t.Skipf("the %s toolchain and linker are installed here: nothing is missing", arch.RustTarget())
+	}
+	cfg := &config.Config{Name: "rusty", Language: "rust", Arch: string(arch), Package: "zip"}
+	_, err := Build(context.Background(), dir, cfg, Options{Env: env})
+	var terr *ToolchainError
+	if !errors.As(err, &terr) {
+		t.Fatalf("err = %v, want a ToolchainError", err)
+	}
+	msg := err.Error()
+	target := arch.RustTarget()
+	if hasTarget(t, target) {
+		if !strings.Contains(msg, "apt-get install gcc-") {
+			t.Errorf("error %q does not say how to install the linker", msg)
+		}
+	} else if !strings.Contains(msg, "rustup target add "+target) {
+		t.Errorf("error %q does not say `rustup target add %s`", msg, target)
+	}
+	// Nothing was built: cargo never ran.
+	for _, p := range []string{"target", "dist", "Cargo.lock"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s exists: something was built before the toolchain check", p)
+		}
+	}
+}
+
+func hasTarget(t *testing.T, target string) bool {
+	out, err := testenv.Command(t.TempDir(), nil, "rustc", "--print", "target-libdir", "--target", target).Output()
+	return err == nil && hasStd(strings.TrimSpace(string(out)))
+}
+
+func TestBuildRustOffline(t *testing.T) {
+	if settings.HostArch() != settings.X86_64 {
+		t.Skip("the Rust fixture is built natively for x86_64")
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, rustFiles)
+	cfg := &config.Config{Name: "rusty", Language: "rust", Arch: "x86_64", Package: "zip"}
+	var log bytes.Buffer
+	res, err := Build(context.Background(), dir, cfg, Options{Env: testenv.CargoEnv(t), Log: &log})
+	if err != nil {
+		t.Fatalf("Build: %v\n%s", err, log.String())
+	}
+	if res.Package != "rusty" {
+		t.Errorf("package %q, want rusty", res.Package)
+	}
+	for _, want := range []string{"RUSTFLAGS='-C target-feature=+crt-static'", "--target x86_64-unknown-linux-gnu", "profile.release.lto=true"} {
+		if !strings.Contains(res.Command, want) {
+			t.Errorf("Command %q lacks %q", res.Command, want)
+		}
+	}
+	f, err := elf.Open(res.Bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 {
+		t.Errorf("machine %v", f.Machine)
+	}
+	// crt-static: no program interpreter, so no dynamic loader at start.
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("binary has a PT_INTERP: not statically linked")
+		}
+	}
+	out, err := testenv.Command(dir, nil, res.Bootstrap).Output()
+	if err != nil || strings.TrimSpace(string(out)) != `{"ok":true}` {
+		t.Errorf("running bootstrap: %q, %v", out, err)
+	}
+	assertOnlyBootstrap(t, filepath.Join(dir, "dist"))
+}
+
+func TestPickBinary(t *testing.T) {
+	cases := []struct {
+		name    string
+		bins    map[string]string
+		want    string
+		wantErr string
+	}{
+		{"only one", map[string]string{"x": "/t/x"}, "x", ""},
+		{"bootstrap", map[string]string{"x": "/t/x", "bootstrap": "/t/b"}, "bootstrap", ""},
+		{"named after the function", map[string]string{"x": "/t/x", "my_fn": "/t/f"}, "my_fn", ""},
+		{"none", map[string]string{}, "", "built no binary"},
+		{"ambiguous", map[string]string{"x": "/t/x", "y": "/t/y"}, "", "several binaries (x, y)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, _, err := pickBinary(c.bins, "my-fn")
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
