@@ -1,0 +1,199 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fnopt/fnopt/internal/atomicfile"
+	"github.com/fnopt/fnopt/verify"
+)
+
+// BaselineSchema names the baseline file format. A reader refuses other
+// schemas rather than misreading them; a new incompatible layout gets v2.
+const BaselineSchema = "fnopt.baseline/v1"
+
+// Baseline is a saved measurement (--save-baseline) that a later run
+// compares against (--baseline). It keeps the raw samples, not only the
+// summary, because the rank test needs them.
+type Baseline struct {
+	Schema string `json:"schema"`
+	// Created is when the measurement was taken (UTC).
+	Created time.Time `json:"created"`
+	// FnoptVersion is the fnopt that measured.
+	FnoptVersion string `json:"fnopt_version"`
+	// Target is what was measured: a project folder, bootstrap, zip or
+	// image reference, as given on the command line.
+	Target string `json:"target"`
+	// Revision is the git commit of the target's repository, when known;
+	// Dirty says the working tree had changes on top of it.
+	Revision string `json:"revision,omitempty"`
+	Dirty    bool   `json:"dirty,omitempty"`
+	// Machine and Settings say how it was measured; comparing against a
+	// baseline taken elsewhere or otherwise draws a warning.
+	Machine  Machine  `json:"machine"`
+	Settings Settings `json:"settings"`
+	// Samples are the raw cold samples, in the order they were taken.
+	Samples []verify.Sample `json:"samples"`
+	// Summary has the usual figures per metric, for people and tools
+	// that read the file without the samples.
+	Summary map[verify.Metric]Summary `json:"summary"`
+	// Sizes are artifact sizes in bytes by name; Artifact names the one
+	// that ships.
+	Sizes    map[string]int64 `json:"sizes,omitempty"`
+	Artifact string           `json:"artifact,omitempty"`
+}
+
+// Machine describes where a measurement ran.
+type Machine struct {
+	CPU    string `json:"cpu"`
+	CPUs   int    `json:"cpus"`
+	Kernel string `json:"kernel"`
+	Arch   string `json:"arch"`
+}
+
+// Settings are the measurement options that change the figures.
+type Settings struct {
+	Samples   int  `json:"samples"`
+	Warm      int  `json:"warm"`
+	MemoryMB  int  `json:"memory_mb,omitempty"`
+	ColdCache bool `json:"cold_cache,omitempty"`
+}
+
+// Summary is the usual description of one metric's samples.
+type Summary struct {
+	N    int     `json:"n"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Summarize computes the summary of values (R's type-7 quantiles).
+func Summarize(values []float64) Summary {
+	if len(values) == 0 {
+		return Summary{}
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	sum := 0.0
+	for _, v := range s {
+		sum += v
+	}
+	return Summary{
+		N:   len(s),
+		P50: quantileSorted(s, 0.5), P90: quantileSorted(s, 0.9), P99: quantileSorted(s, 0.99),
+		Min: s[0], Max: s[len(s)-1], Mean: sum / float64(len(s)),
+	}
+}
+
+// NewBaseline builds a baseline from samples, filling in the schema and
+// the summaries. The caller sets the descriptive fields.
+func NewBaseline(samples []verify.Sample, created time.Time) *Baseline {
+	b := &Baseline{Schema: BaselineSchema, Created: created.UTC(), Samples: samples, Summary: map[verify.Metric]Summary{}}
+	for _, m := range reported {
+		if v := verify.Values(samples, m); len(v) > 0 {
+			b.Summary[m] = Summarize(v)
+		}
+	}
+	return b
+}
+
+// Side returns the baseline as the Before side of a comparison.
+func (b *Baseline) Side(label string) Side {
+	return Side{Label: label, Samples: b.Samples, Sizes: b.Sizes, Artifact: b.Artifact}
+}
+
+// Validate checks what a comparison relies on.
+func (b *Baseline) Validate() error {
+	if b.Schema != BaselineSchema {
+		return fmt.Errorf("schema %q is not %q; save the baseline again with this fnopt", b.Schema, BaselineSchema)
+	}
+	if len(b.Samples) == 0 {
+		return errors.New("it has no samples")
+	}
+	for i, s := range b.Samples {
+		for _, v := range []float64{s.InitMs, s.FirstInvokeMs, s.ColdStartMs} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				return fmt.Errorf("sample %d has an invalid time %v", i+1, v)
+			}
+		}
+	}
+	return nil
+}
+
+// Differences lists, one line each, how the way b was measured differs
+// from machine and settings now. Any difference makes the comparison
+// less meaningful, so reports show them as warnings.
+func (b *Baseline) Differences(m Machine, s Settings) []string {
+	var out []string
+	diff := func(what string, then, now any) {
+		if then != now {
+			out = append(out, fmt.Sprintf("baseline %s was %v, now %v", what, then, now))
+		}
+	}
+	diff("CPU", b.Machine.CPU, m.CPU)
+	diff("CPU count", b.Machine.CPUs, m.CPUs)
+	diff("arch", b.Machine.Arch, m.Arch)
+	diff("warm invocations", b.Settings.Warm, s.Warm)
+	diff("memory (MB)", b.Settings.MemoryMB, s.MemoryMB)
+	diff("cold cache", b.Settings.ColdCache, s.ColdCache)
+	return out
+}
+
+// SaveBaseline writes b to path atomically: a reader (or a crash) never
+// sees half a file, and an existing baseline is replaced only whole.
+func SaveBaseline(path string, b *Baseline) error {
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("saving baseline %s: %w", path, err)
+	}
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding baseline: %w", err)
+	}
+	data = append(data, '\n')
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("saving baseline: %w", err)
+	}
+	return nil
+}
+
+// LoadBaseline reads and checks a baseline file. Unknown fields are
+// errors: a file from a newer fnopt should say so, not half-load.
+func LoadBaseline(path string) (*Baseline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading baseline: %w", err)
+	}
+	var probe struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("baseline %s is not JSON: %v", path, err)
+	}
+	if probe.Schema != BaselineSchema {
+		hint := "save it with `fnopt verify --save-baseline`"
+		if strings.HasPrefix(probe.Schema, "fnopt.baseline/") {
+			hint = "it was written by another fnopt version; save it again with this one"
+		}
+		return nil, fmt.Errorf("baseline %s has schema %q, want %q: %s", path, probe.Schema, BaselineSchema, hint)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var b Baseline
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("baseline %s is not valid: %v", path, err)
+	}
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return &b, nil
+}
