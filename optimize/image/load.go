@@ -1,0 +1,254 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// RefNameAnnotation is the OCI annotation that names (tags) an image in an
+// OCI layout's index.json.
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// Platform picks the image out of an index. Nil means linux/<host
+	// architecture>, as `docker pull` does. For a single image a non-nil
+	// Platform must match the image's own.
+	Platform *v1.Platform
+	// Insecure allows plain HTTP to a loopback registry.
+	Insecure bool
+}
+
+// PlatformOf is the OCI platform of a Lambda architecture.
+func PlatformOf(arch settings.Arch) *v1.Platform {
+	return &v1.Platform{OS: "linux", Architecture: arch.GOARCH()}
+}
+
+// Load reads the image at ref. An index (multi-platform image) gives the
+// image of the requested platform, or an error listing the platforms it
+// has.
+func Load(ctx context.Context, ref Ref, opts LoadOptions) (v1.Image, error) {
+	want := opts.Platform
+	explicit := want != nil
+	if want == nil {
+		want = &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	}
+	var (
+		img v1.Image
+		err error
+	)
+	switch ref.Kind {
+	case OCI:
+		img, err = loadLayout(ref, *want, explicit)
+	case Tarball:
+		img, err = loadTarball(ref)
+	case Registry:
+		img, err = loadRemote(ctx, ref, *want, explicit, opts.Insecure)
+	default:
+		return nil, fmt.Errorf("loading image: empty reference")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if explicit {
+		if err := checkPlatform(img, *want); err != nil {
+			return nil, fmt.Errorf("loading %s: %w", ref, err)
+		}
+	}
+	return img, nil
+}
+
+func loadTarball(ref Ref) (v1.Image, error) {
+	if _, err := os.Stat(ref.Path); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	img, err := tarball.ImageFromPath(ref.Path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %s (want a tarball as `docker save` writes it, with one image)", ref, oneLine(err.Error()))
+	}
+	return img, nil
+}
+
+func loadLayout(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
+	if _, err := os.Stat(filepath.Join(ref.Path, "index.json")); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("loading %s: %s is not an OCI image layout (no index.json)", ref, ref.Path)
+		}
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	idx, err := layout.ImageIndexFromPath(ref.Path)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: reading index.json: %w", ref, err)
+	}
+	descs := im.Manifests
+	if ref.Tag != "" {
+		var tagged []v1.Descriptor
+		var tags []string
+		for _, d := range descs {
+			t := d.Annotations[RefNameAnnotation]
+			if t == ref.Tag {
+				tagged = append(tagged, d)
+			} else if t != "" {
+				tags = append(tags, t)
+			}
+		}
+		if len(tagged) == 0 {
+			return nil, fmt.Errorf("loading %s: no image tagged %q in %s (tags: %s)", ref, ref.Tag, ref.Path, listOrNone(tags))
+		}
+		descs = tagged
+	}
+	if len(descs) == 0 {
+		return nil, fmt.Errorf("loading %s: the OCI layout %s holds no image", ref, ref.Path)
+	}
+	img, err := pick(idx, descs, want, explicit)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit, insecure bool) (v1.Image, error) {
+	n, opts, err := remoteOptions(ctx, ref.Name, insecure)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(n, opts...)
+	if err != nil {
+		return nil, registryError("pulling", n, err)
+	}
+	if !desc.MediaType.IsIndex() {
+		img, err := desc.Image()
+		if err != nil {
+			return nil, registryError("pulling", n, err)
+		}
+		return img, nil
+	}
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		return nil, registryError("pulling", n, err)
+	}
+	img, err := pickFromIndex(idx, want, explicit)
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", n, err)
+	}
+	return img, nil
+}
+
+// pickFromIndex returns the image for want out of an index.
+func pickFromIndex(idx v1.ImageIndex, want v1.Platform, explicit bool) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index: %w", err)
+	}
+	return pick(idx, im.Manifests, want, explicit)
+}
+
+// pick chooses among the descriptors of idx: a single image is taken as
+// it is (its platform is checked by Load when asked for), a nested index
+// is searched, and several images are chosen between by platform.
+func pick(idx v1.ImageIndex, descs []v1.Descriptor, want v1.Platform, explicit bool) (v1.Image, error) {
+	if len(descs) == 1 {
+		d := descs[0]
+		switch {
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("reading index %s: %w", d.Digest, err)
+			}
+			return pickFromIndex(child, want, explicit)
+		case d.MediaType.IsImage():
+			return idx.Image(d.Digest)
+		default:
+			return nil, fmt.Errorf("%s is a %s, not an image", d.Digest, d.MediaType)
+		}
+	}
+	var have []string
+	for _, d := range descs {
+		if !d.MediaType.IsImage() {
+			continue
+		}
+		p := d.Platform
+		if p == nil {
+			// Some tools leave the platform out of the index; the
+			// image's config has it.
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("reading image %s: %w", d.Digest, err)
+			}
+			cf, err := img.ConfigFile()
+			if err != nil {
+				return nil, fmt.Errorf("reading config of image %s: %w", d.Digest, err)
+			}
+			p = cf.Platform()
+		}
+		if p == nil || p.OS == "unknown" {
+			continue // attestations and other artefacts
+		}
+		if platformMatches(*p, want) {
+			return idx.Image(d.Digest)
+		}
+		have = append(have, p.String())
+	}
+	sort.Strings(have)
+	hint := "pick one with --platform"
+	if !explicit {
+		hint = "pick one with --platform (the default is the host's)"
+	}
+	return nil, fmt.Errorf("no %s image in the index; it has %s: %s", want, listOrNone(have), hint)
+}
+
+// platformMatches compares OS, architecture and (when wanted) variant;
+// arm64's default variant v8 equals no variant.
+func platformMatches(have, want v1.Platform) bool {
+	if have.OS != want.OS || have.Architecture != want.Architecture {
+		return false
+	}
+	if want.Variant == "" {
+		return true
+	}
+	norm := func(p v1.Platform) string {
+		if p.Architecture == "arm64" && p.Variant == "v8" {
+			return ""
+		}
+		return p.Variant
+	}
+	return norm(have) == norm(want)
+}
+
+// checkPlatform fails when img's config is for another platform.
+func checkPlatform(img v1.Image, want v1.Platform) error {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading image config: %w", err)
+	}
+	have := v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	if !platformMatches(have, want) {
+		return fmt.Errorf("the image is %s, not %s", have, want)
+	}
+	return nil
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
