@@ -65,7 +65,7 @@ func TestCompareKnownValues(t *testing.T) {
 			// conf.int 2 8, estimate 5.
 			name: "disjoint", before: []float64{1, 2, 3, 4, 5}, after: []float64{6, 7, 8, 9, 10},
 			u: 25, p: 2.0 / 252,
-			shift:    Estimate{Center: 5, Lo: 2, Hi: 8},
+			shift: Estimate{Center: 5, Lo: 2, Hi: 8},
 			// n = 5: P(K = 0) = 1/32 > 0.025, so no pair of order
 			// statistics reaches 95%: the median's interval is open.
 			before50: Estimate{Center: 3, Lo: math.Inf(-1), Hi: math.Inf(1)},
@@ -76,7 +76,7 @@ func TestCompareKnownValues(t *testing.T) {
 			// 0.4351, difference in location 0.2779.
 			name: "lognormal 30", before: lnA[:30], after: lnB[:30],
 			u: 698, p: 0.000163640962880624,
-			shift:    Estimate{Center: 0.2779, Lo: 0.1372, Hi: 0.4351},
+			shift: Estimate{Center: 0.2779, Lo: 0.1372, Hi: 0.4351},
 			// median(a[1:30]) = 3.07805; pbinom(9, 30, 0.5) = 0.0214 ≤
 			// 0.025, so the interval is [a(10), a(21)] = [2.9536, 3.1836].
 			before50: Estimate{Center: 3.07805, Lo: 2.9536, Hi: 3.1836},

@@ -157,8 +157,8 @@ func (r *Result) Failures() []string {
 	for _, m := range r.Metrics {
 		if m.Failed() {
 			pct := m.Comparison.ShiftPct()
-			out = append(out, fmt.Sprintf("%s regressed by %+.1f%% (%+.2f ms, p=%.3g), more than %g%% and %g ms",
-				MetricLabel(m.Metric), pct.Center, m.Comparison.Shift.Center, m.Comparison.P,
+			out = append(out, fmt.Sprintf("%s regressed by %+.1f%% (%+.2f ms, %s), more than %g%% and %g ms",
+				MetricLabel(m.Metric), pct.Center, m.Comparison.Shift.Center, pText(m.Comparison.P),
 				r.Thresholds.MaxRegressionPct, r.Thresholds.MinDeltaMs))
 		}
 	}
