@@ -29,6 +29,11 @@ type Options struct {
 	Arch settings.Arch
 	// OutDir receives the bootstrap; default DIR/dist.
 	OutDir string
+	// FinalDir is where the caller moves the bootstrap afterwards when
+	// OutDir is a staging folder; Result.Command names it, so the command
+	// line (and what records it, like image labels) does not depend on a
+	// temporary name. Default OutDir.
+	FinalDir string
 	// Log receives the compiler's output: all of it when Verbose is set,
 	// otherwise only when the compiler fails. Nil discards it.
 	Log io.Writer

@@ -44,9 +44,13 @@ func buildGo(ctx context.Context, dir string, cfg *config.Config, arch settings.
 	if err != nil {
 		return nil, err
 	}
-	rel, err := filepath.Rel(dir, out)
+	final := filepath.Join(opts.FinalDir, settings.Handler)
+	if opts.FinalDir == "" {
+		final = out
+	}
+	rel, err := filepath.Rel(dir, final)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		rel = out
+		rel = final
 	}
 	return &Result{
 		Bootstrap:   out,
