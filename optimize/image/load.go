@@ -252,3 +252,51 @@ func listOrNone(s []string) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// LoadIndex returns the index ref names, or nil when ref names a single
+// image. In an OCI layout, the image tagged (or the only entry) counts,
+// not index.json itself, which is an index in every layout.
+func LoadIndex(ctx context.Context, ref Ref, insecure bool) (v1.ImageIndex, error) {
+	switch ref.Kind {
+	case Registry:
+		n, opts, err := remoteOptions(ctx, ref.Name, insecure)
+		if err != nil {
+			return nil, err
+		}
+		desc, err := remote.Get(n, opts...)
+		if err != nil {
+			return nil, registryError("pulling", n, err)
+		}
+		if !desc.MediaType.IsIndex() {
+			return nil, nil
+		}
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, registryError("pulling", n, err)
+		}
+		return idx, nil
+	case OCI:
+		idx, err := layout.ImageIndexFromPath(ref.Path)
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %s is not an OCI image layout: %w", ref, ref.Path, err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: reading index.json: %w", ref, err)
+		}
+		var found []v1.Descriptor
+		for _, d := range im.Manifests {
+			if ref.Tag == "" || d.Annotations[RefNameAnnotation] == ref.Tag {
+				found = append(found, d)
+			}
+		}
+		if len(found) == 1 && found[0].MediaType.IsIndex() {
+			child, err := idx.ImageIndex(found[0].Digest)
+			if err != nil {
+				return nil, fmt.Errorf("loading %s: %w", ref, err)
+			}
+			return child, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,14 @@
+// Package image reads, writes, builds and checks Lambda container images
+// with go-containerregistry, without a Docker engine.
+//
+// Images live in one of three places, named by ParseRef: an OCI image
+// layout folder (oci:DIR[:TAG]), a `docker save` tarball (tar:FILE) or a
+// registry. Load reads one (choosing a platform out of an index), Write
+// stores one atomically, Build assembles a reproducible custom-runtime
+// image around a bootstrap, and Check runs Lambda's compliance rules on
+// any image. Files gives the merged file tree of an image (whiteouts
+// applied, symlinks resolved inside the image) for tools that need to
+// know what is in it.
+//
+// The package never prints; errors are one line saying what to do.
+package image

@@ -1,0 +1,220 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression of a layer blob, as its first bytes say (not as its media
+// type claims).
+const (
+	CompressionGzip = "gzip"
+	CompressionZstd = "zstd"
+	CompressionNone = "none"
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// layerScan is what one pass over a layer finds.
+type layerScan struct {
+	index     int
+	digest    v1.Hash
+	mediaType types.MediaType
+	// compression is what the blob's magic bytes say.
+	compression string
+	// uncompressed counts the bytes of the tar stream (or the size the
+	// layer reports, when it knows it without reading).
+	uncompressed int64
+	// missingParents are the parent folders entries need that the layer
+	// does not list.
+	missingParents []string
+	entries        []File
+	err            error
+}
+
+// withUncompressedSize is the optional method layers that know their
+// uncompressed size have (as partial.UncompressedSize looks for).
+type withUncompressedSize interface {
+	UncompressedSize() (int64, error)
+}
+
+// scanLayers reads every layer once, several at a time, and returns the
+// scans in layer order.
+func scanLayers(layers []v1.Layer) []layerScan {
+	out := make([]layerScan, len(layers))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, l := range layers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = scanLayer(i, l)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// countingReader counts what passes through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func scanLayer(i int, l v1.Layer) layerScan {
+	s := layerScan{index: i}
+	var err error
+	if s.digest, err = l.Digest(); err != nil {
+		s.err = fmt.Errorf("layer %d digest: %w", i, err)
+		return s
+	}
+	if s.mediaType, err = l.MediaType(); err != nil {
+		s.err = fmt.Errorf("layer %d media type: %w", i, err)
+		return s
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+		return s
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 1<<16)
+	magic, _ := br.Peek(4)
+	var stream io.Reader
+	switch {
+	case bytes.HasPrefix(magic, gzipMagic):
+		s.compression = CompressionGzip
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+			return s
+		}
+		defer zr.Close()
+		stream = zr
+	case bytes.HasPrefix(magic, zstdMagic):
+		s.compression = CompressionZstd
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+			return s
+		}
+		defer zr.Close()
+		stream = zr
+	default:
+		s.compression = CompressionNone
+		stream = br
+	}
+	cr := &countingReader{r: stream}
+	if err := s.readTar(cr); err != nil {
+		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+		return s
+	}
+	// Read to the end: the tar's trailing padding counts, and remote
+	// layers verify their digest at EOF.
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+		return s
+	}
+	s.uncompressed = cr.n
+	if ws, ok := l.(withUncompressedSize); ok {
+		if n, err := ws.UncompressedSize(); err == nil {
+			s.uncompressed = n
+		}
+	}
+	return s
+}
+
+func (s *layerScan) readTar(r io.Reader) error {
+	tr := tar.NewReader(r)
+	listed := map[string]bool{"/": true}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		e := File{
+			Path:  cleanPath(h.Name),
+			Type:  h.Typeflag,
+			Mode:  tarMode(h.Mode),
+			Size:  h.Size,
+			Layer: s.index,
+		}
+		switch h.Typeflag {
+		case tar.TypeSymlink:
+			e.Link = h.Linkname
+		case tar.TypeLink:
+			e.Link = cleanPath(h.Linkname)
+		case tar.TypeReg, tar.TypeRegA:
+			e.Type = tar.TypeReg
+			if h.Mode&0o111 != 0 {
+				head := make([]byte, headBytes)
+				n, err := io.ReadFull(tr, head)
+				if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+					return fmt.Errorf("reading %s: %w", e.Path, err)
+				}
+				e.Head = head[:n]
+			}
+		}
+		if h.Typeflag == tar.TypeDir {
+			listed[e.Path] = true
+		}
+		s.entries = append(s.entries, e)
+	}
+	missing := map[string]bool{}
+	for _, e := range s.entries {
+		for d := path.Dir(e.Path); d != "/"; d = path.Dir(d) {
+			if !listed[d] {
+				missing[d] = true
+			}
+		}
+	}
+	for d := range missing {
+		s.missingParents = append(s.missingParents, d)
+	}
+	sort.Strings(s.missingParents)
+	return nil
+}
+
+// tarMode converts tar's mode bits (setuid/setgid/sticky at 04000, 02000,
+// 01000) to an fs.FileMode.
+func tarMode(m int64) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
