@@ -1,0 +1,374 @@
+// Package rootfs turns an OCI image into a root filesystem without trusting
+// its layers: Flatten applies them in order into a folder, resolving every
+// path inside that folder and never following a symlink out of it; Walk and
+// Merged stream the same entries without touching the disk, for tools that
+// only need to know what the image holds (image minimisation).
+package rootfs
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Defaults used when a Limits field is zero. Lambda refuses images larger
+// than 10 GB uncompressed, so nothing bigger can be a valid function image.
+const (
+	DefaultMaxBytes = 10 << 30
+	DefaultMaxFiles = 1 << 20
+)
+
+// Limits bound how much an image may make us read and write, so that a
+// decompression bomb ends with an error instead of a full disk.
+type Limits struct {
+	// MaxBytes bounds the uncompressed tar bytes read over all layers
+	// (headers, padding and contents, skipped entries included).
+	MaxBytes int64
+	// MaxFiles bounds the number of tar entries over all layers.
+	MaxFiles int64
+	// MaxFileBytes bounds the size of a single entry; zero means MaxBytes.
+	MaxFileBytes int64
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxFiles <= 0 {
+		l.MaxFiles = DefaultMaxFiles
+	}
+	if l.MaxFileBytes <= 0 || l.MaxFileBytes > l.MaxBytes {
+		l.MaxFileBytes = l.MaxBytes
+	}
+	return l
+}
+
+// Whiteout says whether an entry deletes something from the layers below.
+type Whiteout int
+
+const (
+	// NoWhiteout is an ordinary entry.
+	NoWhiteout Whiteout = iota
+	// WhiteoutFile (".wh.NAME") deletes Path from the layers below.
+	WhiteoutFile
+	// WhiteoutOpaque (".wh..wh..opq") hides everything the layers below
+	// hold inside the directory Path.
+	WhiteoutOpaque
+)
+
+// Entry is one tar entry of one layer, with its name made safe.
+type Entry struct {
+	// Path is the cleaned, slash-separated path relative to the root
+	// ("usr/bin/x", "." for the root itself). It never starts with "/" and
+	// never contains "..". Empty when Skip is set because the name was unsafe.
+	Path string
+	// RawName is the name as stored in the layer.
+	RawName string
+	// Header is a copy of the tar header with Name set to Path and, for
+	// hardlinks, Linkname cleaned the same way. Symlink targets are kept
+	// as stored: they are data, resolved inside the root by whoever follows them.
+	Header *tar.Header
+	// Layer is the layer's index, 0 being the bottom layer.
+	Layer int
+	// Whiteout is set for deletion markers; Path is then what they delete.
+	Whiteout Whiteout
+	// Skip, when not empty, says why the entry is not part of the
+	// filesystem (unsafe name, device node, ...). Such entries are only
+	// reported; they never change the merged view.
+	Skip string
+}
+
+// WalkFunc receives each entry; r streams its contents and is only valid
+// during the call. Returning an error stops the walk with that error.
+type WalkFunc func(e Entry, r io.Reader) error
+
+// Walk calls fn for every entry of every layer, bottom layer first, in
+// the order the layers store them, whiteouts and skipped entries included.
+// Nothing is written to disk and no layer is held in memory.
+func Walk(ctx context.Context, img v1.Image, lim Limits, fn WalkFunc) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("listing image layers: %w", err)
+	}
+	b := newBudget(lim)
+	for i, l := range layers {
+		if err := walkLayer(ctx, i, l, b, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Merged calls fn once for every path of the image's final filesystem (what
+// a container sees), with the entry of the topmost layer that holds it.
+// Layers are read top first, so paths come in no particular order; skipped
+// entries are passed too (with Skip set) so callers can report them.
+// Whiteout entries are not passed: what they delete is simply absent.
+func Merged(ctx context.Context, img v1.Image, lim Limits, fn WalkFunc) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("listing image layers: %w", err)
+	}
+	b := newBudget(lim)
+	m := newMergeState()
+	for i := len(layers) - 1; i >= 0; i-- {
+		layer := m.newLayer()
+		err := walkLayer(ctx, i, layers[i], b, func(e Entry, r io.Reader) error {
+			if e.Skip != "" {
+				return fn(e, r)
+			}
+			if !m.visible(e, layer) {
+				return nil
+			}
+			return fn(e, r)
+		})
+		if err != nil {
+			return err
+		}
+		m.commit(layer)
+	}
+	return nil
+}
+
+// mergeState tracks what upper layers already decided while layers are
+// read from the top down.
+type mergeState struct {
+	seen   map[string]bool // paths taken (or deleted) by an upper layer
+	hidden map[string]bool // paths whose lower subtrees are gone (deleted, or replaced by a non-directory)
+	opaque map[string]bool // directories whose lower contents are hidden
+}
+
+type layerState struct {
+	seen, hidden, opaque map[string]bool
+}
+
+func newMergeState() *mergeState {
+	return &mergeState{seen: map[string]bool{}, hidden: map[string]bool{}, opaque: map[string]bool{}}
+}
+
+func (m *mergeState) newLayer() *layerState {
+	return &layerState{seen: map[string]bool{}, hidden: map[string]bool{}, opaque: map[string]bool{}}
+}
+
+// visible records e in the current layer and says whether it is part of
+// the merged view. Entries of the same layer never hide each other: a
+// layer's whiteouts apply to the layers below it only.
+func (m *mergeState) visible(e Entry, l *layerState) bool {
+	p := e.Path
+	if m.seen[p] || m.hidden[p] {
+		return false
+	}
+	for a := parentOf(p); a != ""; a = parentOf(a) {
+		if m.hidden[a] || m.opaque[a] {
+			return false
+		}
+	}
+	switch e.Whiteout {
+	case WhiteoutFile:
+		l.seen[p], l.hidden[p] = true, true
+		return false
+	case WhiteoutOpaque:
+		l.opaque[p] = true
+		return false
+	}
+	l.seen[p] = true
+	if e.Header.Typeflag != tar.TypeDir {
+		l.hidden[p] = true
+	}
+	return true
+}
+
+func (m *mergeState) commit(l *layerState) {
+	for p := range l.seen {
+		m.seen[p] = true
+	}
+	for p := range l.hidden {
+		m.hidden[p] = true
+	}
+	for p := range l.opaque {
+		m.opaque[p] = true
+	}
+}
+
+// parentOf returns the parent directory of a cleaned relative path, or ""
+// past the root.
+func parentOf(p string) string {
+	if p == "." || p == "" {
+		return ""
+	}
+	return path.Dir(p)
+}
+
+// budget enforces Limits across all layers of one walk.
+type budget struct {
+	lim   Limits
+	bytes int64
+	files int64
+}
+
+func newBudget(lim Limits) *budget { return &budget{lim: lim.withDefaults()} }
+
+// ErrLimit is wrapped by the errors returned when an image exceeds Limits.
+var ErrLimit = errors.New("image exceeds the extraction limits")
+
+// countingReader counts uncompressed bytes and stops at the budget.
+type countingReader struct {
+	r io.Reader
+	b *budget
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.b.bytes += int64(n)
+	if c.b.bytes > c.b.lim.MaxBytes {
+		return n, fmt.Errorf("%w: more than %d uncompressed bytes (Limits.MaxBytes)", ErrLimit, c.b.lim.MaxBytes)
+	}
+	return n, err
+}
+
+// walkLayer streams one layer's tar and calls fn for each entry.
+func walkLayer(ctx context.Context, index int, l v1.Layer, b *budget, fn WalkFunc) (err error) {
+	what := fmt.Sprintf("layer %d", index)
+	if d, derr := l.Digest(); derr == nil {
+		what = fmt.Sprintf("layer %d (%s)", index, d)
+	}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", what, err)
+	}
+	defer func() {
+		// Closing a remote or compressed layer checks its digest.
+		if cerr := rc.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("reading %s: %w", what, cerr)
+		}
+	}()
+	tr := tar.NewReader(&countingReader{r: rc, b: b})
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: corrupt or truncated tar: %w", what, err)
+		}
+		b.files++
+		if b.files > b.lim.MaxFiles {
+			return fmt.Errorf("reading %s: %w: more than %d entries (Limits.MaxFiles)", what, ErrLimit, b.lim.MaxFiles)
+		}
+		if hdr.Size > b.lim.MaxFileBytes {
+			return fmt.Errorf("reading %s: %w: %q has %d bytes, more than %d (Limits.MaxFileBytes)", what, ErrLimit, hdr.Name, hdr.Size, b.lim.MaxFileBytes)
+		}
+		e := classify(hdr)
+		e.Layer = index
+		if err := fn(e, contentReader{tr}); err != nil {
+			var rerr readError
+			if errors.As(err, &rerr) && !errors.Is(err, ErrLimit) {
+				return fmt.Errorf("reading %s: corrupt or truncated layer at %q: %w", what, hdr.Name, rerr.err)
+			}
+			return fmt.Errorf("%s: %q: %w", what, hdr.Name, err)
+		}
+	}
+}
+
+// contentReader marks errors of the layer stream, so that a truncated or
+// corrupt layer is told apart from a failing callback or disk.
+type contentReader struct{ r io.Reader }
+
+func (c contentReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = readError{err}
+	}
+	return n, err
+}
+
+type readError struct{ err error }
+
+func (r readError) Error() string { return r.err.Error() }
+func (r readError) Unwrap() error { return r.err }
+
+// Whiteout markers, as the OCI image spec names them.
+const (
+	whiteoutPrefix = ".wh."
+	whiteoutMeta   = ".wh..wh."
+	whiteoutOpaque = ".wh..wh..opq"
+)
+
+// classify makes an entry's name safe and decides what the entry is.
+func classify(hdr *tar.Header) Entry {
+	e := Entry{RawName: hdr.Name}
+	p, err := cleanName(hdr.Name)
+	if err != nil {
+		e.Skip = err.Error()
+		e.Header = hdr
+		return e
+	}
+	h := *hdr
+	h.Name = p
+	e.Path, e.Header = p, &h
+
+	base := path.Base(p)
+	switch {
+	case base == whiteoutOpaque:
+		e.Whiteout, e.Path = WhiteoutOpaque, path.Dir(p)
+		return e
+	case strings.HasPrefix(base, whiteoutMeta):
+		e.Skip = "aufs metadata entry"
+		return e
+	case strings.HasPrefix(base, whiteoutPrefix):
+		name := strings.TrimPrefix(base, whiteoutPrefix)
+		if name == "" || name == "." || name == ".." {
+			e.Skip = "invalid whiteout name"
+			return e
+		}
+		e.Whiteout, e.Path = WhiteoutFile, path.Join(path.Dir(p), name)
+		return e
+	}
+
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeDir, tar.TypeSymlink:
+	case tar.TypeLink:
+		target, err := cleanName(hdr.Linkname)
+		if err != nil || target == "." {
+			e.Skip = fmt.Sprintf("hardlink target %q is unsafe", hdr.Linkname)
+			return e
+		}
+		h.Linkname = target
+	case tar.TypeChar, tar.TypeBlock:
+		e.Skip = "device node (not allowed in a function image)"
+	case tar.TypeFifo:
+		e.Skip = "fifo (not allowed in a function image)"
+	default:
+		e.Skip = fmt.Sprintf("unsupported tar entry type %q", hdr.Typeflag)
+	}
+	if p == "." && e.Skip == "" && hdr.Typeflag != tar.TypeDir {
+		e.Skip = "entry replaces the root directory"
+	}
+	return e
+}
+
+// cleanName turns a tar name into a path relative to the root. Leading
+// slashes are dropped (as tar itself does); any ".." component rejects the
+// entry, since no honest image needs one and neutralising it would silently
+// write somewhere other than the author meant.
+func cleanName(name string) (string, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", errors.New("name contains a NUL byte")
+	}
+	rel := strings.TrimLeft(name, "/")
+	for _, c := range strings.Split(rel, "/") {
+		if c == ".." {
+			return "", errors.New(`name contains a ".." component`)
+		}
+	}
+	return path.Clean("./" + rel), nil
+}
