@@ -64,6 +64,11 @@ type Data struct {
 	RustFlags   string // RUSTFLAGS for the tuned build
 	CrateName   string // Name with '-' turned into '_'
 	LogicalID   string // CloudFormation logical ID of the function
+
+	GoBuildCommand string // the tuned `go build` writing $(DIST)/bootstrap, for Makefiles
+	GoLambdaImport string // import path of the Go runtime client (package lambda)
+	GoEventsImport string // import path of the Go event types (package events)
+	ArtifactBudget int64  // fnopt.yaml's budgets.artifact_bytes
 }
 
 func newData(o Options) Data {
@@ -71,6 +76,10 @@ func newData(o Options) Data {
 		o.Module = o.Name
 	}
 	arch, _ := settings.ParseArch(o.Arch)
+	lambdaImport, eventsImport := "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/events"
+	if o.Client == "minimal" {
+		lambdaImport, eventsImport = o.Module+"/internal/lambda", o.Module+"/internal/events"
+	}
 	return Data{
 		Options:     o,
 		Runtime:     settings.Runtime,
@@ -84,6 +93,28 @@ func newData(o Options) Data {
 		RustFlags:   strings.Join(settings.RustRustflags(), " "),
 		CrateName:   strings.ReplaceAll(o.Name, "-", "_"),
 		LogicalID:   logicalID(o.Name),
+
+		GoBuildCommand: settings.Go(arch).Command("$(DIST)/bootstrap", "."),
+		GoLambdaImport: lambdaImport,
+		GoEventsImport: eventsImport,
+		ArtifactBudget: artifactBudget(o.Lang, o.Client),
+	}
+}
+
+// artifactBudget is the artifact size budget written into a new
+// fnopt.yaml: about 1.5 times what the scaffold's largest event variant
+// measures (zip), rounded, so it catches a dependency that doubles the
+// size but not ordinary growth.
+func artifactBudget(lang, client string) int64 {
+	switch {
+	case lang == "go" && client == "official":
+		return 4_500_000
+	case lang == "go":
+		return 1_500_000
+	case client == "official":
+		return 3_000_000
+	default:
+		return 500_000
 	}
 }
 
