@@ -157,7 +157,7 @@ func TestFlatten(t *testing.T) {
 		},
 		{
 			name:   "file replaces a symlink instead of writing through it",
-			layers: [][]ent{{symlink("link", outsideToken + "/secret")}, {file("link", "mine")}},
+			layers: [][]ent{{symlink("link", outsideToken+"/secret")}, {file("link", "mine")}},
 			want:   map[string]string{"link": "mine"},
 		},
 		{
@@ -339,7 +339,9 @@ func (brokenLayer) Uncompressed() (io.ReadCloser, error) {
 
 type errReader struct{}
 
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("flate: corrupt input before offset 12") }
+func (errReader) Read([]byte) (int, error) {
+	return 0, errors.New("flate: corrupt input before offset 12")
+}
 
 func TestMerged(t *testing.T) {
 	img := imageOf(t,
