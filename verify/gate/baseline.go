@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/fnopt/fnopt/internal/atomicfile"
 	"github.com/fnopt/fnopt/verify"
+	"github.com/fnopt/fnopt/verify/stats"
 )
 
 // BaselineSchema names the baseline file format. A reader refuses other
@@ -43,7 +43,7 @@ type Baseline struct {
 	Samples []verify.Sample `json:"samples"`
 	// Summary has the usual figures per metric, for people and tools
 	// that read the file without the samples.
-	Summary map[verify.Metric]Summary `json:"summary"`
+	Summary map[verify.Metric]stats.Summary `json:"summary"`
 	// Sizes are artifact sizes in bytes by name; Artifact names the one
 	// that ships.
 	Sizes    map[string]int64 `json:"sizes,omitempty"`
@@ -66,42 +66,13 @@ type Settings struct {
 	ColdCache bool `json:"cold_cache,omitempty"`
 }
 
-// Summary is the usual description of one metric's samples.
-type Summary struct {
-	N    int     `json:"n"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	Min  float64 `json:"min"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
-}
-
-// Summarize computes the summary of values (R's type-7 quantiles).
-func Summarize(values []float64) Summary {
-	if len(values) == 0 {
-		return Summary{}
-	}
-	s := slices.Clone(values)
-	slices.Sort(s)
-	sum := 0.0
-	for _, v := range s {
-		sum += v
-	}
-	return Summary{
-		N:   len(s),
-		P50: quantileSorted(s, 0.5), P90: quantileSorted(s, 0.9), P99: quantileSorted(s, 0.99),
-		Min: s[0], Max: s[len(s)-1], Mean: sum / float64(len(s)),
-	}
-}
-
 // NewBaseline builds a baseline from samples, filling in the schema and
 // the summaries. The caller sets the descriptive fields.
 func NewBaseline(samples []verify.Sample, created time.Time) *Baseline {
-	b := &Baseline{Schema: BaselineSchema, Created: created.UTC(), Samples: samples, Summary: map[verify.Metric]Summary{}}
+	b := &Baseline{Schema: BaselineSchema, Created: created.UTC(), Samples: samples, Summary: map[verify.Metric]stats.Summary{}}
 	for _, m := range reported {
 		if v := verify.Values(samples, m); len(v) > 0 {
-			b.Summary[m] = Summarize(v)
+			b.Summary[m] = stats.Summarize(v)
 		}
 	}
 	return b

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aclements/go-moremath/stats"
 	"golang.org/x/perf/benchmath"
+
+	fnstats "github.com/fnopt/fnopt/verify/stats"
 )
 
 // MinSamples is the fewest samples per side the gate accepts. With 5
@@ -122,7 +124,7 @@ func hodgesLehmann(x, y []float64, confidence float64) Estimate {
 		}
 	}
 	slices.Sort(d)
-	e := Estimate{Center: quantileSorted(d, 0.5), Lo: math.Inf(-1), Hi: math.Inf(1)}
+	e := Estimate{Center: fnstats.Quantile(d, 0.5), Lo: math.Inf(-1), Hi: math.Inf(1)}
 	if k := mosesRank(len(x), len(y), confidence); k >= 1 {
 		e.Lo, e.Hi = d[k-1], d[len(d)-k]
 	}
@@ -168,25 +170,10 @@ func mosesRank(n1, n2 int, confidence float64) int {
 	return k
 }
 
-// quantileSorted is the q-quantile of sorted values with linear
-// interpolation between order statistics (R's type 7; the median of an
-// even count is the mean of the two middle values).
-func quantileSorted(sorted []float64, q float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN()
-	}
-	h := q * float64(n-1)
-	i := int(math.Floor(h))
-	if i >= n-1 {
-		return sorted[n-1]
-	}
-	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
-}
-
-// Quantile is the q-quantile (0 ≤ q ≤ 1) of values, R's type 7.
+// Quantile is the q-quantile (0 ≤ q ≤ 1) of unsorted values, R's type 7
+// (verify/stats, so the gate and verify's tables agree).
 func Quantile(values []float64, q float64) float64 {
 	s := slices.Clone(values)
 	slices.Sort(s)
-	return quantileSorted(s, q)
+	return fnstats.Quantile(s, q)
 }
