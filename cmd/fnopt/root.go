@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/fnopt/fnopt/cmd/buildcmd"
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 )
 
@@ -22,6 +23,7 @@ func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return cmdutil.UsageError(err)
 	})
+	root.AddCommand(buildcmd.NewCmd(io))
 	return root
 }
 

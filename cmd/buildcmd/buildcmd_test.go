@@ -1,0 +1,326 @@
+package buildcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/optimize/image"
+)
+
+// goFunction is a dependency-free Lambda function (Runtime API over
+// net/http), so fixtures build offline and fast.
+const goFunction = `package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+)
+
+func main() {
+	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
+	for {
+		resp, err := http.Get(api + "next")
+		if err != nil {
+			os.Exit(1)
+		}
+		event, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		r, err := http.Post(api+id+"/response", "application/json", bytes.NewReader(event))
+		if err != nil {
+			os.Exit(1)
+		}
+		r.Body.Close()
+	}
+}
+`
+
+const fnoptYAML = "name: hello\nlanguage: go\narch: arm64\npackage: zip\n"
+
+// project writes a Go function project into a new folder.
+func project(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	all := map[string]string{"go.mod": "module example.com/hello\n\ngo 1.22\n", "main.go": goFunction, "fnopt.yaml": fnoptYAML}
+	for k, v := range files {
+		all[k] = v
+	}
+	for name, data := range all {
+		if data == "" {
+			continue // "" removes a default file
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// run runs `fnopt build args...` and returns the exit status and outputs.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	cmd := NewCmd(ios)
+	// As under the root command: errors are reported by Report only.
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	code := cmdutil.Report(errOut, cmd.Execute())
+	return code, out.String(), errOut.String()
+}
+
+func buildJSON(t *testing.T, args ...string) *Report {
+	t.Helper()
+	code, out, errOut := run(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("fnopt build %v: exit %d\n%s", args, code, errOut)
+	}
+	var r Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	return &r
+}
+
+func TestBuildZip(t *testing.T) {
+	dir := project(t, nil)
+	code, out, errOut := run(t, dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"built hello (go, arm64)", "GOARCH=arm64", "-trimpath", filepath.Join(dir, "dist", "bootstrap"), filepath.Join(dir, "dist", "function.zip")} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if errOut != "" {
+		t.Errorf("stderr not empty off a terminal: %q", errOut)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "bootstrap function.zip" {
+		t.Errorf("dist holds %v, want bootstrap and function.zip only", names)
+	}
+}
+
+func TestBuildJSONAndReproducibleZip(t *testing.T) {
+	// Two copies of the project in different folders, built for x86_64
+	// (the --arch flag overrides fnopt.yaml).
+	a := buildJSON(t, project(t, nil), "--arch", "x86_64")
+	b := buildJSON(t, project(t, nil), "--arch", "amd64")
+	if a.Schema != Schema || a.Name != "hello" || a.Language != "go" || a.Arch != "x86_64" {
+		t.Errorf("report header %+v", a)
+	}
+	if a.Bootstrap.Bytes == 0 || a.Zip.Bytes == 0 || a.Zip.Bytes >= a.Bootstrap.Bytes {
+		t.Errorf("sizes: bootstrap %d, zip %d", a.Bootstrap.Bytes, a.Zip.Bytes)
+	}
+	if a.Zip.SHA256 != b.Zip.SHA256 || a.Bootstrap.SHA256 != b.Bootstrap.SHA256 {
+		t.Errorf("two builds differ: zip %s vs %s", a.Zip.SHA256, b.Zip.SHA256)
+	}
+	if !strings.Contains(a.Settings.Command, "GOARCH=amd64") || a.Settings.Package != "." {
+		t.Errorf("settings %+v", a.Settings)
+	}
+	if a.Image != nil {
+		t.Error("image reported for a zip build")
+	}
+	// The document's field names are the contract: check them literally.
+	code, out, _ := run(t, project(t, nil), "--json")
+	if code != 0 {
+		t.Fatal("build failed")
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "name", "language", "arch", "settings", "bootstrap", "zip"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+}
+
+func TestBuildImage(t *testing.T) {
+	dir := project(t, nil)
+	r1 := buildJSON(t, dir, "--package", "image")
+	if r1.Image == nil {
+		t.Fatal("no image in the report")
+	}
+	want := "oci:" + filepath.Join(dir, "dist", "image")
+	if r1.Image.Destination != want || r1.Image.Platform != "linux/arm64" {
+		t.Errorf("image report %+v, want destination %s", r1.Image, want)
+	}
+	if r1.Image.CompressedBytes == 0 || r1.Image.UncompressedBytes <= r1.Bootstrap.Bytes {
+		t.Errorf("image sizes %d compressed, %d uncompressed; binary %d", r1.Image.CompressedBytes, r1.Image.UncompressedBytes, r1.Bootstrap.Bytes)
+	}
+	img := loadLayout(t, filepath.Join(dir, "dist", "image"))
+	if d, _ := img.Digest(); d.String() != r1.Image.Digest {
+		t.Errorf("layout holds %s, report says %s", d, r1.Image.Digest)
+	}
+	if vs := image.Check(img); len(vs) > 0 {
+		t.Errorf("written image breaks rules: %+v", vs)
+	}
+
+	// Rebuilding replaces the default destination, with the same digest;
+	// another copy of the project gives the same digest too.
+	r2 := buildJSON(t, dir, "--package", "image")
+	r3 := buildJSON(t, project(t, nil), "--package", "image")
+	if r2.Image.Digest != r1.Image.Digest || r3.Image.Digest != r1.Image.Digest {
+		t.Errorf("digests differ: %s, %s, %s", r1.Image.Digest, r2.Image.Digest, r3.Image.Digest)
+	}
+	// --no-ca-certs drops a layer and gives another digest.
+	r4 := buildJSON(t, dir, "--package", "image", "--no-ca-certs")
+	if r4.Image.Digest == r1.Image.Digest || r4.Image.UncompressedBytes >= r1.Image.UncompressedBytes {
+		t.Errorf("--no-ca-certs: digest %s (with certs %s), %d bytes uncompressed (with certs %d)", r4.Image.Digest, r1.Image.Digest, r4.Image.UncompressedBytes, r1.Image.UncompressedBytes)
+	}
+
+	// An explicit destination, then the previous image as a base.
+	out := filepath.Join(t.TempDir(), "img.tar")
+	r5 := buildJSON(t, dir, "--image-out", "tar:"+out, "--base", "oci:"+filepath.Join(dir, "dist", "image"), "--arch", "arm64")
+	if _, err := os.Stat(out); err != nil || r5.Image.Destination != "tar:"+out {
+		t.Errorf("tar destination: %v, report %+v", err, r5.Image)
+	}
+	if r5.Image.UncompressedBytes <= r1.Image.UncompressedBytes {
+		t.Errorf("image on a base is %d bytes uncompressed, the base alone %d", r5.Image.UncompressedBytes, r1.Image.UncompressedBytes)
+	}
+}
+
+// loadLayout reads the one image of an OCI layout with go-containerregistry
+// directly, not through fnopt's image package.
+func loadLayout(t *testing.T, dir string) v1.Image {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Manifests) != 1 {
+		t.Fatalf("layout %s holds %d manifests, want 1", dir, len(m.Manifests))
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// refused is an address nothing listens on: a port taken and released.
+func refused(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestBadInput(t *testing.T) {
+	existing := filepath.Join(t.TempDir(), "there.tar")
+	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		files   map[string]string // nil: an empty folder
+		args    []string
+		wantErr string
+		wantLog string // on stderr besides the one-line error
+	}{
+		{"not a project", nil, nil, "not a function project", ""},
+		{"broken fnopt.yaml", map[string]string{"fnopt.yaml": "name: x\nlanguage: cobol\n"}, nil, `language "cobol" is not one of`, ""},
+		{"unknown key in fnopt.yaml", map[string]string{"fnopt.yaml": "name: x\nlanguage: go\narhc: arm64\n"}, nil, "fnopt.yaml is not valid", ""},
+		{"failing compiler", map[string]string{"main.go": "package main\n\nfunc main() { notDefined() }\n"}, nil, "go build failed", "undefined: notDefined"},
+		{"no main package", map[string]string{"main.go": "", "lib.go": "package lib\n"}, nil, "no main package", ""},
+		{"bad arch", map[string]string{}, []string{"--arch", "sparc"}, `unknown architecture "sparc"`, ""},
+		{"bad package", map[string]string{}, []string{"--package", "deb"}, `--package "deb"`, ""},
+		{"destination exists", map[string]string{}, []string{"--image-out", "tar:" + existing}, "exists: remove it or choose another destination", ""},
+		{"bad destination", map[string]string{}, []string{"--image-out", "oci:"}, "--image-out", ""},
+		{"unreachable registry", map[string]string{}, []string{"--image-out", refused(t) + "/fn:v1", "--insecure"}, "cannot reach registry", ""},
+		{"unreachable base", map[string]string{}, []string{"--package", "image", "--base", refused(t) + "/base:v1", "--insecure"}, "base image", ""},
+		{"base without image", map[string]string{}, []string{"--base", "oci:x"}, "apply to images", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var dir string
+			if c.files == nil {
+				dir = t.TempDir()
+			} else {
+				dir = project(t, c.files)
+			}
+			code, out, errOut := run(t, append([]string{dir}, c.args...)...)
+			if code != cmdutil.ExitUsage {
+				t.Fatalf("exit %d, want 2\nstdout %s\nstderr %s", code, out, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "fnopt: ") || !strings.Contains(last, c.wantErr) {
+				t.Errorf("error line %q, want one containing %q", last, c.wantErr)
+			}
+			if !strings.Contains(errOut, c.wantLog) {
+				t.Errorf("stderr lacks %q:\n%s", c.wantLog, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			// Nothing in dist/: no artifact, no staging folder.
+			ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
+			for _, e := range ents {
+				t.Errorf("dist/%s left after a failed build", e.Name())
+			}
+			if got, _ := os.ReadFile(existing); string(got) != "x" {
+				t.Error("existing destination changed")
+			}
+		})
+	}
+}
+
+func TestFailedBuildKeepsPreviousArtifacts(t *testing.T) {
+	dir := project(t, nil)
+	if code, _, errOut := run(t, dir); code != 0 {
+		t.Fatalf("first build: %s", errOut)
+	}
+	before := map[string][]byte{}
+	for _, n := range []string{"bootstrap", "function.zip"} {
+		before[n], _ = os.ReadFile(filepath.Join(dir, "dist", n))
+	}
+	// Change the source so the zip would differ, then fail at the push.
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(strings.Replace(goFunction, "os.Exit(1)", "os.Exit(3)", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := run(t, dir, "--image-out", refused(t)+"/fn:v1", "--insecure"); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
+	if len(ents) != 2 {
+		t.Errorf("dist holds %d entries, want bootstrap and function.zip", len(ents))
+	}
+	for n, want := range before {
+		got, _ := os.ReadFile(filepath.Join(dir, "dist", n))
+		if !bytes.Equal(got, want) {
+			t.Errorf("dist/%s changed by a failed build", n)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package buildcmd
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/fnopt/fnopt/optimize/build"
+)
+
+// Schema names the version of the JSON document `fnopt build --json`
+// prints. Fields are only ever added within a version; a change to an
+// existing field's meaning gets a new version.
+const Schema = "fnopt.build/v1"
+
+// Report is what a build did; with --json it is printed as is.
+type Report struct {
+	Schema    string       `json:"schema"`
+	Name      string       `json:"name"`
+	Language  string       `json:"language"`
+	Arch      string       `json:"arch"`
+	Settings  Settings     `json:"settings"`
+	Bootstrap FileReport   `json:"bootstrap"`
+	Zip       FileReport   `json:"zip"`
+	Image     *ImageReport `json:"image,omitempty"`
+}
+
+// Settings are the tuned settings the build used.
+type Settings struct {
+	// Command is the build as a shell command line run in the project.
+	Command string `json:"command"`
+	// Package is the Go package or Cargo binary target built.
+	Package string `json:"package"`
+}
+
+// FileReport describes a file written.
+type FileReport struct {
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// ImageReport describes the image written.
+type ImageReport struct {
+	// Destination is where the image was written, as --image-out takes it.
+	Destination string `json:"destination"`
+	// Digest is the manifest's digest.
+	Digest   string `json:"digest"`
+	Platform string `json:"platform"`
+	// CompressedBytes is what a registry stores and Lambda pulls: the
+	// manifest, the config and the gzip-compressed layers.
+	CompressedBytes int64 `json:"compressed_bytes"`
+	// UncompressedBytes is the sum of the layers' uncompressed sizes, the
+	// figure Lambda's 10 GB limit applies to.
+	UncompressedBytes int64 `json:"uncompressed_bytes"`
+}
+
+func newReport(p *plan, res *build.Result, bootstrap, zipPath string, img *ImageReport) (*Report, error) {
+	b, err := fileReport(bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	z, err := fileReport(zipPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{
+		Schema:    Schema,
+		Name:      p.cfg.Name,
+		Language:  p.cfg.Language,
+		Arch:      string(res.Arch),
+		Settings:  Settings{Command: res.Command, Package: res.Package},
+		Bootstrap: b,
+		Zip:       z,
+		Image:     img,
+	}, nil
+}
+
+func fileReport(path string) (FileReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileReport{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return FileReport{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return FileReport{Path: path, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+func writeJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func writeText(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "built %s (%s, %s)\n", r.Name, r.Language, r.Arch)
+	fmt.Fprintf(w, "  settings   %s\n", r.Settings.Command)
+	rows := [][3]string{
+		{"bootstrap", r.Bootstrap.Path, size(r.Bootstrap.Bytes)},
+		{"zip", r.Zip.Path, size(r.Zip.Bytes) + ratio(r.Zip.Bytes, r.Bootstrap.Bytes)},
+	}
+	if r.Image != nil {
+		rows = append(rows, [3]string{"image", r.Image.Destination, size(r.Image.CompressedBytes) + " compressed, " + size(r.Image.UncompressedBytes) + " uncompressed"})
+	}
+	width := 0
+	for _, row := range rows {
+		width = max(width, len(row[1]))
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "  %-10s %-*s  %s\n", row[0], width, row[1], row[2])
+	}
+	if r.Image != nil {
+		fmt.Fprintf(w, "  %-10s %s (%s)\n", "digest", r.Image.Digest, r.Image.Platform)
+	}
+}
+
+// size prints a byte count readably and exactly.
+func size(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, suffix := float64(n), ""
+	for _, s := range []string{"KiB", "MiB", "GiB"} {
+		v /= unit
+		suffix = s
+		if v < unit {
+			break
+		}
+	}
+	return strings.TrimSpace(fmt.Sprintf("%.1f %s (%d bytes)", v, suffix, n))
+}
+
+func ratio(part, whole int64) string {
+	if whole == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f%% of the binary", 100*float64(part)/float64(whole))
+}
