@@ -218,3 +218,20 @@ func tarMode(m int64) fs.FileMode {
 	}
 	return mode
 }
+
+// ReadFiles reads every layer of img (several at a time) and returns the
+// merged file tree.
+func ReadFiles(img v1.Image) (*Files, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("listing layers: %w", err)
+	}
+	f := newFiles()
+	for _, s := range scanLayers(layers) {
+		if s.err != nil {
+			return nil, s.err
+		}
+		f.applyLayer(s.entries)
+	}
+	return f, nil
+}
