@@ -24,18 +24,62 @@ func (o Options) Validate() error {
 	if err := ValidateName(o.Name); err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		flag, v string
-		allowed []string
-	}{
-		{"lang", o.Lang, config.Languages},
-		{"event", o.Event, config.Events},
-		{"arch", o.Arch, config.Arches},
-		{"package", o.Package, config.Packages},
-		{"client", o.Client, config.Clients},
+	for _, c := range []struct{ option, v string }{
+		{"lang", o.Lang}, {"event", o.Event}, {"arch", o.Arch}, {"package", o.Package}, {"client", o.Client},
 	} {
-		if !contains(c.allowed, c.v) {
-			return fmt.Errorf("invalid --%s %q: use one of %s", c.flag, c.v, strings.Join(c.allowed, ", "))
+		if err := ValidateChoice(c.option, c.v); err != nil {
+			return err
+		}
+	}
+	if o.Module != "" {
+		return ValidateModule(o.Module)
+	}
+	return nil
+}
+
+// Choices lists the allowed values of each option that has a fixed set,
+// by flag name; the first is the default.
+var Choices = map[string][]string{
+	"lang":    config.Languages,
+	"event":   config.Events,
+	"arch":    config.Arches,
+	"package": config.Packages,
+	"client":  config.Clients,
+}
+
+// ValidateChoice checks the value of one of the options in Choices.
+func ValidateChoice(option, v string) error {
+	allowed, ok := Choices[option]
+	if !ok {
+		return fmt.Errorf("unknown option %q", option)
+	}
+	if !contains(allowed, v) {
+		return fmt.Errorf("invalid --%s %q: use one of %s", option, v, strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// ValidateModule accepts Go module paths such as "hello" or
+// "github.com/me/hello": slash-separated elements of letters, digits and
+// "-._~", none empty, "." or "..", not starting with a dot.
+func ValidateModule(m string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid --module %q: %s; use a path like github.com/you/name", m, why)
+	}
+	if len(m) > 256 {
+		return bad("longer than 256 characters")
+	}
+	for _, elem := range strings.Split(m, "/") {
+		switch {
+		case elem == "":
+			return bad("empty path element")
+		case elem[0] == '.' || elem[len(elem)-1] == '.':
+			return bad("an element starts or ends with a dot")
+		}
+		for _, r := range elem {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+				return bad(fmt.Sprintf("character %q is not allowed", r))
+			}
 		}
 	}
 	return nil
@@ -159,5 +203,30 @@ func ValidateName(name string) error {
 			return fmt.Errorf("invalid name %q: use a lower-case letter followed by lower-case letters, digits, '-' or '_'", name)
 		}
 	}
+	if why, ok := reserved(name); ok {
+		return fmt.Errorf("invalid name %q: %s; choose another name", name, why)
+	}
 	return nil
+}
+
+// reserved says why Cargo or Go refuse or misread a name that passes the
+// character rules; ok is false for a usable name.
+func reserved(name string) (why string, ok bool) {
+	switch strings.ReplaceAll(name, "-", "_") {
+	case "std", "core", "alloc", "proc_macro", "test":
+		return "it is a standard library crate or package", true
+	case "cmd", "all":
+		return "the go command reserves it", true
+	case "build", "deps", "examples", "incremental":
+		return "Cargo reserves it for its build folders", true
+	case "con", "prn", "aux", "nul":
+		return "it is a reserved file name on Windows", true
+	case "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+		"false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+		"return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+		"while", "abstract", "become", "box", "do", "final", "gen", "macro", "override", "priv", "try",
+		"typeof", "unsized", "virtual", "yield":
+		return "it is a Rust keyword", true
+	}
+	return "", false
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/buildcmd"
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/cmd/newcmd"
 )
 
 // newRootCmd wires every subcommand. Each command lives in its own package
@@ -24,6 +25,7 @@ func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 		return cmdutil.UsageError(err)
 	})
 	root.AddCommand(buildcmd.NewCmd(io))
+	root.AddCommand(newcmd.NewCmd(io))
 	return root
 }
 

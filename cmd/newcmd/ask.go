@@ -1,0 +1,68 @@
+package newcmd
+
+import (
+	"github.com/fnopt/fnopt/templates"
+)
+
+// question is what is asked for one option, with a note per choice.
+type question struct {
+	option string
+	Question
+	notes map[string]string
+}
+
+// questions are asked in this order.
+func questions() []question {
+	return []question{
+		{"lang", Question{Message: "Language:", Help: "Rust makes the smallest, fastest-starting functions; Go builds faster and is simpler."},
+			map[string]string{"go": "Go", "rust": "Rust (cargo, smallest binary)"}},
+		{"event", Question{Message: "Event source:", Help: "What invokes the function; the handler, its test and template.yaml are written for it."},
+			map[string]string{
+				"raw": "any JSON in and out (direct invoke)", "http": "API Gateway HTTP API", "url": "Lambda function URL",
+				"sqs": "SQS queue, partial batch failures", "s3": "S3 object notifications", "eventbridge": "EventBridge rule or schedule",
+			}},
+		{"arch", Question{Message: "Architecture:", Help: "arm64 (Graviton) costs about 20% less per GB-second and starts at least as fast."},
+			map[string]string{"arm64": "Graviton, cheaper", "x86_64": "Intel/AMD"}},
+		{"package", Question{Message: "Packaging:", Help: "A zip on the provided.al2023 runtime, or a container image fnopt builds without Docker."},
+			map[string]string{"zip": "dist/function.zip", "image": "container image (ECR)"}},
+		{"client", Question{Message: "Runtime client:", Help: "minimal is a small client in your project using only the standard library: smaller and faster to start."},
+			map[string]string{"official": "AWS's library", "minimal": "std-only, fastest start"}},
+	}
+}
+
+// ask asks for every option the flags left open. The name is asked unless
+// --name was given; a PATH supplies its default.
+func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool) error {
+	if !given["name"] {
+		def := o.Name
+		if !havePath {
+			def = "hello"
+		}
+		name, err := p.Input(Question{
+			Message: "Function name:",
+			Help:    "Lower-case letters, digits, '-' and '_'; it names the folder (without PATH), the module and the stack resource.",
+			Default: def,
+		}, templates.ValidateName)
+		if err != nil {
+			return err
+		}
+		o.Name = name
+	}
+	for _, q := range questions() {
+		if given[q.option] {
+			continue
+		}
+		qq := q.Question
+		qq.Default = templates.Choices[q.option][0]
+		notes := q.notes
+		ans, err := p.Select(qq, templates.Choices[q.option], func(v string) string { return notes[v] })
+		if err != nil {
+			return err
+		}
+		if err := templates.ValidateChoice(q.option, ans); err != nil {
+			return err
+		}
+		*field(o, q.option) = ans
+	}
+	return nil
+}

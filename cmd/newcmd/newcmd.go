@@ -1,0 +1,195 @@
+// Package newcmd implements `fnopt new`: it gathers the project's options
+// from flags, questions or defaults, renders the templates and writes the
+// project atomically.
+package newcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/templates"
+)
+
+// Options are `fnopt new`'s inputs.
+type Options struct {
+	IO      *cmdutil.IOStreams
+	Path    string            // PATH argument; empty when not given
+	Project templates.Options // values from flags
+	Given   map[string]bool   // flags set on the command line, by name
+	Yes     bool              // never ask; defaults fill the gaps
+	// Prompter asks the questions; nil means no questions (no terminal,
+	// or --yes).
+	Prompter Prompter
+}
+
+// NewCmd returns the `new` command.
+func NewCmd(io *cmdutil.IOStreams) *cobra.Command {
+	return newCmd(io, nil)
+}
+
+// newCmd lets tests supply the Prompter; with nil, a terminal gets survey.
+func newCmd(io *cmdutil.IOStreams, prompter Prompter) *cobra.Command {
+	opts := &Options{IO: io, Given: map[string]bool{}}
+	cmd := &cobra.Command{
+		Use:   "new [PATH]",
+		Short: "Create a Go or Rust Lambda function tuned to ship small and start fast",
+		Long: `Create a Lambda function project in PATH (its last element is the name
+unless --name is given): the handler for the chosen event source with a unit
+test fed a real AWS sample event, a Makefile with fnopt's tuned build
+settings, a SAM template.yaml, fnopt.yaml, a README and a CI workflow.
+
+On a terminal, fnopt new asks for what the flags leave open. With --yes, or
+when stdin is not a terminal, defaults fill the gaps and nothing waits for
+input. PATH must not exist or be an empty folder: fnopt new never overwrites
+files, and an interrupted run leaves nothing behind.`,
+		Example: `  fnopt new hello                                  # ask, or Go + raw JSON + arm64 + zip
+  fnopt new hello --yes --lang rust --client minimal
+  fnopt new api --event http --arch x86_64 --module github.com/me/api --yes
+  fnopt new jobs --event sqs --package image --client minimal --yes`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Path = args[0]
+			}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Given[f.Name] = true })
+			opts.Prompter = prompter
+			if opts.Prompter == nil && !opts.Yes && io.CanPrompt() {
+				opts.Prompter = newSurveyPrompter(io.In, io.Out, io.ErrOut)
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return Run(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	p := &opts.Project
+	f.StringVar(&p.Name, "name", "", "function name (default: PATH's last element)")
+	f.StringVar(&p.Lang, "lang", "", "language: go or rust (default go)")
+	f.StringVar(&p.Event, "event", "", "event source: raw, http, url, sqs, s3 or eventbridge (default raw)")
+	f.StringVar(&p.Arch, "arch", "", "architecture: arm64 or x86_64 (default arm64)")
+	f.StringVar(&p.Package, "package", "", "packaging: zip or image (default zip)")
+	f.StringVar(&p.Client, "client", "", "runtime client: official or minimal (default official)")
+	f.StringVar(&p.Module, "module", "", "Go module path (default: the name)")
+	f.BoolVarP(&opts.Yes, "yes", "y", false, "ask nothing: use defaults for what flags leave open")
+	return cmd
+}
+
+// Run creates the project. Every error is bad input or a job that could
+// not be done: exit status 2.
+func Run(ctx context.Context, opts *Options) error {
+	o, path, err := resolve(opts)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	files, err := templates.Render(o)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	// An interrupt while writing removes what was written; before this
+	// point nothing is on disk, and the default (exit) is right.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	if err := templates.Write(ctx, path, files); err != nil {
+		return cmdutil.UsageError(err)
+	}
+	printNextSteps(opts.IO, o, path)
+	return nil
+}
+
+// resolve turns flags, answers and defaults into the project's options
+// and its folder, checking every value.
+func resolve(opts *Options) (templates.Options, string, error) {
+	o := opts.Project
+	// Given values are checked first, so a typo fails before any question.
+	for _, name := range []string{"lang", "event", "arch", "package", "client"} {
+		if opts.Given[name] {
+			if err := templates.ValidateChoice(name, *field(&o, name)); err != nil {
+				return o, "", err
+			}
+		}
+	}
+	if opts.Given["module"] {
+		if err := templates.ValidateModule(o.Module); err != nil {
+			return o, "", err
+		}
+	}
+	if opts.Given["name"] {
+		if err := templates.ValidateName(o.Name); err != nil {
+			return o, "", err
+		}
+	}
+	path := opts.Path
+	if path != "" {
+		if !opts.Given["name"] {
+			o.Name = nameFromPath(path)
+			if err := templates.ValidateName(o.Name); err != nil {
+				return o, "", fmt.Errorf("%v (from PATH; pass --name to choose another)", err)
+			}
+		}
+		if err := templates.CheckTarget(path); err != nil {
+			return o, "", err
+		}
+	}
+	if opts.Prompter != nil {
+		if err := ask(opts.Prompter, &o, opts.Given, path != ""); err != nil {
+			return o, "", err
+		}
+	}
+	for _, name := range []string{"lang", "event", "arch", "package", "client"} {
+		if *field(&o, name) == "" {
+			*field(&o, name) = templates.Choices[name][0]
+		}
+	}
+	if o.Name == "" {
+		if opts.Yes {
+			return o, "", errors.New("the function name is empty: pass a PATH or --name")
+		}
+		return o, "", errors.New("the function name is empty: pass a PATH or --name (stdin is not a terminal, so fnopt new cannot ask)")
+	}
+	if err := o.Validate(); err != nil {
+		return o, "", err
+	}
+	if path == "" {
+		path = o.Name
+		if err := templates.CheckTarget(path); err != nil {
+			return o, "", err
+		}
+	}
+	return o, path, nil
+}
+
+func field(o *templates.Options, name string) *string {
+	switch name {
+	case "lang":
+		return &o.Lang
+	case "event":
+		return &o.Event
+	case "arch":
+		return &o.Arch
+	case "package":
+		return &o.Package
+	case "client":
+		return &o.Client
+	}
+	panic("newcmd: no option " + name)
+}
+
+// nameFromPath is PATH's last element; for "." and the like, the name of
+// the folder it stands for.
+func nameFromPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.Base(path)
+}
