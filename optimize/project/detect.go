@@ -1,0 +1,151 @@
+package project
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrNotFunction is returned for a folder with neither go.mod nor
+// Cargo.toml.
+var ErrNotFunction = errors.New("not a function folder")
+
+// Project is what detection found: the language, how the function is
+// built and what it targets.
+type Project struct {
+	Language   string      `json:"language"` // go or rust
+	Modules    []string    `json:"modules"`  // go.mod or Cargo.toml files
+	ModulePath string      `json:"module_path,omitempty"`
+	LambdaGo   bool        `json:"aws_lambda_go,omitempty"` // go.mod requires aws-lambda-go
+	Build      []BuildFile `json:"build"`
+	Functions  []Target    `json:"functions"`
+}
+
+// BuildFile is a file that says how the function is built or deployed.
+type BuildFile struct {
+	File   string `json:"file"`
+	Kind   string `json:"kind"` // makefile, script, dockerfile, sam, serverless, cargo
+	Detail string `json:"detail,omitempty"`
+}
+
+// Target is one function declared in a template, with what it runs on.
+type Target struct {
+	File        string `json:"file"`
+	Line        int    `json:"line"`
+	Name        string `json:"name"`
+	Runtime     string `json:"runtime"`
+	Handler     string `json:"handler,omitempty"`
+	Arch        string `json:"arch"`
+	BuildMethod string `json:"build_method,omitempty"`
+}
+
+// Skipped is a file fnopt saw but does not understand, left alone.
+type Skipped struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
+}
+
+// tree is what a walk of the project folder collected.
+type tree struct {
+	goMods, cargos             []string
+	makefiles, scripts, docker []string
+	yamls                      []string
+	goFiles                    []string
+	binaries                   []string
+	skipped                    []Skipped
+}
+
+// notUnderstood are build or deploy files fnopt does not read.
+var notUnderstood = map[string]string{
+	"serverless.ts": "Serverless configuration in TypeScript", "serverless.js": "Serverless configuration in JavaScript",
+	"serverless.json": "Serverless configuration in JSON", "template.json": "CloudFormation template in JSON",
+	"cdk.json": "AWS CDK app", "Taskfile.yml": "Taskfile", "Taskfile.yaml": "Taskfile", "justfile": "justfile",
+	"Justfile": "justfile", "magefile.go": "Mage build", "Earthfile": "Earthfile", ".goreleaser.yml": "GoReleaser",
+	".goreleaser.yaml": "GoReleaser", "main.tf": "Terraform", "Pulumi.yaml": "Pulumi",
+}
+
+var makefileRE = regexp.MustCompile(`^(GNUmakefile|[Mm]akefile|.*\.mk)$`)
+
+const maxDepth = 5
+
+func walk(dir string) (*tree, error) {
+	t := &tree{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if d.IsDir() {
+			if rel == "." {
+				return nil
+			}
+			depth := strings.Count(rel, "/") + 1
+			switch {
+			case depth > maxDepth, name == ".git", name == "node_modules", name == "vendor", name == "testdata",
+				strings.HasPrefix(name, ".") && name != ".aws-sam",
+				// cargo's own folders hold thousands of intermediate files;
+				// only cargo lambda's output is shipped as is.
+				strings.HasPrefix(rel, "target/") && !strings.HasPrefix(rel, "target/lambda"):
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if generated {
+			// Build output: only what would be shipped is of interest.
+			if name == "bootstrap" || strings.HasSuffix(name, ".zip") {
+				t.binaries = append(t.binaries, rel)
+			}
+			return nil
+		}
+		switch {
+		case name == "go.mod":
+			t.goMods = append(t.goMods, rel)
+		case name == "Cargo.toml":
+			t.cargos = append(t.cargos, rel)
+		case makefileRE.MatchString(name):
+			t.makefiles = append(t.makefiles, rel)
+		case strings.HasSuffix(name, ".sh"):
+			t.scripts = append(t.scripts, rel)
+		case name == "Dockerfile" || strings.HasPrefix(name, "Dockerfile.") || strings.HasSuffix(name, ".Dockerfile"):
+			t.docker = append(t.docker, rel)
+		case notUnderstood[name] != "":
+			t.skipped = append(t.skipped, Skipped{File: rel, Reason: notUnderstood[name] + ": fnopt does not read it; check its build settings by hand"})
+		case strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml"):
+			if !strings.Contains(rel, "/") || strings.HasPrefix(name, "template") || strings.HasPrefix(name, "serverless") {
+				t.yamls = append(t.yamls, rel)
+			}
+		case strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go"):
+			t.goFiles = append(t.goFiles, rel)
+		case strings.HasSuffix(name, ".zip") || name == "bootstrap":
+			t.binaries = append(t.binaries, rel)
+		default:
+			if info, err := d.Info(); err == nil && info.Mode().Perm()&0o111 != 0 {
+				t.binaries = append(t.binaries, rel)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readFile reads a project file for the plan.
+func readFile(dir, rel string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	return b, nil
+}
