@@ -1,0 +1,83 @@
+package templates_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fnopt/fnopt/templates"
+)
+
+// sharedDir is ../shared next to the repository (the folder holding
+// go.mod): read-only reference data such as the SAM schema and AWS events.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			shared := filepath.Join(filepath.Dir(dir), "shared")
+			if _, err := os.Stat(shared); err != nil {
+				t.Fatalf("reference data missing: %s must sit next to the repository", shared)
+			}
+			return shared
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// combinations is every lang × event × client × arch × package.
+func combinations() []templates.Options {
+	var out []templates.Options
+	for _, lang := range templates.Choices["lang"] {
+		for _, event := range templates.Choices["event"] {
+			for _, client := range templates.Choices["client"] {
+				for _, arch := range templates.Choices["arch"] {
+					for _, pkg := range templates.Choices["package"] {
+						out = append(out, templates.Options{
+							Name: "fn-" + event, Lang: lang, Event: event, Arch: arch, Package: pkg, Client: client,
+						})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// files renders o into a map of path to content.
+func files(t testing.TB, o templates.Options) map[string]templates.File {
+	t.Helper()
+	fs, err := templates.Render(o)
+	if err != nil {
+		t.Fatalf("Render(%+v): %v", o, err)
+	}
+	m := map[string]templates.File{}
+	for _, f := range fs {
+		m[f.Path] = f
+	}
+	return m
+}
+
+// writeProject renders o into dir (which must not exist yet).
+func writeProject(t testing.TB, dir string, o templates.Options) {
+	t.Helper()
+	fs, err := templates.Render(o)
+	if err != nil {
+		t.Fatalf("Render(%+v): %v", o, err)
+	}
+	if err := templates.Write(t.Context(), dir, fs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readRepoFile reads a file at the repository's root.
+func readRepoFile(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", name))
+}

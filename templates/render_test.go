@@ -1,0 +1,171 @@
+package templates_test
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/templates"
+)
+
+func TestRenderEveryCombination(t *testing.T) {
+	// Language-specific files (Rust's are checked by rust_test.go) come
+	// on top of these.
+	common := []string{".gitignore", ".github/workflows/ci.yml", "Makefile", "NOTICE", "README.md", "fnopt.yaml", "template.yaml"}
+	goFiles := []string{"go.mod", "main.go", "handler.go", "handler_test.go", "testdata/event.json", "zip.go"}
+	for _, o := range combinations() {
+		name := fmt.Sprintf("%s/%s/%s/%s/%s", o.Lang, o.Event, o.Client, o.Arch, o.Package)
+		t.Run(name, func(t *testing.T) {
+			fs := files(t, o)
+			want := common
+			if o.Lang == "go" {
+				want = append(append([]string(nil), common...), goFiles...)
+				if o.Client == "minimal" {
+					want = append(want, "internal/lambda/lambda.go", "internal/lambda/client.go")
+					if o.Event != "raw" {
+						want = append(want, "internal/events/"+map[string]string{
+							"http": "apigateway.go", "url": "functionurl.go", "sqs": "sqs.go", "s3": "s3.go", "eventbridge": "eventbridge.go",
+						}[o.Event])
+					}
+				} else {
+					want = append(want, "go.sum")
+				}
+			}
+			for _, p := range want {
+				if _, ok := fs[p]; !ok {
+					t.Errorf("%s missing", p)
+				}
+			}
+			for p, f := range fs {
+				if bytes.Contains(f.Data, []byte("<no value>")) {
+					t.Errorf("%s: a template value is missing", p)
+				}
+				if strings.HasSuffix(p, ".go") {
+					if src, err := format.Source(f.Data); err != nil {
+						t.Errorf("%s does not parse: %v", p, err)
+					} else if !bytes.Equal(src, f.Data) {
+						t.Errorf("%s is not gofmt-formatted", p)
+					}
+				}
+			}
+			cfg, err := config.Parse(fs["fnopt.yaml"].Data)
+			if err != nil {
+				t.Fatalf("fnopt.yaml: %v", err)
+			}
+			got := config.Config{Name: cfg.Name, Language: cfg.Language, Event: cfg.Event, Arch: cfg.Arch, Package: cfg.Package, Client: cfg.Client}
+			if want := (config.Config{Name: o.Name, Language: o.Lang, Event: o.Event, Arch: o.Arch, Package: o.Package, Client: o.Client}); got != want {
+				t.Errorf("fnopt.yaml says %+v, want %+v", got, want)
+			}
+			if cfg.Budgets.ArtifactBytes <= 0 || cfg.Budgets.InitP50Ms <= 0 || cfg.Budgets.InitP90Ms < cfg.Budgets.InitP50Ms {
+				t.Errorf("fnopt.yaml budgets %+v", cfg.Budgets)
+			}
+			checkMakefile(t, o, string(fs["Makefile"].Data), string(fs["template.yaml"].Data))
+		})
+	}
+}
+
+// checkMakefile: the SAM build target matches template.yaml's resource
+// and a Go build uses exactly fnopt's settings for the arch.
+func checkMakefile(t *testing.T, o templates.Options, mk, tmpl string) {
+	t.Helper()
+	target := regexp.MustCompile(`(?m)^build-([A-Za-z0-9]+):`).FindStringSubmatch(mk)
+	if target == nil {
+		t.Fatal("Makefile has no build-<LogicalID> target for sam build")
+	}
+	if !regexp.MustCompile(`(?m)^  ` + target[1] + `:\n    Type: AWS::Serverless::Function`).MatchString(tmpl) {
+		t.Errorf("template.yaml has no function resource %s (the Makefile's build-%s)", target[1], target[1])
+	}
+	for _, tgt := range []string{"build", "zip", "test"} {
+		if !regexp.MustCompile(`(?m)^` + tgt + `:`).MatchString(mk) {
+			t.Errorf("Makefile has no %s target", tgt)
+		}
+	}
+	if o.Lang == "go" {
+		arch, _ := settings.ParseArch(o.Arch)
+		if want := settings.Go(arch).Command("$(DIST)/bootstrap", "."); !strings.Contains(mk, "\t"+want+"\n") {
+			t.Errorf("Makefile does not build with %q", want)
+		}
+	}
+}
+
+func TestGoModulePath(t *testing.T) {
+	o := templates.Options{Name: "api", Lang: "go", Event: "http", Arch: "arm64", Package: "zip", Client: "minimal", Module: "github.com/me/api"}
+	fs := files(t, o)
+	if !bytes.HasPrefix(fs["go.mod"].Data, []byte("module github.com/me/api\n")) {
+		t.Errorf("go.mod = %s", fs["go.mod"].Data)
+	}
+	for _, p := range []string{"main.go", "handler.go"} {
+		if !bytes.Contains(fs[p].Data, []byte(`"github.com/me/api/internal/`)) {
+			t.Errorf("%s does not import the module's internal packages:\n%s", p, fs[p].Data)
+		}
+	}
+	o.Module = ""
+	if fs := files(t, o); !bytes.HasPrefix(fs["go.mod"].Data, []byte("module api\n")) {
+		t.Errorf("default module: go.mod = %s", fs["go.mod"].Data)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := templates.Options{Name: "hello", Lang: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}
+	for _, tc := range []struct {
+		name string
+		edit func(*templates.Options)
+		want string // part of the error; empty for valid
+	}{
+		{"good", func(*templates.Options) {}, ""},
+		{"dashes and digits", func(o *templates.Options) { o.Name = "my-func_2" }, ""},
+		{"empty name", func(o *templates.Options) { o.Name = "" }, "name is empty"},
+		{"separator", func(o *templates.Options) { o.Name = "a/b" }, "path separators"},
+		{"dot dot", func(o *templates.Options) { o.Name = ".." }, "path separators or be . or .."},
+		{"upper case", func(o *templates.Options) { o.Name = "Hello" }, "lower-case letter"},
+		{"leading digit", func(o *templates.Options) { o.Name = "1fn" }, "lower-case letter"},
+		{"space", func(o *templates.Options) { o.Name = "my fn" }, "lower-case letter"},
+		{"rust keyword", func(o *templates.Options) { o.Name = "fn" }, "Rust keyword"},
+		{"std crate", func(o *templates.Options) { o.Name = "std" }, "standard library"},
+		{"too long", func(o *templates.Options) { o.Name = strings.Repeat("a", 65) }, "at most 64"},
+		{"lang", func(o *templates.Options) { o.Lang = "java" }, `invalid --lang "java": use one of go, rust`},
+		{"event", func(o *templates.Options) { o.Event = "sns" }, `invalid --event "sns"`},
+		{"arch", func(o *templates.Options) { o.Arch = "amd64" }, `invalid --arch "amd64": use one of arm64, x86_64`},
+		{"package", func(o *templates.Options) { o.Package = "tar" }, `invalid --package "tar"`},
+		{"client", func(o *templates.Options) { o.Client = "tiny" }, `invalid --client "tiny"`},
+		{"module", func(o *templates.Options) { o.Module = "github.com/me/my api" }, "invalid --module"},
+		{"module slash", func(o *templates.Options) { o.Module = "github.com//x" }, "empty path element"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := good
+			tc.edit(&o)
+			err := o.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Validate: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Validate = %v, want an error containing %q", err, tc.want)
+			case err != nil && strings.Contains(err.Error(), "\n"):
+				t.Errorf("error is not one line: %q", err)
+			}
+			if _, rerr := templates.Render(o); (rerr == nil) != (err == nil) {
+				t.Errorf("Render error %v disagrees with Validate's %v", rerr, err)
+			}
+		})
+	}
+}
+
+// The official client's go.sum pins the same aws-lambda-go as fnopt's own
+// go.mod, whose checksums the Go proxy and sum database vouch for.
+func TestGoSumMatchesFnopt(t *testing.T) {
+	fs := files(t, templates.Options{Name: "x", Lang: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"})
+	own, err := readRepoFile("go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(fs["go.sum"].Data)), "\n") {
+		if !strings.Contains(string(own), line+"\n") {
+			t.Errorf("go.sum line %q is not in fnopt's go.sum", line)
+		}
+	}
+}
