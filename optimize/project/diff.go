@@ -61,8 +61,8 @@ func UnifiedDiff(oldName, newName string, old, new []byte, ctx int) string {
 }
 
 type diffOp struct {
-	kind       byte // ' ', '-', '+'
-	text       string
+	kind         byte // ' ', '-', '+'
+	text         string
 	aLine, bLine int // 1-based line numbers in a and b at this op
 }
 

@@ -94,12 +94,12 @@ func (f *textFile) evidence(off int) Evidence {
 
 // goBuildCmd is a `go build` command found in a text file.
 type goBuildCmd struct {
-	f        *textFile
-	words    []word
-	goIdx    int              // index of "go"; "build" follows
-	prefix   map[string]int   // NAME=value words before "go"
-	flags    map[string]flagUse
-	args     []int // package arguments
+	f      *textFile
+	words  []word
+	goIdx  int            // index of "go"; "build" follows
+	prefix map[string]int // NAME=value words before "go"
+	flags  map[string]flagUse
+	args   []int // package arguments
 }
 
 // flagUse is one flag of a command; for -flag=value valIdx == nameIdx.
