@@ -267,9 +267,9 @@ func (c *execCheck) program(name, what string, depth int) {
 			// folder, never through PATH.
 			interp = "./" + interp
 		}
-		c.program(interp, fmt.Sprintf("the interpreter of %s", p), depth+1)
+		c.program(interp, p+"'s #! interpreter", depth+1)
 		if strings.HasSuffix(interp, "/env") && arg != "" && !strings.HasPrefix(arg, "-") {
-			c.program(arg, fmt.Sprintf("the program env runs for %s", p), depth+1)
+			c.program(arg, p+"'s #! command (run by env)", depth+1)
 		}
 	default:
 		eh, err := parseELFHead(head)
