@@ -6,6 +6,7 @@ import (
 	"github.com/fnopt/fnopt/cmd/buildcmd"
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/cmd/newcmd"
+	"github.com/fnopt/fnopt/cmd/optimizecmd"
 )
 
 // newRootCmd wires every subcommand. Each command lives in its own package
@@ -26,6 +27,7 @@ func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 	})
 	root.AddCommand(buildcmd.NewCmd(io))
 	root.AddCommand(newcmd.NewCmd(io))
+	root.AddCommand(optimizecmd.NewCmd(io))
 	return root
 }
 

@@ -1,0 +1,228 @@
+package project
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// BuildForHost compiles the function in dir the way its own build files
+// do — the first `go build` or `cargo build` they contain, with its flags
+// and environment — but for this machine's architecture, into outDir. It
+// returns the binary's path. It is how --verify builds a project before
+// and after the plan: the difference is only what the plan changes.
+// Without a build command, a plain `go build` or `cargo build --release`
+// is used. env is added to the compiler's environment.
+func BuildForHost(ctx context.Context, dir, outDir string, env []string) (string, error) {
+	t, err := walk(dir)
+	if err != nil {
+		return "", err
+	}
+	var files []*textFile
+	for _, g := range []struct {
+		rels []string
+		kind fileKind
+	}{{t.makefiles, kindMakefile}, {t.scripts, kindShell}, {t.docker, kindDockerfile}} {
+		for _, rel := range g.rels {
+			src, err := readFile(dir, rel)
+			if err != nil {
+				return "", err
+			}
+			files = append(files, newTextFile(rel, g.kind, src))
+		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", outDir, err)
+	}
+	if len(t.goMods) > 0 {
+		return goHostBuild(ctx, dir, outDir, t, files, env)
+	}
+	if len(t.cargos) > 0 {
+		return cargoHostBuild(ctx, dir, outDir, t, files, env)
+	}
+	return "", fmt.Errorf("%s: %w", dir, ErrNotFunction)
+}
+
+func goHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*textFile, env []string) (string, error) {
+	out := filepath.Join(outDir, settings.Handler)
+	host := settings.HostArch()
+	cmdEnv := append(append(os.Environ(), env...), "GOOS=linux", "GOARCH="+host.GOARCH())
+	args := []string{"build"}
+	pkgs := []string{"."}
+	runDir := filepath.Join(dir, filepath.Dir(t.goMods[0]))
+	for _, f := range files {
+		bs := f.goBuilds()
+		if len(bs) == 0 {
+			continue
+		}
+		b := bs[0]
+		for name, i := range b.prefix {
+			if name == "GOOS" || name == "GOARCH" {
+				continue
+			}
+			_, v, _ := isAssignment(b.words[i].val)
+			cmdEnv = append(cmdEnv, name+"="+f.expand(v))
+		}
+		for _, name := range []string{"CGO_ENABLED", "GOFLAGS"} {
+			if d, ok := f.env[name]; ok {
+				if _, inPrefix := b.prefix[name]; !inPrefix {
+					cmdEnv = append(cmdEnv, name+"="+f.expand(d.val))
+				}
+			}
+		}
+		isArg := map[int]bool{}
+		for _, i := range b.args {
+			isArg[i] = true
+		}
+		skip := -1
+		if u, ok := b.flags["-o"]; ok {
+			skip = u.valIdx
+		}
+		pkgs = nil
+		for j := b.goIdx + 2; j < len(b.words); j++ {
+			v := f.expand(b.words[j].val)
+			if j == skip || v == "-o" || strings.HasPrefix(v, "-o=") {
+				continue
+			}
+			if strings.Contains(v, "$") {
+				return "", fmt.Errorf("%s: cannot repeat the build, %q refers to a variable fnopt does not know", f.evidence(b.words[j].start), v)
+			}
+			if isArg[j] {
+				pkgs = append(pkgs, v)
+			} else {
+				args = append(args, v)
+			}
+		}
+		runDir = filepath.Join(dir, filepath.Dir(f.rel))
+		break
+	}
+	args = append(append(args, "-o", out), pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = runDir
+	cmd.Env = cmdEnv
+	return out, runBuild(cmd, "go "+strings.Join(args, " "))
+}
+
+func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*textFile, env []string) (string, error) {
+	release := true
+	var extra []string
+	for _, f := range files {
+		bs := f.cargoBuilds()
+		if len(bs) == 0 {
+			continue
+		}
+		release = bs[0].release()
+		if p, ok := bs[0].has("--bin"); ok {
+			extra = append(extra, "--bin", p)
+		}
+		break
+	}
+	manifest := t.cargos[0]
+	bin, err := cargoBinName(filepath.Join(dir, manifest))
+	if err != nil {
+		return "", err
+	}
+	target := filepath.Join(outDir, "target")
+	args := []string{"build", "--manifest-path", filepath.Join(dir, manifest)}
+	if release {
+		args = append(args, "--release")
+	}
+	args = append(args, extra...)
+	cmd := exec.CommandContext(ctx, "cargo", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), env...), "CARGO_TARGET_DIR="+target)
+	if err := runBuild(cmd, "cargo "+strings.Join(args, " ")); err != nil {
+		return "", err
+	}
+	profile := "debug"
+	if release {
+		profile = "release"
+	}
+	built := filepath.Join(target, profile, bin)
+	out := filepath.Join(outDir, settings.Handler)
+	if err := os.Rename(built, out); err != nil {
+		return "", fmt.Errorf("moving the built binary: %w", err)
+	}
+	return out, nil
+}
+
+// cargoBinName is the name of the crate's first binary.
+func cargoBinName(manifest string) (string, error) {
+	b, err := os.ReadFile(manifest)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", manifest, err)
+	}
+	var m struct {
+		Package struct{ Name string }
+		Bin     []struct{ Name string }
+	}
+	if err := toml.Unmarshal(b, &m); err != nil {
+		return "", fmt.Errorf("%s is not valid TOML: %v", manifest, oneLine(err.Error()))
+	}
+	if len(m.Bin) > 0 && m.Bin[0].Name != "" {
+		return m.Bin[0].Name, nil
+	}
+	return m.Package.Name, nil
+}
+
+func runBuild(cmd *exec.Cmd, what string) error {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %v: %s", what, err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// CopyTree copies a project folder into dst (which must not exist),
+// leaving out version control and build output folders. With changes,
+// the copy gets the plan's new contents: a project as it would be after
+// --apply, without touching the original.
+func CopyTree(src, dst string, changes []FileChange) error {
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "target", ".aws-sam":
+				if rel != "." {
+					return filepath.SkipDir
+				}
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, info.Mode().Perm()|0o200)
+	})
+	if err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	for _, c := range changes {
+		if err := os.WriteFile(filepath.Join(dst, c.File), c.New, 0o644); err != nil {
+			return fmt.Errorf("copying %s: %w", src, err)
+		}
+	}
+	return nil
+}
