@@ -1,0 +1,122 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testBins holds the test bootstraps, built once for the whole package.
+var testBins struct {
+	dir      string
+	fakefn   string // testdata/fakefn: behaviour chosen by its folder name
+	lambdago string // testdata/lambdago: aws-lambda-go
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "fnopt-verify-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	testBins.dir = dir
+	testBins.fakefn = filepath.Join(dir, "fakefn")
+	testBins.lambdago = filepath.Join(dir, "lambdago")
+	for out, pkg := range map[string]string{testBins.fakefn: "./testdata/fakefn", testBins.lambdago: "./testdata/lambdago"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, b)
+			return 2
+		}
+	}
+	return m.Run()
+}
+
+// fakeTarget links the fakefn binary as DIR/<mode>/bootstrap, so that it
+// behaves as mode says.
+func fakeTarget(t *testing.T, mode string) *Target {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), mode)
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	boot := filepath.Join(root, "bootstrap")
+	if err := os.Link(testBins.fakefn, boot); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := PrepareBootstrap(boot, PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Name = mode
+	return tg
+}
+
+func measure(t *testing.T, o Options, targets ...*Target) []Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	runs, err := Measure(ctx, targets, o)
+	if err != nil {
+		t.Fatalf("Measure: %v", err)
+	}
+	return runs
+}
+
+// ourChildren lists the processes whose parent is this test process,
+// zombies included: after a measurement there must be none.
+func ourChildren(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := os.Getpid()
+	var out []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(me) {
+			out = append(out, e.Name()+" "+s[strings.IndexByte(s, '('):i+1]+" "+f[0])
+		}
+	}
+	return out
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+func alive(pid int) (bool, string) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false, ""
+	}
+	return true, string(b)
+}

@@ -1,0 +1,307 @@
+package verify
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fnopt/fnopt/verify/runtimeapi"
+)
+
+func TestMeasureEcho(t *testing.T) {
+	exp, err := ParseExpect(`{ "hello" : "world" }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := measure(t, Options{Samples: 3, Warm: 2, Expect: exp}, fakeTarget(t, "echo"))
+	r := runs[0]
+	if !r.OK() || len(r.Samples) != 3 {
+		t.Fatalf("run: ok=%v failure=%v samples=%d", r.OK(), r.Failure, len(r.Samples))
+	}
+	for i, s := range r.Samples {
+		if s.InitMs <= 0 || s.FirstInvokeMs <= 0 || len(s.WarmMs) != 2 || s.MaxRSSBytes <= 0 {
+			t.Errorf("sample %d incomplete: %+v", i, s)
+		}
+		// Cold start spans init, the hand-over and the first invocation.
+		if s.ColdStartMs < s.InitMs+s.FirstInvokeMs {
+			t.Errorf("sample %d: cold start %.3f < init %.3f + first invoke %.3f", i, s.ColdStartMs, s.InitMs, s.FirstInvokeMs)
+		}
+	}
+	if len(ourChildren(t)) != 0 {
+		t.Errorf("processes left: %v", ourChildren(t))
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	tg := fakeTarget(t, "env")
+	runs := measure(t, Options{Samples: 1,
+		Expect: mustExpect(t, `/AWS_LAMBDA_RUNTIME_API=127\.0\.0\.1:\d+\n/`)}, tg)
+	if !runs[0].OK() {
+		t.Fatal(runs[0].Failure)
+	}
+	// Start it once more in a session to read the body.
+	body := invokeOnce(t, tg)
+	env := map[string]string{}
+	for _, line := range strings.Split(body, "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		env[k] = v
+	}
+	want := map[string]string{
+		"_HANDLER":                        "bootstrap",
+		"AWS_LAMBDA_FUNCTION_NAME":        "function",
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/function",
+		"AWS_REGION":                      "us-east-1",
+		"AWS_DEFAULT_REGION":              "us-east-1",
+		"LAMBDA_TASK_ROOT":                tg.TaskRoot,
+		"LAMBDA_RUNTIME_DIR":              "/var/runtime",
+		"TZ":                              ":UTC",
+		"LANG":                            "en_US.UTF-8",
+		"PATH":                            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"PWD":                             tg.TaskRoot,
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s = %q, want %q", k, env[k], v)
+		}
+	}
+	if !strings.Contains(env["LD_LIBRARY_PATH"], tg.TaskRoot+"/lib") {
+		t.Errorf("LD_LIBRARY_PATH %q lacks the task root", env["LD_LIBRARY_PATH"])
+	}
+	if !strings.Contains(env["AWS_LAMBDA_LOG_STREAM_NAME"], "/[$LATEST]") {
+		t.Errorf("log stream name %q", env["AWS_LAMBDA_LOG_STREAM_NAME"])
+	}
+	for _, k := range []string{"HOME", "AWS_ACCESS_KEY_ID", "GOPATH", "USER", "AWS_EXECUTION_ENV"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("%s leaked into the function's environment", k)
+		}
+	}
+}
+
+func mustExpect(t *testing.T, s string) *Expect {
+	t.Helper()
+	e, err := ParseExpect(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// invokeOnce starts tg by hand and returns its first answer.
+func invokeOnce(t *testing.T, tg *Target) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := StartSession(ctx, tg, SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sess.Server.Invoke(sess.Context(), []byte(`{}`))
+	if serr := sess.Stop(); serr != nil {
+		t.Error(serr)
+	}
+	if err != nil {
+		t.Fatalf("invoke: %v; output: %s", err, sess.Output())
+	}
+	return string(res.Body)
+}
+
+func TestInitDuration(t *testing.T) {
+	// The same binary with and without a 250 ms sleep before its first
+	// /next. Init is measured from just before exec, so it can never be
+	// shorter than the sleep: the lower bound is exact. Above it, the
+	// figure also holds exec, the Go runtime's start and the connection:
+	// what the echo mode's init measures. The upper bound allows that plus
+	// 100 ms for scheduling on a loaded shared machine (sleep itself
+	// overshoots by well under 1 ms on an idle one).
+	const sleep = 250.0
+	runs := measure(t, Options{Samples: 3}, fakeTarget(t, "echo"), fakeTarget(t, "sleep250"))
+	for _, r := range runs {
+		if !r.OK() {
+			t.Fatal(r.Failure)
+		}
+	}
+	echo, slept := Values(runs[0].Samples, MetricInit), Values(runs[1].Samples, MetricInit)
+	if lo := slices.Min(slept); lo < sleep {
+		t.Errorf("init %.2f ms is shorter than the %v ms sleep", lo, sleep)
+	}
+	if lo, limit := slices.Min(slept), sleep+slices.Max(echo)+100; lo > limit {
+		t.Errorf("init %.2f ms, want at most %.2f (sleep + slowest plain init %.2f + 100)", lo, limit, slices.Max(echo))
+	}
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		mode    string
+		opts    Options
+		phase   string
+		reason  string // in Failure.Reason
+		errType string // Failure.FunctionError.Type
+		exit    string // in Failure.Exit
+	}{
+		{mode: "crash", phase: "init", reason: "exited before asking", exit: "exit status 3"},
+		{mode: "hang", opts: Options{InitTimeout: 300 * time.Millisecond}, phase: "init", reason: "no /next within 300ms"},
+		{mode: "initerror", phase: "init", reason: "init error", errType: "Runtime.ConfigError"},
+		{mode: "error", phase: "first invoke", reason: "invocation failed", errType: "HandlerError"},
+		{mode: "big", phase: "first invoke", reason: "invocation failed", errType: runtimeapi.ErrorTypeResponseTooLarge},
+		{mode: "signal", phase: "first invoke", reason: "exited before answering", exit: "signal: killed"},
+		{mode: "noanswer", opts: Options{Timeout: 300 * time.Millisecond}, phase: "first invoke", reason: "invocation failed", errType: runtimeapi.ErrorTypeTimeout},
+		{mode: "echo", opts: Options{Expect: &Expect{}}, phase: "first invoke", reason: "does not match"},
+		{mode: "echo", opts: Options{Warm: 2, Event: []byte(`"x"`)}, phase: "", reason: ""},
+	}
+	before := openFDs(t)
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			if tt.opts.Expect != nil {
+				tt.opts.Expect = mustExpect(t, `/nothing like this/`)
+			}
+			tt.opts.Samples = 2
+			runs := measure(t, tt.opts, fakeTarget(t, tt.mode))
+			f := runs[0].Failure
+			if tt.phase == "" {
+				if f != nil {
+					t.Fatalf("unexpected failure: %v", f)
+				}
+				return
+			}
+			if f == nil {
+				t.Fatal("no failure")
+			}
+			if f.Phase != tt.phase || !strings.Contains(f.Reason+" "+f.Error(), tt.reason) || f.Sample != 1 {
+				t.Errorf("failure %q (phase %q), want phase %q with %q in sample 1", f.Error(), f.Phase, tt.phase, tt.reason)
+			}
+			if tt.errType != "" && (f.FunctionError == nil || f.FunctionError.Type != tt.errType) {
+				t.Errorf("function error %+v, want type %s", f.FunctionError, tt.errType)
+			}
+			if !strings.Contains(f.Exit, tt.exit) {
+				t.Errorf("exit %q, want %q", f.Exit, tt.exit)
+			}
+			if !strings.Contains(f.Output, "fakefn: mode "+tt.mode) {
+				t.Errorf("output tail lacks the function's stderr: %q", f.Output)
+			}
+			if len(runs[0].Samples) != 0 {
+				t.Errorf("failed run kept %d samples", len(runs[0].Samples))
+			}
+		})
+		if kids := ourChildren(t); len(kids) != 0 {
+			t.Errorf("%s: processes left: %v", tt.mode, kids)
+		}
+	}
+	// The http.Server's goroutines close their sockets asynchronously.
+	deadline := time.Now().Add(2 * time.Second)
+	for openFDs(t) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after > before {
+		t.Errorf("open file descriptors: %d before, %d after", before, after)
+	}
+}
+
+func TestLingeringChildIsKilled(t *testing.T) {
+	tg := fakeTarget(t, "fork")
+	runs := measure(t, Options{Samples: 2, Expect: mustExpect(t, `/^\d+$/`)}, tg)
+	if !runs[0].OK() {
+		t.Fatal(runs[0].Failure)
+	}
+	// The function answers with its child's pid; a session run by hand
+	// tells which process to look for once it is over.
+	pid, err := strconv.Atoi(invokeOnce(t, tg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, stat := alive(pid); ok {
+		t.Errorf("lingering child %d still exists: %s", pid, stat)
+	}
+	if kids := ourChildren(t); len(kids) != 0 {
+		t.Errorf("processes left: %v", kids)
+	}
+}
+
+// orderStarter records the order in which targets start.
+type orderStarter struct {
+	Starter
+	name  string
+	mu    *sync.Mutex
+	order *[]string
+}
+
+func (o orderStarter) Start(ctx context.Context, spec StartSpec) (Process, error) {
+	o.mu.Lock()
+	*o.order = append(*o.order, o.name)
+	o.mu.Unlock()
+	return o.Starter.Start(ctx, spec)
+}
+
+func TestMeasureInterleaves(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	a, b := fakeTarget(t, "echo"), fakeTarget(t, "echo")
+	a.Starter = orderStarter{a.Starter, "A", &mu, &order}
+	b.Starter = orderStarter{b.Starter, "B", &mu, &order}
+	var progress []int
+	runs := measure(t, Options{Samples: 3, Progress: func(done, total int) {
+		if total != 6 {
+			t.Errorf("progress total %d, want 6", total)
+		}
+		progress = append(progress, done)
+	}}, a, b)
+	if !runs[0].OK() || !runs[1].OK() || len(runs[0].Samples) != 3 || len(runs[1].Samples) != 3 {
+		t.Fatalf("runs: %+v %+v", runs[0].Failure, runs[1].Failure)
+	}
+	if got := strings.Join(order, " "); got != "A B A B A B" {
+		t.Errorf("order %q, want A B A B A B", got)
+	}
+	if !slices.Equal(progress, []int{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("progress %v", progress)
+	}
+}
+
+func TestAWSLambdaGo(t *testing.T) {
+	tg, err := PrepareBootstrap(testBins.lambdago, PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := measure(t, Options{Samples: 2, Warm: 1, Expect: mustExpect(t, `/"greeting":"hello world","request_id":"[0-9a-f-]{36}","has_deadline":true/`)}, tg)
+	if !runs[0].OK() {
+		t.Fatalf("aws-lambda-go function: %v\n%s", runs[0].Failure, runs[0].Failure.Output)
+	}
+	runs = measure(t, Options{Samples: 1, Event: []byte(`{"fail":true}`)}, tg)
+	f := runs[0].Failure
+	if f == nil || f.FunctionError == nil || f.FunctionError.Message != "asked to fail" {
+		t.Fatalf("failing aws-lambda-go function: %+v", f)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	cg := DetectCgroups()
+	tg := fakeTarget(t, "echo")
+	tg.Starter.(*HostStarter).Cgroups = cg
+	runs := measure(t, Options{Samples: 1}, tg)
+	if !runs[0].OK() {
+		t.Fatal(runs[0].Failure)
+	}
+	if why := cg.Unavailable(); why != "" {
+		want := "memory limit not enforced: " + why
+		if !slices.Contains(runs[0].Notes, want) {
+			t.Errorf("notes %q lack %q", runs[0].Notes, want)
+		}
+		t.Skipf("cgroup v2 unavailable (%s): the limit itself is not tested here", why)
+	}
+	if len(runs[0].Notes) != 0 {
+		t.Errorf("notes with cgroups available: %q", runs[0].Notes)
+	}
+	// 200 MB of touched memory under a 64 MB limit is killed.
+	tg = fakeTarget(t, "alloc200")
+	tg.Starter.(*HostStarter).Cgroups = cg
+	runs = measure(t, Options{Samples: 1, Function: Function{MemoryMB: 64}}, tg)
+	if f := runs[0].Failure; f == nil || !strings.Contains(f.Exit, "memory limit") {
+		t.Errorf("over-limit function: %+v", f)
+	}
+}

@@ -1,0 +1,203 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Starter starts one fresh copy of a function. Host targets use
+// HostStarter; image targets start inside a sandbox.
+type Starter interface {
+	Start(ctx context.Context, spec StartSpec) (Process, error)
+}
+
+// StartSpec is what every start shares. The starter adds
+// AWS_LAMBDA_RUNTIME_API, since only it knows where the function can reach
+// the emulator.
+type StartSpec struct {
+	// Env is the function's whole environment (see LambdaEnv).
+	Env []string
+	// Output receives the function's standard output and error.
+	Output io.Writer
+	// MemoryBytes limits the function's memory where the starter can; 0
+	// means no limit.
+	MemoryBytes int64
+	// Listener, when set, is where the emulator will be served; a host
+	// starter uses it instead of a fresh port.
+	Listener net.Listener
+}
+
+// Process is one running copy of a function.
+type Process interface {
+	// Listener is where the function reaches the Runtime API; the caller
+	// serves the emulator on it and closes it.
+	Listener() net.Listener
+	// Started is the moment just before the function's exec.
+	Started() time.Time
+	// Wait waits for the process to end and reaps it; its error says how
+	// it ended (exit status or signal).
+	Wait() error
+	// Kill ends the process and everything it started.
+	Kill() error
+	// MaxRSS is the peak resident set size in bytes, known after Wait.
+	MaxRSS() int64
+	// Notes say what the starter could not do as asked (memory limit).
+	Notes() []string
+}
+
+// HostStarter runs a bootstrap as a plain process on this machine: in its
+// own process group, with the given environment only, in the task root,
+// reaching the emulator on a fresh 127.0.0.1 port.
+type HostStarter struct {
+	// Bootstrap is the executable; Argv[0] is set to it.
+	Bootstrap string
+	// Args follow Argv[0] (qemu runs the real bootstrap given here).
+	Args []string
+	// Dir is the working directory, the task root.
+	Dir string
+	// Cgroups limits memory and kills stragglers when available; nil runs
+	// without a cgroup.
+	Cgroups *Cgroups
+}
+
+// Start starts the bootstrap.
+func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error) {
+	ln := spec.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("listening for the function: %w", err)
+		}
+	}
+	cmd := exec.Command(h.Bootstrap, h.Args...)
+	cmd.Dir = h.Dir
+	cmd.Env = append(append([]string(nil), spec.Env...), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
+	cmd.Stdin = nil // /dev/null
+	cmd.Stdout, cmd.Stderr = spec.Output, spec.Output
+	// A process that holds the output pipe after the group is killed (it
+	// cannot, but a setsid'd grandchild could) must not block Wait.
+	cmd.WaitDelay = time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// If fnopt dies, its functions die with it.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	// Children the function leaves behind are orphaned when it is killed;
+	// as a subreaper fnopt inherits and reaps them (release), instead of
+	// leaving zombies to an init that may not reap (containers, VMs).
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	p := &hostProcess{ln: ln, cmd: cmd}
+	if h.Cgroups != nil && spec.MemoryBytes > 0 {
+		cg, err := h.Cgroups.New(spec.MemoryBytes)
+		if err != nil {
+			p.notes = append(p.notes, "memory limit not enforced: "+err.Error())
+		} else {
+			p.cg = cg
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = cg.FD()
+		}
+	} else if spec.MemoryBytes > 0 {
+		p.notes = append(p.notes, "memory limit not enforced: "+h.Cgroups.Unavailable())
+	}
+	p.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		ln.Close()
+		if p.cg != nil {
+			_ = p.cg.Remove()
+		}
+		return nil, fmt.Errorf("starting %s: %w", h.Bootstrap, err)
+	}
+	return p, nil
+}
+
+type hostProcess struct {
+	ln      net.Listener
+	cmd     *exec.Cmd
+	cg      *Cgroup
+	started time.Time
+	notes   []string
+	maxRSS  int64
+}
+
+func (p *hostProcess) Listener() net.Listener { return p.ln }
+func (p *hostProcess) Started() time.Time     { return p.started }
+func (p *hostProcess) Notes() []string        { return p.notes }
+func (p *hostProcess) MaxRSS() int64          { return p.maxRSS }
+
+func (p *hostProcess) Wait() error {
+	err := p.cmd.Wait()
+	if ps := p.cmd.ProcessState; ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			p.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
+		}
+	}
+	if p.cg != nil {
+		if peak := p.cg.Peak(); peak > p.maxRSS {
+			// The cgroup also counts children the bootstrap started.
+			p.maxRSS = peak
+		}
+		if p.cg.OOMKilled() {
+			err = fmt.Errorf("%w (killed by the %d MB memory limit)", err, p.cg.Limit()>>20)
+		}
+	}
+	return err
+}
+
+// Kill ends the whole process group, and with a cgroup everything in it,
+// including children that left the group. It does not reap: Wait does.
+func (p *hostProcess) Kill() error {
+	var errs []error
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		errs = append(errs, fmt.Errorf("killing process group %d: %w", p.cmd.Process.Pid, err))
+	}
+	if p.cg != nil {
+		if err := p.cg.Kill(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// release reaps what is left of the killed process group and removes the
+// cgroup, once the bootstrap itself has been reaped.
+func (p *hostProcess) release() error {
+	var errs []error
+	pgid := p.cmd.Process.Pid
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-pgid, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.ECHILD) {
+			break // no child of ours is left in the group
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			errs = append(errs, fmt.Errorf("reaping process group %d: %w", pgid, err))
+			break
+		}
+		if pid > 0 {
+			continue
+		}
+		if time.Now().After(deadline) {
+			errs = append(errs, fmt.Errorf("processes of group %d did not exit 5 s after SIGKILL", pgid))
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if p.cg != nil {
+		errs = append(errs, p.cg.Remove())
+	}
+	return errors.Join(errs...)
+}
+
+// releaser is implemented by processes that hold resources past Wait.
+type releaser interface{ release() error }
+
+var _ releaser = (*hostProcess)(nil)

@@ -1,0 +1,136 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fnopt/fnopt/verify/runtimeapi"
+)
+
+// Session is one running copy of a target, with the emulator it talks to.
+// Every cold sample is a session; `fnopt verify --serve` keeps one open
+// for a person to invoke by hand.
+type Session struct {
+	// Server is the emulator the function talks to.
+	Server *runtimeapi.Server
+	proc   Process
+	hs     *http.Server
+	out    *tail
+
+	exited  chan struct{}
+	waitErr error // set before exited closes
+	// ctx ends when the process ends (or the parent context does).
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// SessionOptions start a session.
+type SessionOptions struct {
+	Function Function
+	// Timeout is the function timeout (runtimeapi.Options.Timeout).
+	Timeout time.Duration
+	// Output also receives the function's stdout and stderr.
+	Output io.Writer
+	// Handler, when set, is served on the function's listener instead of
+	// the bare emulator (--serve adds the Invoke API next to it).
+	Handler func(*runtimeapi.Server) http.Handler
+	// Listener, when set, is where the emulator is served; host starters
+	// use it instead of a fresh port. The session closes it.
+	Listener net.Listener
+}
+
+// StartSession starts a fresh copy of t and serves the emulator for it.
+// The error is about the start; Stop must be called on success.
+func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, error) {
+	fn := o.Function.withDefaults()
+	fn.TaskRoot = t.TaskRoot
+	srv := runtimeapi.New(runtimeapi.Options{FunctionName: fn.Name, MemoryMB: fn.MemoryMB, Timeout: o.Timeout, Region: fn.Region})
+	out := newTail(8 << 10)
+	var output io.Writer = out
+	if o.Output != nil {
+		output = teeWriter{out, o.Output}
+	}
+	proc, err := t.Starter.Start(ctx, StartSpec{
+		Env:         LambdaEnv(fn, time.Now()),
+		Output:      output,
+		MemoryBytes: int64(fn.MemoryMB) << 20,
+		Listener:    o.Listener,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var h http.Handler = srv
+	if o.Handler != nil {
+		h = o.Handler(srv)
+	}
+	s := &Session{
+		Server: srv,
+		proc:   proc,
+		hs:     &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		out:    out,
+		exited: make(chan struct{}),
+	}
+	go func() { _ = s.hs.Serve(proc.Listener()) }()
+	go func() { s.waitErr = proc.Wait(); close(s.exited) }()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.exited:
+			s.cancel()
+		case <-s.ctx.Done():
+		}
+	}()
+	return s, nil
+}
+
+// Started is the moment just before the function's exec.
+func (s *Session) Started() time.Time { return s.proc.Started() }
+
+// Context ends when the function's process ends.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Exited is closed when the function's process has ended and been reaped.
+func (s *Session) Exited() <-chan struct{} { return s.exited }
+
+// ExitText says how the process ended; valid once Exited is closed.
+func (s *Session) ExitText() string { return exitText(s.waitErr) }
+
+// Output is the tail of the function's stdout and stderr.
+func (s *Session) Output() string { return s.out.String() }
+
+// Notes say what the starter could not do as asked.
+func (s *Session) Notes() []string { return s.proc.Notes() }
+
+// MaxRSS is the process's peak resident set size; valid after Stop.
+func (s *Session) MaxRSS() int64 { return s.proc.MaxRSS() }
+
+// Stop ends the session: the emulator refuses further requests, the whole
+// process tree is killed and reaped, and the server, its connections and
+// the listener are closed.
+func (s *Session) Stop() error {
+	defer s.cancel()
+	s.Server.Close()
+	var errs []error
+	if err := s.proc.Kill(); err != nil {
+		errs = append(errs, err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		errs = append(errs, errors.New("the function did not exit 10 s after SIGKILL"))
+	}
+	if err := s.hs.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the emulator: %w", err))
+	}
+	if r, ok := s.proc.(releaser); ok {
+		if err := r.release(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,284 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/fnopt/fnopt/optimize/artifact"
+	"github.com/fnopt/fnopt/optimize/build"
+	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// Target is one function prepared for measuring: how to start it and what
+// it is made of. Close removes what preparing it created.
+type Target struct {
+	// Name labels the target in reports.
+	Name string
+	// Starter starts one fresh copy.
+	Starter Starter
+	// TaskRoot is LAMBDA_TASK_ROOT as the function sees it.
+	TaskRoot string
+	// Arch is the architecture that runs.
+	Arch settings.Arch
+	// Files are evicted from the page cache for cold-cache samples.
+	Files []string
+	// Artifacts are the sizes that ship (and, for a cross-architecture
+	// project, those of the deployed architecture).
+	Artifacts []Artifact
+	// Notes say how the target differs from what was asked (a host-arch
+	// build instead of arm64, for example).
+	Notes []string
+	// CrossBootstrap is the deployed architecture's bootstrap when it is
+	// not the host's; FunctionalCheck runs it under qemu.
+	CrossBootstrap string
+	CrossArch      settings.Arch
+
+	cleanup []func() error
+}
+
+// Artifact is one measured size.
+type Artifact struct {
+	Name  string        `json:"name"`
+	Arch  settings.Arch `json:"arch,omitempty"`
+	Bytes int64         `json:"bytes"`
+}
+
+// Close removes the target's temporary files.
+func (t *Target) Close() error {
+	var errs []error
+	for i := len(t.cleanup) - 1; i >= 0; i-- {
+		errs = append(errs, t.cleanup[i]())
+	}
+	t.cleanup = nil
+	return errors.Join(errs...)
+}
+
+func (t *Target) tempDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", fmt.Errorf("creating a temporary folder: %w", err)
+	}
+	t.cleanup = append(t.cleanup, func() error { return os.RemoveAll(dir) })
+	return dir, nil
+}
+
+// PrepareOptions say how targets are prepared.
+type PrepareOptions struct {
+	// Cgroups limits memory where possible (see DetectCgroups); nil runs
+	// without.
+	Cgroups *Cgroups
+	// BuildLog receives compiler output for project targets.
+	BuildLog io.Writer
+	// BuildEnv is added to the compiler's environment.
+	BuildEnv []string
+}
+
+// ErrImageTarget is returned by Prepare for image references, which
+// PrepareImage handles.
+var ErrImageTarget = errors.New("an image reference")
+
+// Prepare makes a target from a path: a project folder (built for this
+// machine's architecture), a zip (extracted), or a bootstrap executable.
+func Prepare(ctx context.Context, path string, o PrepareOptions) (*Target, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return PrepareProject(ctx, path, o)
+	}
+	head := make([]byte, 4)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", path, err)
+	}
+	_, _ = io.ReadFull(f, head)
+	f.Close()
+	if bytes.Equal(head, []byte("PK\x03\x04")) {
+		return PrepareZip(path, o)
+	}
+	return PrepareBootstrap(path, o)
+}
+
+// PrepareBootstrap runs path as it is, with its folder as the task root.
+func PrepareBootstrap(path string, o PrepareOptions) (*Target, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("bootstrap %s is not an executable file: chmod +x it, or pass a project folder or zip", path)
+	}
+	arch, err := elfArch(abs)
+	if err != nil {
+		return nil, err
+	}
+	if arch != "" && arch != settings.HostArch() {
+		return nil, fmt.Errorf("bootstrap %s is built for %s and this machine is %s: pass the project folder (verify builds it for this machine) or a %s bootstrap", path, arch, settings.HostArch(), settings.HostArch())
+	}
+	return &Target{
+		Name:      path,
+		Starter:   &HostStarter{Bootstrap: abs, Dir: filepath.Dir(abs), Cgroups: o.Cgroups},
+		TaskRoot:  filepath.Dir(abs),
+		Arch:      settings.HostArch(),
+		Files:     []string{abs},
+		Artifacts: []Artifact{{Name: "bootstrap", Arch: settings.HostArch(), Bytes: st.Size()}},
+	}, nil
+}
+
+// elfArch is the architecture an ELF file is built for, "" for other
+// executables (scripts) and an error for ELF files of other machines.
+func elfArch(path string) (settings.Arch, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		var fe *elf.FormatError
+		if errors.As(err, &fe) {
+			return "", nil
+		}
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	for _, a := range []settings.Arch{settings.X86_64, settings.ARM64} {
+		if f.Machine == a.ELFMachine() {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%s is an ELF file for %v, which Lambda does not run", path, f.Machine)
+}
+
+// PrepareZip extracts a deployment zip into a temporary task root.
+func PrepareZip(path string, o PrepareOptions) (*Target, error) {
+	t := &Target{Name: path}
+	root, err := t.tempDir("fnopt-verify-zip-")
+	if err != nil {
+		return nil, err
+	}
+	files, unzipped, err := extractZip(path, root)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	boot, err := PrepareBootstrap(filepath.Join(root, settings.Handler), o)
+	if err != nil {
+		t.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("zip %s has no %s at its top level: Lambda's custom runtime runs /var/task/bootstrap", path, settings.Handler)
+		}
+		return nil, fmt.Errorf("zip %s: %w", path, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.Starter, t.TaskRoot, t.Arch = boot.Starter, root, boot.Arch
+	t.Files = files
+	t.Artifacts = []Artifact{
+		{Name: "zip", Arch: boot.Arch, Bytes: st.Size()},
+		{Name: "unzipped", Arch: boot.Arch, Bytes: unzipped},
+		{Name: "bootstrap", Arch: boot.Arch, Bytes: boot.Artifacts[0].Bytes},
+	}
+	return t, nil
+}
+
+// PrepareProject builds the project in dir for this machine's
+// architecture, into a temporary folder (the project's dist/ is left
+// alone). When the project deploys to another architecture, that build is
+// made too, for its sizes and for FunctionalCheck.
+func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target, error) {
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{Name: dir}
+	host := settings.HostArch()
+	hostRes, err := t.build(ctx, dir, cfg, host, o)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	boot, err := PrepareBootstrap(hostRes.Bootstrap, o)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.Starter, t.TaskRoot, t.Arch, t.Files = boot.Starter, boot.TaskRoot, host, boot.Files
+	if want := cfg.Architecture(); want != host {
+		crossRes, err := t.build(ctx, dir, cfg, want, o)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.CrossBootstrap, t.CrossArch = crossRes.Bootstrap, want
+		t.Notes = append(t.Notes, fmt.Sprintf("the project deploys to %s; measured a %s build of the same code on this %s machine (sizes are the %s artifact's)", want, host, host, want))
+	}
+	return t, nil
+}
+
+// build builds for arch into a temporary folder, zips the result and
+// records both sizes.
+func (t *Target) build(ctx context.Context, dir string, cfg *config.Config, arch settings.Arch, o PrepareOptions) (*build.Result, error) {
+	out, err := t.tempDir("fnopt-verify-build-")
+	if err != nil {
+		return nil, err
+	}
+	res, err := build.Build(ctx, dir, cfg, build.Options{Arch: arch, OutDir: out, Log: o.BuildLog, Env: o.BuildEnv})
+	if err != nil {
+		return nil, fmt.Errorf("building %s for %s: %w", dir, arch, err)
+	}
+	zipBytes, err := artifact.WriteZip(res.Bootstrap, filepath.Join(out, "function.zip"))
+	if err != nil {
+		return nil, fmt.Errorf("zipping the %s build: %w", arch, err)
+	}
+	t.Artifacts = append(t.Artifacts,
+		Artifact{Name: "bootstrap", Arch: arch, Bytes: res.BinaryBytes},
+		Artifact{Name: "zip", Arch: arch, Bytes: zipBytes})
+	return res, nil
+}
+
+// QemuPath finds qemu-aarch64-static (Debian's qemu-user-static), or "".
+func QemuPath(arch settings.Arch) string {
+	if arch != settings.ARM64 {
+		return ""
+	}
+	p, err := exec.LookPath("qemu-aarch64-static")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// FunctionalCheck runs t's cross-architecture bootstrap once under qemu,
+// through init and one invocation: it shows that the artifact that ships
+// works, not how fast it starts (emulation is far slower). It returns nil
+// results when there is nothing to check or no qemu.
+func FunctionalCheck(ctx context.Context, t *Target, o Options) (*Run, error) {
+	qemu := QemuPath(t.CrossArch)
+	if t.CrossBootstrap == "" || qemu == "" {
+		return nil, nil
+	}
+	ct := &Target{
+		Name:     t.Name + " (" + string(t.CrossArch) + " under qemu)",
+		Starter:  &HostStarter{Bootstrap: qemu, Args: []string{t.CrossBootstrap}, Dir: filepath.Dir(t.CrossBootstrap)},
+		TaskRoot: filepath.Dir(t.CrossBootstrap),
+		Arch:     t.CrossArch,
+	}
+	o.Samples, o.Warm, o.ColdCache, o.Progress = 1, 0, false, nil
+	runs, err := Measure(ctx, []*Target{ct}, o)
+	if err != nil {
+		return nil, err
+	}
+	return &runs[0], nil
+}

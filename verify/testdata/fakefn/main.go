@@ -1,0 +1,106 @@
+// Command fakefn is a Lambda custom runtime with known behaviour, for
+// verify's tests. Its behaviour is the name of its task root folder
+// (LAMBDA_TASK_ROOT), so that one build serves every case.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "linger" {
+		time.Sleep(time.Hour)
+		return
+	}
+	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/"
+	mode := filepath.Base(os.Getenv("LAMBDA_TASK_ROOT"))
+	fmt.Fprintf(os.Stderr, "fakefn: mode %s\n", mode)
+
+	// Init.
+	switch {
+	case strings.HasPrefix(mode, "sleep"):
+		ms, _ := strconv.Atoi(strings.TrimPrefix(mode, "sleep"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	case mode == "crash":
+		fmt.Fprintln(os.Stderr, "fakefn: panic: config missing")
+		os.Exit(3)
+	case mode == "hang":
+		time.Sleep(time.Hour)
+	case mode == "initerror":
+		post(api+"init/error", `{"errorMessage":"TABLE not set","errorType":"Runtime.ConfigError"}`, "Runtime.ConfigError")
+		os.Exit(1)
+	case strings.HasPrefix(mode, "alloc"):
+		mb, _ := strconv.Atoi(strings.TrimPrefix(mode, "alloc"))
+		b := make([]byte, mb<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		defer fmt.Println(len(b))
+	case mode == "env":
+		// Answers with its environment and working directory.
+	}
+
+	var child int
+	if mode == "fork" {
+		cmd := exec.Command(os.Args[0], "linger")
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		child = cmd.Process.Pid
+	}
+
+	for {
+		resp, err := http.Get(api + "invocation/next")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		event, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		switch mode {
+		case "error":
+			post(api+"invocation/"+id+"/error", `{"errorMessage":"handler failed","errorType":"HandlerError"}`, "HandlerError")
+		case "big":
+			post(api+"invocation/"+id+"/response", strings.Repeat("x", 7<<20), "")
+		case "signal":
+			fmt.Fprintln(os.Stderr, "fakefn: about to die")
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		case "noanswer":
+			time.Sleep(time.Hour)
+		case "fork":
+			post(api+"invocation/"+id+"/response", strconv.Itoa(child), "")
+		case "env":
+			wd, _ := os.Getwd()
+			post(api+"invocation/"+id+"/response", strings.Join(append(os.Environ(), "PWD="+wd), "\n"), "")
+		default:
+			post(api+"invocation/"+id+"/response", string(event), "")
+		}
+	}
+}
+
+func post(url, body, errType string) {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
+	if errType != "" {
+		req.Header.Set("Lambda-Runtime-Function-Error-Type", errType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Fprintf(os.Stderr, "fakefn: %s -> %d\n", url, resp.StatusCode)
+}
