@@ -40,7 +40,7 @@ func rules(vs []Violation) []string {
 func TestCheck(t *testing.T) {
 	arm := mustRead(t, bootstrap(t, settings.ARM64))
 	amd := mustRead(t, bootstrap(t, settings.X86_64))
-	ls := mustRead(t, "/bin/ls")                                      // dynamically linked, x86_64
+	ls := mustRead(t, "/bin/ls")                                        // dynamically linked, x86_64
 	loader := mustRead(t, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2") // its PT_INTERP target
 	oci := types.OCILayer
 	ep := v1.Config{Entrypoint: []string{"/var/runtime/bootstrap"}}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -91,9 +92,13 @@ func writeLayout(img v1.Image, ref Ref) error {
 		return fmt.Errorf("writing %s: %w", ref, err)
 	}
 	// rename(2) replaces only an empty folder, so a folder that filled up
-	// since the check above is still not overwritten.
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("writing %s: %s appeared while writing; choose a new folder", ref, dir)
+	// since the check above is still not overwritten. (os.Rename refuses
+	// any existing folder, so the system call is used directly.)
+	if err := syscall.Rename(tmp, dir); err != nil {
+		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+			return fmt.Errorf("writing %s: %s appeared while writing; choose a new folder", ref, dir)
+		}
+		return fmt.Errorf("writing %s: %w", ref, &os.LinkError{Op: "rename", Old: tmp, New: dir, Err: err})
 	}
 	ok = true
 	return nil
