@@ -166,9 +166,9 @@ func (p *plan) execute(ctx context.Context) (*Report, error) {
 	defer prog.stop()
 
 	var base imageBase
-	if p.image != nil {
+	if p.image != nil && p.image.base != nil {
 		// An unreachable base registry fails before the compiler runs.
-		prog.step("loading the base image")
+		prog.step("loading the base image " + p.image.base.String())
 		if base, err = p.image.loadBase(ctx, p.arch); err != nil {
 			return nil, err
 		}

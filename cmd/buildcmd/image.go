@@ -133,9 +133,9 @@ func (ip *imagePlan) make(ctx context.Context, prog *progress, res *build.Result
 		dest = image.Ref{Kind: image.OCI, Path: filepath.Join(stage, "image")}
 	}
 	if dest.Kind == image.Registry {
-		prog.step("pushing to " + dest.String())
+		prog.step("pushing to " + ip.dest.String())
 	} else {
-		prog.step("writing " + dest.String())
+		prog.step("writing " + ip.dest.String())
 	}
 	if err := image.Write(ctx, img, dest, image.WriteOptions{Insecure: ip.insecure}); err != nil {
 		return nil, err
