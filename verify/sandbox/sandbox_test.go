@@ -1,0 +1,482 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/verify/runtimeapi"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	MaybeRunInit()
+	os.Exit(m.Run())
+}
+
+// Built once per test binary: the static Go function and the dynamically
+// linked C program.
+var (
+	buildOnce     sync.Once
+	goFn, cFn     string
+	buildErr      error
+	fixturesDir   string
+	fixturesClean func()
+)
+
+func fixtures(t testing.TB) (goBin, cBin string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		fixturesDir, buildErr = os.MkdirTemp("", "fnopt-sandbox-test-")
+		if buildErr != nil {
+			return
+		}
+		goFn, cFn = filepath.Join(fixturesDir, "fn"), filepath.Join(fixturesDir, "cfn")
+		gb := exec.Command("go", "build", "-o", goFn, "./testdata/fn")
+		gb.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := gb.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building the Go test function: %v\n%s", err, out)
+			return
+		}
+		if out, err := exec.Command("gcc", "-O2", "-o", cFn, "testdata/cfn/main.c").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building the C test program: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return goFn, cFn
+}
+
+func copyFile(t testing.TB, src, dst string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goRoot is an image root holding the static Go function as
+// /var/task/bootstrap and a world-writable /data.
+func goRoot(t testing.TB) string {
+	goBin, _ := fixtures(t)
+	root := filepath.Join(t.TempDir(), "root")
+	copyFile(t, goBin, filepath.Join(root, "var/task/bootstrap"), 0o755)
+	if err := os.Mkdir(filepath.Join(root, "data"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(root, "data"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// cRoot is an image root with the dynamically linked C program at
+// /usr/bin/cfn and the libraries ldd names, copied from this machine.
+func cRoot(t testing.TB) string {
+	_, cBin := fixtures(t)
+	root := filepath.Join(t.TempDir(), "root")
+	copyFile(t, cBin, filepath.Join(root, "usr/bin/cfn"), 0o755)
+	out, err := exec.Command("ldd", cBin).Output()
+	if err != nil {
+		t.Fatalf("ldd %s: %v", cBin, err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "/") {
+				copyFile(t, f, filepath.Join(root, f), 0o755)
+				n++
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("ldd named %d libraries, want the loader and libc at least:\n%s", n, out)
+	}
+	return root
+}
+
+type report struct {
+	UID        int    `json:"uid"`
+	PID        int    `json:"pid"`
+	Hostname   string `json:"hostname"`
+	Cwd        string `json:"cwd"`
+	Env        string `json:"env"`
+	WriteRoot  string `json:"write_root"`
+	WriteTmp   string `json:"write_tmp"`
+	DialHost   string `json:"dial_host"`
+	DialRemote string `json:"dial_remote"`
+	DevNull    string `json:"dev_null"`
+	Urandom    string `json:"urandom"`
+	Procs      int    `json:"procs"`
+	ChildPID   int    `json:"child_pid"`
+}
+
+// serve runs the Runtime API emulator on the sandbox's listener.
+func serve(t testing.TB, p *Process) *runtimeapi.Server {
+	srv := runtimeapi.New(runtimeapi.Options{FunctionName: "fn", MemoryMB: 128, Timeout: 10 * time.Second})
+	go http.Serve(p.Listener, srv)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func invoke(t testing.TB, srv *runtimeapi.Server) report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := srv.Invoke(ctx, []byte(`{}`))
+	if err != nil {
+		t.Fatalf("invoking the function: %v", err)
+	}
+	if res.Error != nil {
+		t.Fatalf("function error: %+v", res.Error)
+	}
+	var r report
+	if err := json.Unmarshal(res.Body, &r); err != nil {
+		t.Fatalf("decoding %q: %v", res.Body, err)
+	}
+	return r
+}
+
+func start(t testing.TB, spec Spec) *Process {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p, err := Start(ctx, spec)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { p.Kill(); p.Wait() })
+	return p
+}
+
+func TestSandboxIsolation(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := goRoot(t)
+	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostLn.Close()
+	go func() {
+		for {
+			c, err := hostLn.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	// The host listener is reachable from here, so only the sandbox can
+	// make the function's dial fail.
+	if c, err := net.Dial("tcp", hostLn.Addr().String()); err != nil {
+		t.Fatalf("host listener unreachable from the host: %v", err)
+	} else {
+		c.Close()
+	}
+	var stderr bytes.Buffer
+	p := start(t, Spec{
+		Root:    root,
+		Argv:    []string{"/var/task/bootstrap"},
+		Env:     []string{"AWS_LAMBDA_RUNTIME_API=" + ListenAddr, "FN_MARK=yes", "HOST_ADDR=" + hostLn.Addr().String(), "REMOTE_ADDR=192.0.2.1:80"},
+		WorkDir: "/var/task",
+		Stderr:  &stderr,
+	})
+	srv := serve(t, p)
+	r := invoke(t, srv)
+	checks := []struct {
+		name string
+		ok   bool
+		got  any
+	}{
+		{"runs as Lambda's non-root user", r.UID == FunctionUID, r.UID},
+		{"is not PID 1 but alone in its PID namespace", r.PID > 1 && r.Procs == 2, fmt.Sprintf("pid %d, %d processes", r.PID, r.Procs)},
+		{"own hostname", r.Hostname == "localhost", r.Hostname},
+		{"working directory", r.Cwd == "/var/task", r.Cwd},
+		{"environment", r.Env == "yes", r.Env},
+		{"root is read-only", strings.Contains(r.WriteRoot, "read-only file system"), r.WriteRoot},
+		{"/tmp is writable", r.WriteTmp == "ok", r.WriteTmp},
+		{"host loopback unreachable", strings.Contains(r.DialHost, "connection refused"), r.DialHost},
+		{"no route out", strings.Contains(r.DialRemote, "network is unreachable"), r.DialRemote},
+		{"/dev/null writable", r.DevNull == "ok", r.DevNull},
+		{"/dev/urandom readable", r.Urandom == "ok", r.Urandom},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("%s: got %v", c.name, c.got)
+		}
+	}
+	if p.MaxRSS() <= 0 {
+		t.Errorf("MaxRSS = %d while running", p.MaxRSS())
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var ee *ExitError
+	if err := p.Wait(); !errors.As(err, &ee) || !ee.Killed {
+		t.Fatalf("Wait after Kill = %v, want a killed ExitError", err)
+	}
+	// The image folder is untouched: no mount point was created in it.
+	ents, _ := os.ReadDir(root)
+	if len(ents) != 2 {
+		t.Errorf("root folder changed: %v", ents)
+	}
+	if _, err := os.Stat(p.tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("sandbox temporary folder left behind: %v", err)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("function stderr: %s", stderr.String())
+	}
+}
+
+// descendants lists the host PIDs below pid.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 {
+			pp, _ := strconv.Atoi(f[1])
+			children[pp] = append(children[pp], c)
+		}
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
+}
+
+func TestKillEndsLingeringChildren(t *testing.T) {
+	testenv.RequireRoot(t)
+	p := start(t, Spec{
+		Root: goRoot(t),
+		Argv: []string{"/var/task/bootstrap", "linger"},
+		Env:  []string{"AWS_LAMBDA_RUNTIME_API=" + ListenAddr},
+	})
+	r := invoke(t, serve(t, p))
+	if r.ChildPID == 0 {
+		t.Fatal("function did not start its child")
+	}
+	procs := descendants(p.Pid)
+	if len(procs) < 2 {
+		t.Fatalf("descendants of the init %v, want the function and its child", procs)
+	}
+	p.Kill()
+	p.Wait()
+	for _, pid := range procs {
+		if err := unix.Kill(pid, 0); !errors.Is(err, unix.ESRCH) {
+			t.Errorf("process %d survived Kill (%v)", pid, err)
+		}
+	}
+}
+
+func TestDynamicBinaryAndExitStatus(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := cRoot(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{{nil, 0}, {[]string{"7"}, 7}} {
+		var out bytes.Buffer
+		p := start(t, Spec{Root: root, Argv: append([]string{"cfn"}, tc.args...), Env: []string{"PATH=/usr/bin"}, Stdout: &out})
+		err := p.Wait()
+		var ee *ExitError
+		switch {
+		case tc.code == 0 && err != nil:
+			t.Fatalf("Wait = %v, want success", err)
+		case tc.code != 0 && (!errors.As(err, &ee) || ee.Code != tc.code):
+			t.Fatalf("Wait = %v, want exit status %d", err, tc.code)
+		}
+		if !strings.HasPrefix(out.String(), "mono ") {
+			t.Fatalf("output %q, want the program's report", out.String())
+		}
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := cRoot(t)
+	tests := []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"missing program", Spec{Root: root, Argv: []string{"/nope"}}, "no such file"},
+		{"not on PATH", Spec{Root: root, Argv: []string{"nope"}, Env: []string{"PATH=/usr/bin"}}, "not found in the image's PATH"},
+		{"empty argv", Spec{Root: root}, "nothing to run"},
+		{"relative root", Spec{Root: "root", Argv: []string{"x"}}, "absolute"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Start(context.Background(), tc.spec)
+			if err == nil {
+				p.Kill()
+				p.Wait()
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTrace(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LookPath(t, "strace", "strace")
+	p := start(t, Spec{Root: cRoot(t), Argv: []string{"/usr/bin/cfn"}, Trace: true, WorkDir: "/"})
+	if err := p.Wait(); err != nil {
+		t.Fatalf("traced run: %v", err)
+	}
+	trace := p.Trace()
+	var sawExec, sawLibc bool
+	for _, a := range trace {
+		if a.Syscall == "execve" && a.Path == "/usr/bin/cfn" && a.OK() {
+			sawExec = true
+		}
+		if strings.HasSuffix(a.Path, "/libc.so.6") && a.OK() {
+			sawLibc = true
+		}
+		if strings.Contains(a.Path, "fnopt") && strings.Contains(a.Path, "sandbox.test") {
+			t.Errorf("trace holds the sandbox's own start-up: %+v", a)
+		}
+	}
+	if !sawExec || !sawLibc {
+		t.Fatalf("trace lacks the exec or libc (exec %v, libc %v): %+v", sawExec, sawLibc, trace)
+	}
+	miss := FirstFailedOpen(trace)
+	if miss == nil || miss.Resolved != "/etc/fnopt-missing.conf" || miss.Errno != "ENOENT" {
+		t.Fatalf("FirstFailedOpen = %+v, want the missing config file", miss)
+	}
+}
+
+func TestMemoryLimitIsEnforcedOrExplained(t *testing.T) {
+	testenv.RequireRoot(t)
+	p := start(t, Spec{Root: cRoot(t), Argv: []string{"/usr/bin/cfn"}, MemoryBytes: 128 << 20})
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.MemoryEnforced && !strings.Contains(p.MemoryNote, "not enforced") {
+		t.Fatalf("memory limit neither enforced nor explained: %q", p.MemoryNote)
+	}
+	t.Logf("memory limit enforced: %v %s", p.MemoryEnforced, p.MemoryNote)
+}
+
+func TestUnsupportedMachine(t *testing.T) {
+	err := checkPrivileges(1000)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "needs root") {
+		t.Errorf("not root: %v", err)
+	}
+	if checkPrivileges(0) != nil {
+		t.Error("root refused")
+	}
+	for _, errno := range []syscall.Errno{unix.EPERM, unix.EINVAL} {
+		err := namespaceError(&os.SyscallError{Syscall: "fork/exec", Err: errno})
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "namespaces") {
+			t.Errorf("%v: %v", errno, err)
+		}
+	}
+}
+
+func TestParseTrace(t *testing.T) {
+	hex := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		}
+		return b.String()
+	}
+	lines := []string{
+		`5 openat(AT_FDCWD, "` + hex("/proc/self/exe") + `", O_RDONLY) = 3`,
+		`5 faccessat2(AT_FDCWD, "` + hex(traceMarker) + `", F_OK, 0) = -1 ENOENT (No such file or directory)`,
+		`5 execve("` + hex("/var/task/bootstrap") + `", ["` + hex("bootstrap") + `"], 0x7ffd /* 3 vars */) = 0`,
+		`5 openat(AT_FDCWD, "` + hex("/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libc.so.6") + `", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)`,
+		`5 openat(AT_FDCWD, "` + hex("/lib/x86_64-linux-gnu/libc.so.6") + `", O_RDONLY|O_CLOEXEC) = 3`,
+		`6 openat(AT_FDCWD, "` + hex("conf/app.json") + `", O_RDONLY <unfinished ...>`,
+		`5 newfstatat(3, "", {st_mode=S_IFREG|0755, st_size=1}, AT_EMPTY_PATH) = 0`,
+		`6 <... openat resumed>) = -1 ENOENT (No such file or directory)`,
+		`5 chdir("` + hex("/opt") + `") = 0`,
+		`5 openat(4, "` + hex("rel") + `", O_RDONLY) = 5`,
+		`5 readlink("` + hex("x") + `", "` + hex("y") + `", 4096) = 1`,
+	}
+	file := filepath.Join(t.TempDir(), "trace")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseTraceFile(file, "/var/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FileAccess{
+		{PID: 5, Syscall: "execve", Path: "/var/task/bootstrap", Resolved: "/var/task/bootstrap"},
+		{PID: 5, Syscall: "openat", Path: "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libc.so.6", Resolved: "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libc.so.6", Result: -1, Errno: "ENOENT"},
+		{PID: 5, Syscall: "openat", Path: "/lib/x86_64-linux-gnu/libc.so.6", Resolved: "/lib/x86_64-linux-gnu/libc.so.6", Result: 3},
+		{PID: 5, Syscall: "newfstatat"},
+		{PID: 6, Syscall: "openat", Path: "conf/app.json", Resolved: "/var/task/conf/app.json", Result: -1, Errno: "ENOENT"},
+		{PID: 5, Syscall: "chdir", Path: "/opt", Resolved: "/opt"},
+		{PID: 5, Syscall: "openat", Path: "rel", Result: 5},
+		{PID: 5, Syscall: "readlink", Path: "x", Resolved: "/opt/x", Result: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d:\n%+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if miss := FirstFailedOpen(got); miss == nil || miss.Path != "conf/app.json" {
+		t.Errorf("FirstFailedOpen = %+v, want conf/app.json (the libc miss is a probe)", miss)
+	}
+}
+
+// monoOf reads the C program's "mono N" line.
+func monoOf(out string) (int64, bool) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "mono "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,284 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Tracing runs the host's strace inside the sandbox's namespaces. strace
+// is dynamically linked and lives on the host, so it starts before the
+// root is switched: the init prepares the mounts, starts
+//
+//	strace -f ... -o TRACEFILE -- /proc/self/exe   (exec stage)
+//
+// and the exec stage, already traced, switches the root for the whole
+// mount namespace (strace's own root moves too; it has its output file
+// open already), drops privileges, touches traceMarker and execs the
+// function. Everything strace logged before the marker is the exec stage's
+// own start-up and is dropped.
+const traceMarker = "/.fnopt-sandbox-exec"
+
+// execStage is the exec stage's configuration, passed in envExec.
+type execStage struct {
+	NewRoot string   `json:"new_root"`
+	Argv    []string `json:"argv"`
+	Env     []string `json:"env"`
+	WorkDir string   `json:"work_dir"`
+}
+
+func startTraced(cfg *config, newRoot string) (*os.Process, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding our own binary: %w", err)
+	}
+	b, err := json.Marshal(execStage{NewRoot: newRoot, Argv: cfg.Argv, Env: cfg.Env, WorkDir: cfg.WorkDir})
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path: cfg.Strace,
+		Args: []string{"strace", "-f", "-qq", "--seccomp-bpf", "-xx",
+			"-e", "trace=%file", "-e", "signal=none", "-o", cfg.TraceFile, "--", exe},
+		Env:         []string{envInit + "=" + stageExec, envExec + "=" + string(b)},
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting strace: %w", err)
+	}
+	return cmd.Process, nil
+}
+
+// runExec is the traced exec stage; it only returns if the exec failed.
+func runExec() int {
+	runtime.LockOSThread()
+	var st execStage
+	if err := json.Unmarshal([]byte(os.Getenv(envExec)), &st); err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox: decoding exec stage: %v\n", err)
+		return 127
+	}
+	err := func() error {
+		if err := enterRoot(st.NewRoot); err != nil {
+			return err
+		}
+		bin, err := lookPath(st.Argv[0], st.WorkDir, st.Env)
+		if err != nil {
+			return err
+		}
+		if err := unix.Chdir(st.WorkDir); err != nil {
+			return fmt.Errorf("entering working directory %s: %w", st.WorkDir, err)
+		}
+		if err := unix.Setgroups(nil); err != nil {
+			return fmt.Errorf("dropping groups: %w", err)
+		}
+		if err := unix.Setresgid(FunctionGID, FunctionGID, FunctionGID); err != nil {
+			return fmt.Errorf("dropping privileges: %w", err)
+		}
+		if err := unix.Setresuid(FunctionUID, FunctionUID, FunctionUID); err != nil {
+			return fmt.Errorf("dropping privileges: %w", err)
+		}
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+		_ = unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+		_ = unix.Access(traceMarker, unix.F_OK)
+		return fmt.Errorf("exec %s: %w", bin, unix.Exec(bin, st.Argv, st.Env))
+	}()
+	fmt.Fprintf(os.Stderr, "sandbox: %v\n", err)
+	return 127
+}
+
+// FileAccess is one file-related system call of the traced function.
+type FileAccess struct {
+	PID     int    `json:"pid"`
+	Syscall string `json:"syscall"` // openat, execve, newfstatat, readlink, ...
+	// Path is the path argument as the function passed it; Resolved is
+	// it made absolute against the working directory (empty when it was
+	// relative to a directory descriptor).
+	Path     string `json:"path"`
+	Resolved string `json:"resolved,omitempty"`
+	// Result is the return value; Errno names the error ("ENOENT") when
+	// the call failed.
+	Result int64  `json:"result"`
+	Errno  string `json:"errno,omitempty"`
+}
+
+// OK reports whether the call succeeded.
+func (a FileAccess) OK() bool { return a.Errno == "" }
+
+// FirstFailedOpen returns the first open or exec that failed with ENOENT
+// or EACCES for a file the function never found elsewhere, or nil: the
+// loader and interpreters probe several directories for each library or
+// module, and a miss followed by a hit of the same name is no problem.
+// It is what a broken minimised image most probably lacks.
+func FirstFailedOpen(trace []FileAccess) *FileAccess {
+	found := map[string]bool{}
+	for _, a := range trace {
+		if a.OK() && isOpen(a.Syscall) {
+			found[path.Base(a.Path)] = true
+		}
+	}
+	for i, a := range trace {
+		if a.OK() || !isOpen(a.Syscall) || (a.Errno != "ENOENT" && a.Errno != "EACCES") {
+			continue
+		}
+		if found[path.Base(a.Path)] || routineProbe(a.Resolved) {
+			continue
+		}
+		return &trace[i]
+	}
+	return nil
+}
+
+func isOpen(syscall string) bool {
+	switch syscall {
+	case "open", "openat", "openat2", "creat", "execve", "execveat":
+		return true
+	}
+	return false
+}
+
+// routineProbe lists files libc looks for on every start and does
+// without (the loader falls back to its default directories without a
+// cache).
+func routineProbe(p string) bool {
+	return p == "/etc/ld.so.preload" || p == "/etc/ld.so.cache" || strings.HasPrefix(p, "/usr/lib/locale/") || strings.Contains(p, "/gconv/")
+}
+
+// parseTraceFile reads strace's output, keeping what follows traceMarker.
+func parseTraceFile(file, workDir string) ([]FileAccess, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading trace: %w", err)
+	}
+	defer f.Close()
+	var out []FileAccess
+	started := false
+	pending := map[int]string{} // unfinished calls, by pid
+	cwd := map[int]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		pid, rest, ok := splitPID(sc.Text())
+		if !ok {
+			continue
+		}
+		if head, ok := strings.CutSuffix(rest, " <unfinished ...>"); ok {
+			pending[pid] = head
+			continue
+		}
+		if strings.HasPrefix(rest, "<... ") {
+			i := strings.Index(rest, " resumed>")
+			if i < 0 {
+				continue
+			}
+			rest = pending[pid] + rest[i+len(" resumed>"):]
+			delete(pending, pid)
+		}
+		a, ok := parseCall(pid, rest)
+		if !ok {
+			continue
+		}
+		if !started {
+			started = a.Path == traceMarker
+			continue
+		}
+		dir, known := cwd[pid]
+		if !known {
+			dir = workDir
+		}
+		a.Resolved = resolve(dir, a.Path, rest)
+		if a.Syscall == "chdir" && a.OK() {
+			cwd[pid] = a.Resolved
+		}
+		out = append(out, a)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("reading trace: %w", err)
+	}
+	return out, nil
+}
+
+func splitPID(line string) (int, string, bool) {
+	sp := strings.IndexByte(line, ' ')
+	if sp < 0 {
+		return 0, "", false
+	}
+	pid, err := strconv.Atoi(line[:sp])
+	if err != nil {
+		return 0, "", false
+	}
+	return pid, strings.TrimLeft(line[sp+1:], " "), true
+}
+
+// parseCall reads `name(args...) = result [ERRNO (text)]` with strings
+// in -xx form ("\x2f\x65...").
+func parseCall(pid int, s string) (FileAccess, bool) {
+	open := strings.IndexByte(s, '(')
+	eq := strings.LastIndex(s, ") = ")
+	if open <= 0 || eq < open {
+		return FileAccess{}, false
+	}
+	a := FileAccess{PID: pid, Syscall: s[:open]}
+	if q := strings.IndexByte(s[open:eq], '"'); q >= 0 {
+		start := open + q + 1
+		end := strings.IndexByte(s[start:eq], '"')
+		if end < 0 {
+			return FileAccess{}, false
+		}
+		a.Path = decodeHex(s[start : start+end])
+	}
+	res := strings.Fields(s[eq+len(") = "):])
+	if len(res) == 0 {
+		return FileAccess{}, false
+	}
+	a.Result, _ = strconv.ParseInt(res[0], 0, 64)
+	if a.Result < 0 && len(res) > 1 && strings.HasPrefix(res[1], "E") {
+		a.Errno = res[1]
+	}
+	return a, true
+}
+
+// decodeHex decodes strace's -xx strings; anything else is kept as is.
+func decodeHex(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// resolve makes p absolute when it is absolute already or relative to the
+// working directory; paths relative to another directory descriptor stay
+// unresolved ("").
+func resolve(cwd, p, call string) string {
+	if p == "" {
+		return ""
+	}
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	args := call[strings.IndexByte(call, '(')+1:]
+	if strings.HasPrefix(args, "AT_FDCWD") || strings.HasPrefix(args, `"`) {
+		return path.Join(cwd, p)
+	}
+	return ""
+}
