@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,10 +242,13 @@ func editSummary(edits []project.Edit) string {
 	}
 	var parts []string
 	for _, f := range files {
+		sort.Slice(lines[f], func(i, j int) bool { return atoi(lines[f][i]) < atoi(lines[f][j]) })
 		parts = append(parts, f+":"+strings.Join(lines[f], ","))
 	}
 	return strings.Join(parts, " ")
 }
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func printFooter(opts *Options, doc *Document, plan *project.Plan) {
 	w := opts.IO.Out

@@ -132,8 +132,12 @@ func fmtVal(v float64, unit string) string {
 }
 
 func printInit(w io.Writer, r *inittrace.Report) {
+	pkg := r.Module
+	if r.Package != "." {
+		pkg = r.Package
+	}
 	fmt.Fprintf(w, "\nInit trace of %s (%d packages, %.2f ms and %.0f KiB at init; own code %.2f ms):\n",
-		r.Package, r.Packages, r.TotalMs, r.TotalKiB, r.OwnMs)
+		pkg, r.Packages, r.TotalMs, r.TotalKiB, r.OwnMs)
 	for _, e := range r.Top {
 		own := ""
 		if e.Own {

@@ -68,6 +68,9 @@ var suggestions = map[string]string{
 // paths; "main" is the main package mainPkg) with syntax and types, and
 // returns the init work of each, keyed like the request.
 func FindSites(modDir string, pkgPaths []string, mainPkg string) (map[string][]Site, error) {
+	if abs, err := filepath.Abs(modDir); err == nil {
+		modDir = abs
+	}
 	patterns := make([]string, 0, len(pkgPaths))
 	alias := map[string]string{} // loaded path -> requested name
 	for _, p := range pkgPaths {
