@@ -1,0 +1,139 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/verify"
+)
+
+// functionFiles renders the experiment's function (experiment/function)
+// with initWork rounds of work before its first /next.
+func functionFiles(t *testing.T, initWork string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
+		data, err := os.ReadFile(filepath.Join("experiment", "function", name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(string(data), "{{.InitWork}}", initWork)
+		files[name] = strings.ReplaceAll(s, "{{.Arch}}", string(settings.HostArch()))
+	}
+	return files
+}
+
+// functionRepo makes a repository whose only commit has the function in
+// fn/ (base files), then writes head over them in the working tree.
+func functionRepo(t *testing.T, base, head map[string]string) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not installed")
+	}
+	repo, _ := testRepo(t)
+	write := func(files map[string]string) {
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(repo, "fn", name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(base)
+	ctx := context.Background()
+	if _, err := git(ctx, repo, "add", "-A"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := git(ctx, repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "function"); err != nil {
+		t.Fatal(err)
+	}
+	write(head)
+	return repo
+}
+
+const crashingMain = "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(3) }\n"
+
+func TestAgainst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two functions")
+	}
+	// Base: no init work. Working tree: 30 million rounds, tens of
+	// milliseconds, far beyond any scheduling noise.
+	repo := functionRepo(t, functionFiles(t, "0"), map[string]string{"work.go": functionFiles(t, "30000000")["work.go"]})
+	var progress []int
+	m, err := Against(context.Background(), AgainstOptions{
+		Dir: filepath.Join(repo, "fn"), Rev: "HEAD",
+		Measure: verify.Options{Samples: 6, Progress: func(done, total int) {
+			if total != 12 {
+				t.Errorf("progress total %d, want 12", total)
+			}
+			progress = append(progress, done)
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Before.Samples) != 6 || len(m.After.Samples) != 6 {
+		t.Fatalf("samples %d before, %d after; want 6 each", len(m.Before.Samples), len(m.After.Samples))
+	}
+	if len(progress) != 12 || progress[11] != 12 {
+		t.Errorf("progress %v", progress)
+	}
+	if !strings.HasPrefix(m.Before.Label, "HEAD (") || m.After.Label != "working tree" || len(m.Commit) != 40 {
+		t.Errorf("labels %q, %q, commit %q", m.Before.Label, m.After.Label, m.Commit)
+	}
+	for _, s := range []Side{m.Before, m.After} {
+		if s.Sizes["zip"] <= 0 || s.Sizes["bootstrap"] <= s.Sizes["zip"] || s.Artifact != "zip" {
+			t.Errorf("sizes %v, artifact %q", s.Sizes, s.Artifact)
+		}
+	}
+	before := Quantile(verify.Values(m.Before.Samples, verify.MetricInit), 0.5)
+	after := Quantile(verify.Values(m.After.Samples, verify.MetricInit), 0.5)
+	if !(after > before) {
+		t.Errorf("init median %.2f ms with the added work, %.2f ms without: the sides are swapped", after, before)
+	}
+	if n := worktreeCount(t, repo); n != 1 {
+		t.Errorf("%d worktrees left", n)
+	}
+}
+
+func TestAgainstFunctionFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two functions")
+	}
+	good := functionFiles(t, "0")
+	crashing := map[string]string{"main.go": crashingMain, "work.go": "package main\n"}
+	crashingBase := functionFiles(t, "0")
+	for name, data := range crashing {
+		crashingBase[name] = data
+	}
+	tests := []struct {
+		name       string
+		base, head map[string]string
+		wantBase   bool
+	}{
+		{"working tree crashes", good, crashing, false},
+		{"base crashes", crashingBase, good, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := functionRepo(t, tt.base, tt.head)
+			_, err := Against(context.Background(), AgainstOptions{Dir: filepath.Join(repo, "fn"), Rev: "HEAD", Measure: verify.Options{Samples: 5}})
+			var fe *FunctionFailedError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a FunctionFailedError", err)
+			}
+			if fe.Base != tt.wantBase || IsBaseFailure(err) != tt.wantBase {
+				t.Errorf("base failure %v, want %v (%v)", fe.Base, tt.wantBase, err)
+			}
+			if n := worktreeCount(t, repo); n != 1 {
+				t.Errorf("%d worktrees left", n)
+			}
+		})
+	}
+}
