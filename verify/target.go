@@ -165,7 +165,7 @@ func PrepareZip(path string, o PrepareOptions) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, unzipped, err := extractZip(path, root)
+	files, unzipped, err := extractZip(path, root, MaxUnzippedBytes)
 	if err != nil {
 		t.Close()
 		return nil, err

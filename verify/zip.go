@@ -18,12 +18,12 @@ const (
 	MaxZipEntries    = 65536
 )
 
-// extractZip extracts zipPath into root (an empty folder) and returns the
-// regular files written and their total size. Every write goes through an
+// extractZip extracts zipPath into root (an empty folder), at most limit
+// bytes, and returns the regular files written and their total size. Every write goes through an
 // os.Root, so no entry can land outside root: absolute names and ".."
 // are refused, and symbolic links in the archive are created as links
 // but never followed during extraction.
-func extractZip(zipPath, root string) ([]string, int64, error) {
+func extractZip(zipPath, root string, limit int64) ([]string, int64, error) {
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading zip %s: %w", zipPath, err)
@@ -61,16 +61,16 @@ func extractZip(zipPath, root string) ([]string, int64, error) {
 				return nil, 0, fmt.Errorf("zip %s: %s: %w", zipPath, zf.Name, err)
 			}
 			if err := mkParent(r, name); err != nil {
-				return nil, 0, err
+				return nil, 0, fmt.Errorf("zip %s: %s: %w", zipPath, zf.Name, err)
 			}
 			if err := r.Symlink(string(target), name); err != nil {
 				return nil, 0, fmt.Errorf("zip %s: %s: %w", zipPath, zf.Name, err)
 			}
 		case mode.IsRegular():
 			if err := mkParent(r, name); err != nil {
-				return nil, 0, err
+				return nil, 0, fmt.Errorf("zip %s: %s: %w", zipPath, zf.Name, err)
 			}
-			n, err := writeEntry(r, name, zf, MaxUnzippedBytes-total)
+			n, err := writeEntry(r, name, zf, limit-total, limit)
 			if err != nil {
 				return nil, 0, fmt.Errorf("zip %s: %s: %w", zipPath, zf.Name, err)
 			}
@@ -110,7 +110,7 @@ func mkParent(r *os.Root, name string) error {
 
 // writeEntry writes one file, at most budget bytes, keeping its
 // permission bits (bootstrap must stay executable).
-func writeEntry(r *os.Root, name string, zf *zip.File, budget int64) (int64, error) {
+func writeEntry(r *os.Root, name string, zf *zip.File, budget, limit int64) (int64, error) {
 	rc, err := zf.Open()
 	if err != nil {
 		return 0, err
@@ -132,7 +132,7 @@ func writeEntry(r *os.Root, name string, zf *zip.File, budget int64) (int64, err
 		return n, err
 	}
 	if n > budget {
-		return n, fmt.Errorf("the package unzips to more than %d bytes, Lambda's limit", MaxUnzippedBytes)
+		return n, fmt.Errorf("the package unzips to more than %d bytes (Lambda's limit is %d)", limit, MaxUnzippedBytes)
 	}
 	return n, nil
 }
