@@ -182,6 +182,7 @@ func TestRegistryErrors(t *testing.T) {
 					return err
 				}(),
 			} {
+				t.Logf("%s: %v", op, err)
 				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 					t.Errorf("%s: got %v, want one line containing %q", op, err, tc.want)
 				}
