@@ -60,6 +60,9 @@ func runInit() int {
 		return fail(err)
 	}
 	_ = unix.Sethostname([]byte("localhost"))
+	if err := setLimits(); err != nil {
+		return fail(err)
+	}
 
 	var fn *os.Process
 	if cfg.TraceFile != "" {
@@ -75,7 +78,41 @@ func runInit() int {
 	if err := sendMessage(initFD, message{Kind: msgStarted, Mono: now.Nano()}, -1); err != nil {
 		return 1
 	}
+	go exitWithParent()
 	return reap(fn.Pid)
+}
+
+// exitWithParent ends the sandbox when the process that started it goes
+// away (its end of the control socket closes), so a crashed or killed
+// fnopt leaves nothing running. Unlike Pdeathsig, this does not fire when
+// merely the parent's forking thread exits.
+func exitWithParent() {
+	buf := make([]byte, 1)
+	for {
+		n, err := unix.Read(initFD, buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if n == 0 || err != nil {
+			os.Exit(137)
+		}
+	}
+}
+
+// setLimits gives the function Lambda's process and file limits (1024
+// each); they also keep a fork bomb from reaching the host's limits.
+// syscall.Setrlimit, not unix's, so that os/exec passes our RLIMIT_NOFILE
+// on instead of restoring the one the Go runtime started with.
+func setLimits() error {
+	for _, l := range []struct {
+		res int
+		max uint64
+	}{{unix.RLIMIT_NPROC, 1024}, {unix.RLIMIT_NOFILE, 1024}} {
+		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: l.max, Max: l.max}); err != nil {
+			return fmt.Errorf("setting resource limits: %w", err)
+		}
+	}
+	return nil
 }
 
 func fail(err error) int {

@@ -158,10 +158,10 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		return nil, err
 	}
 
+	// If we die, the init sees its control socket close and exits,
+	// taking everything in its namespaces with it.
 	attr := &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
-		// If we die, the sandbox's init dies and takes everything with it.
-		Pdeathsig: syscall.SIGKILL,
 	}
 	if spec.MemoryBytes > 0 {
 		cg, err := newMemoryCgroup(spec.MemoryBytes)
