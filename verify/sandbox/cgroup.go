@@ -38,17 +38,17 @@ func newMemoryCgroup(limit int64) (*memCgroup, error) {
 	parent := filepath.Join(mnt, own)
 	ctrl, err := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
 	if err != nil || !slices.Contains(strings.Fields(string(ctrl)), "memory") {
-		return nil, fmt.Errorf("memory limit not enforced: the cgroup v2 memory controller is not available in %s (cgroup v1 machine or not delegated)", parent)
+		return nil, fmt.Errorf("the cgroup v2 memory controller is not available in %s (cgroup v1 machine or not delegated)", parent)
 	}
 	sub, _ := os.ReadFile(filepath.Join(parent, "cgroup.subtree_control"))
 	if !slices.Contains(strings.Fields(string(sub)), "memory") {
 		if err := os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte("+memory"), 0); err != nil {
-			return nil, fmt.Errorf("memory limit not enforced: cannot enable the memory controller below %s: %v", parent, err)
+			return nil, fmt.Errorf("cannot enable the memory controller below %s: %v", parent, err)
 		}
 	}
 	dir, err := os.MkdirTemp(parent, "fnopt-sandbox-")
 	if err != nil {
-		return nil, fmt.Errorf("memory limit not enforced: cannot create a cgroup in %s: %v", parent, err)
+		return nil, fmt.Errorf("cannot create a cgroup in %s: %v", parent, err)
 	}
 	ok := false
 	defer func() {
@@ -57,13 +57,13 @@ func newMemoryCgroup(limit int64) (*memCgroup, error) {
 		}
 	}()
 	if err := os.WriteFile(filepath.Join(dir, "memory.max"), []byte(strconv.FormatInt(limit, 10)), 0); err != nil {
-		return nil, fmt.Errorf("memory limit not enforced: writing memory.max: %v", err)
+		return nil, fmt.Errorf("writing memory.max: %v", err)
 	}
 	// Lambda has no swap: a function over its memory is killed, not slowed.
 	_ = os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0)
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("memory limit not enforced: opening %s: %v", dir, err)
+		return nil, fmt.Errorf("opening %s: %v", dir, err)
 	}
 	ok = true
 	return &memCgroup{dir: dir, fd: fd}, nil
@@ -73,7 +73,7 @@ func newMemoryCgroup(limit int64) (*memCgroup, error) {
 func cgroup2Mount() (string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return "", fmt.Errorf("memory limit not enforced: %v", err)
+		return "", fmt.Errorf("cannot read the mount table: %v", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -85,19 +85,19 @@ func cgroup2Mount() (string, error) {
 			return fields[4], nil
 		}
 	}
-	return "", errors.New("memory limit not enforced: no cgroup v2 hierarchy is mounted")
+	return "", errors.New("no cgroup v2 hierarchy is mounted")
 }
 
 // ownCgroup returns our cgroup v2 path ("0::/path" in /proc/self/cgroup).
 func ownCgroup() (string, error) {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		return "", fmt.Errorf("memory limit not enforced: %v", err)
+		return "", fmt.Errorf("cannot read our cgroup: %v", err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if p, ok := strings.CutPrefix(line, "0::"); ok {
 			return p, nil
 		}
 	}
-	return "", errors.New("memory limit not enforced: this process has no cgroup v2 membership")
+	return "", errors.New("this process has no cgroup v2 membership")
 }

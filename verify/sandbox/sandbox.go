@@ -76,7 +76,8 @@ type Process struct {
 	// Pid is the host PID of the sandbox's init; killing it ends everything inside.
 	Pid int
 	// MemoryEnforced says whether Spec.MemoryBytes is enforced; MemoryNote
-	// says why not when it is not.
+	// says why not when it is not (a reason, e.g. "the cgroup v2 memory
+	// controller is not available in ...", for "memory limit not enforced: ").
 	MemoryEnforced bool
 	MemoryNote     string
 

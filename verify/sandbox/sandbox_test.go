@@ -395,7 +395,7 @@ func TestMemoryLimitIsEnforcedOrExplained(t *testing.T) {
 	if err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if !p.MemoryEnforced && !strings.Contains(p.MemoryNote, "not enforced") {
+	if !p.MemoryEnforced && !strings.Contains(p.MemoryNote, "cgroup") {
 		t.Fatalf("memory limit neither enforced nor explained: %q", p.MemoryNote)
 	}
 	t.Logf("memory limit enforced: %v %s", p.MemoryEnforced, p.MemoryNote)
