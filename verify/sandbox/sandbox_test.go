@@ -26,6 +26,7 @@ import (
 
 func TestMain(m *testing.M) {
 	MaybeRunInit()
+	maybeRunOrphanHelper()
 	os.Exit(m.Run())
 }
 
