@@ -55,7 +55,7 @@ func Load(ctx context.Context, ref Ref, opts LoadOptions) (v1.Image, error) {
 	case OCI:
 		img, err = loadLayout(ref, *want, explicit)
 	case Tarball:
-		img, err = loadTarball(ref)
+		img, err = loadTarball(ref, *want, explicit)
 	case Registry:
 		img, err = loadRemote(ctx, ref, *want, explicit, opts.Insecure)
 	default:
@@ -72,9 +72,20 @@ func Load(ctx context.Context, ref Ref, opts LoadOptions) (v1.Image, error) {
 	return img, nil
 }
 
-func loadTarball(ref Ref) (v1.Image, error) {
+func loadTarball(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
 	if _, err := os.Stat(ref.Path); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	kind, archive, err := tarKind(ref.Path)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	if kind == "oci" {
+		idx, err := archive.index()
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %w", ref, err)
+		}
+		return fromLayoutIndex(ref, idx, want, explicit)
 	}
 	img, err := tarball.ImageFromPath(ref.Path, nil)
 	if err != nil {
@@ -94,6 +105,12 @@ func loadLayout(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
+	return fromLayoutIndex(ref, idx, want, explicit)
+}
+
+// fromLayoutIndex picks the image out of an OCI layout's index.json: the
+// one tagged ref.Tag, or the only one, or the platform's.
+func fromLayoutIndex(ref Ref, idx v1.ImageIndex, want v1.Platform, explicit bool) (v1.Image, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: reading index.json: %w", ref, err)
@@ -116,7 +133,7 @@ func loadLayout(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
 		descs = tagged
 	}
 	if len(descs) == 0 {
-		return nil, fmt.Errorf("loading %s: the OCI layout %s holds no image", ref, ref.Path)
+		return nil, fmt.Errorf("loading %s: %s holds no image", ref, ref.Path)
 	}
 	img, err := pick(idx, descs, want, explicit)
 	if err != nil {
@@ -280,23 +297,43 @@ func LoadIndex(ctx context.Context, ref Ref, insecure bool) (v1.ImageIndex, erro
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %s is not an OCI image layout: %w", ref, ref.Path, err)
 		}
-		im, err := idx.IndexManifest()
+		return nestedIndex(ref, idx)
+	case Tarball:
+		kind, archive, err := tarKind(ref.Path)
 		if err != nil {
-			return nil, fmt.Errorf("loading %s: reading index.json: %w", ref, err)
+			return nil, fmt.Errorf("loading %s: %w", ref, err)
 		}
-		var found []v1.Descriptor
-		for _, d := range im.Manifests {
-			if ref.Tag == "" || d.Annotations[RefNameAnnotation] == ref.Tag {
-				found = append(found, d)
-			}
+		if kind != "oci" {
+			return nil, nil
 		}
-		if len(found) == 1 && found[0].MediaType.IsIndex() {
-			child, err := idx.ImageIndex(found[0].Digest)
-			if err != nil {
-				return nil, fmt.Errorf("loading %s: %w", ref, err)
-			}
-			return child, nil
+		idx, err := archive.index()
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %w", ref, err)
 		}
+		return nestedIndex(ref, idx)
 	}
 	return nil, nil
+}
+
+// nestedIndex returns the index a layout's index.json points at for
+// ref.Tag (or as its only entry), nil when that is an image.
+func nestedIndex(ref Ref, idx v1.ImageIndex) (v1.ImageIndex, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: reading index.json: %w", ref, err)
+	}
+	var found []v1.Descriptor
+	for _, d := range im.Manifests {
+		if ref.Tag == "" || d.Annotations[RefNameAnnotation] == ref.Tag {
+			found = append(found, d)
+		}
+	}
+	if len(found) != 1 || !found[0].MediaType.IsIndex() {
+		return nil, nil
+	}
+	child, err := idx.ImageIndex(found[0].Digest)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	return child, nil
 }

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"net"
@@ -232,7 +233,11 @@ func TestBaseFromIndex(t *testing.T) {
 	if err := remote.WriteIndex(ref, idx); err != nil {
 		t.Fatal(err)
 	}
-	for _, src := range []string{"oci:" + dir + "/flat", "oci:" + dir + "/nested:base", host + "/base:1"} {
+	// ... and both layouts as OCI archives (tarballs of the folder).
+	tarDir(t, filepath.Join(dir, "flat"), filepath.Join(dir, "flat.tar"))
+	tarDir(t, filepath.Join(dir, "nested"), filepath.Join(dir, "nested.tar"))
+	for _, src := range []string{"oci:" + dir + "/flat", "oci:" + dir + "/nested:base", host + "/base:1", "tar:" + dir + "/flat.tar", "tar:" + dir + "/nested.tar"} {
+		namesIndex := !strings.Contains(src, "flat") // flat layouts list images, not an index
 		t.Run(src, func(t *testing.T) {
 			r := mustRef(t, src)
 			base, err := Load(ctx, r, LoadOptions{Platform: PlatformOf(settings.ARM64), Insecure: true})
@@ -266,7 +271,7 @@ func TestBaseFromIndex(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "linux/amd64, linux/arm64") {
 				t.Errorf("unknown platform: got %v, want the platforms listed", err)
 			}
-			if r.Kind == Registry || r.Tag == "base" { // the ref names the index itself
+			if namesIndex {
 				vs, err := CheckRef(ctx, r, LoadOptions{Insecure: true})
 				if err != nil || len(vs) != 1 || vs[0].Rule != RuleManifest {
 					t.Errorf("CheckRef on an index: %v, %v", vs, err)
@@ -356,6 +361,27 @@ func TestExternalTools(t *testing.T) {
 			t.Errorf("skopeo copied a different manifest (%v)", err)
 		}
 	})
+	t.Run("skopeo copy to archives", func(t *testing.T) {
+		for _, tc := range []struct {
+			dst       string
+			sameBytes bool
+		}{
+			{"oci-archive:" + dir + "/oci-archive.tar", true},
+			{"docker-archive:" + dir + "/docker-archive.tar", false}, // skopeo converts the manifest
+		} {
+			run(skopeo, "--insecure-policy", "copy", "oci:"+layoutDir+":fn", tc.dst)
+			got, err := Load(ctx, mustRef(t, "tar:"+strings.SplitN(tc.dst, ":", 2)[1]), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.sameBytes && digest(t, got) != want {
+				t.Errorf("%s: digest %s, want %s", tc.dst, digest(t, got), want)
+			}
+			if vs := Check(got); len(vs) > 0 {
+				t.Errorf("%s: %v", tc.dst, vs)
+			}
+		}
+	})
 	t.Run("umoci unpack", func(t *testing.T) {
 		bundle := filepath.Join(dir, "bundle")
 		args := []string{"unpack", "--image", layoutDir + ":fn", bundle}
@@ -378,4 +404,22 @@ func TestExternalTools(t *testing.T) {
 			t.Errorf("%s does not resolve in the unpacked root: %v", CABundlePath, err)
 		}
 	})
+}
+
+// tarDir writes the files of dir into a tar file, as an OCI archive
+// holds a layout.
+func tarDir(t testing.TB, dir, file string) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
