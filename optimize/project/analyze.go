@@ -289,10 +289,10 @@ func (a *analyzer) hasFinding(ids ...string) bool {
 // dedupe drops edits that repeat one already in the list (shared nodes,
 // such as a SAM Globals runtime, are reached from several functions).
 func dedupe(edits []Edit) []Edit {
-	seen := map[[3]any]bool{}
+	seen := map[[4]any]bool{}
 	var out []Edit
 	for _, e := range edits {
-		k := [3]any{e.File, e.Start, e.End}
+		k := [4]any{e.File, e.Start, e.End, e.New}
 		if seen[k] {
 			continue
 		}

@@ -59,7 +59,7 @@ func (a *analyzer) goFindings() {
 				case !found:
 					cgo.Evidence = append(cgo.Evidence, ev)
 					at := b.goWord().start
-					cgo.Edits = append(cgo.Edits, Edit{File: f.rel, Line: ev.Line, Start: at, End: at, New: env + " ", seq: 0})
+					cgo.Edits = append(cgo.Edits, Edit{File: f.rel, Line: ev.Line, Start: at, End: at, New: env + " ", seq: 3})
 				case v != want:
 					cgo.Evidence = append(cgo.Evidence, ev)
 					cgo.Manual = "set " + env + " for the build at " + ev.String()

@@ -29,9 +29,11 @@ type def struct {
 var (
 	// NAME = value, NAME := value, NAME ?= value (Makefile), NAME=value (shell).
 	varDefRE = regexp.MustCompile(`(?m)^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=|\+=|=)[ \t]*([^\n#]*?)[ \t]*$`)
-	// export NAME=value (Makefile, shell), ENV NAME=value or ENV NAME value,
-	// ARG NAME=value (Dockerfile).
-	envDefRE = regexp.MustCompile(`(?m)^[ \t]*(?:export|ENV|ARG)[ \t]+([A-Za-z_][A-Za-z0-9_]*)(?:[ \t]*(?::=|\?=|=)[ \t]*|[ \t]+)"?([^"\s#]*)"?`)
+	// export NAME=value (Makefile, shell), ENV NAME=value ... or ENV NAME
+	// value, ARG NAME=value (Dockerfile).
+	envLineRE = regexp.MustCompile(`(?m)^[ \t]*(?:export|ENV|ARG)[ \t]+(.*)$`)
+	// export NAME := value, export NAME ?= value (Makefile).
+	makeExportRE = regexp.MustCompile(`(?m)^[ \t]*export[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=)[ \t]*([^\s#]*)`)
 )
 
 func newTextFile(rel string, kind fileKind, src []byte) *textFile {
@@ -44,9 +46,22 @@ func newTextFile(rel string, kind fileKind, src []byte) *textFile {
 		name := string(src[m[2]:m[3]])
 		f.vars[name] = def{val: trimQuotes(string(src[m[4]:m[5]])), start: m[4], end: m[5], line: f.lines.line(m[0])}
 	}
-	for _, m := range envDefRE.FindAllSubmatchIndex(src, -1) {
-		name := string(src[m[2]:m[3]])
-		f.env[name] = def{val: string(src[m[4]:m[5]]), start: m[4], end: m[5], line: f.lines.line(m[0])}
+	for _, m := range envLineRE.FindAllSubmatchIndex(src, -1) {
+		words := tokenize(src, m[2], m[3])
+		line := f.lines.line(m[0])
+		if len(words) == 2 && !strings.Contains(words[0].val, "=") {
+			// ENV NAME value (the old Dockerfile form).
+			f.env[words[0].val] = def{val: words[1].val, start: words[1].start, end: words[1].end, line: line}
+			continue
+		}
+		for _, w := range words {
+			if name, v, ok := isAssignment(w.val); ok {
+				f.env[name] = def{val: v, start: w.start + len(name) + 1, end: w.end, line: line}
+			}
+		}
+	}
+	for _, m := range makeExportRE.FindAllSubmatchIndex(src, -1) {
+		f.env[string(src[m[2]:m[3]])] = def{val: string(src[m[4]:m[5]]), start: m[4], end: m[5], line: f.lines.line(m[0])}
 	}
 	return f
 }
