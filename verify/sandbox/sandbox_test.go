@@ -388,6 +388,16 @@ func TestTrace(t *testing.T) {
 	if miss == nil || miss.Resolved != "/etc/fnopt-missing.conf" || miss.Errno != "ENOENT" {
 		t.Fatalf("FirstFailedOpen = %+v, want the missing config file", miss)
 	}
+
+	// A missing entrypoint fails the exec; the trace says which file.
+	p = start(t, Spec{Root: cRoot(t), Argv: []string{"/var/task/bootstrap"}, Trace: true})
+	var ee *ExitError
+	if err := p.Wait(); !errors.As(err, &ee) || ee.Code != 127 {
+		t.Fatalf("traced run of a missing program: %v, want exit status 127", err)
+	}
+	if miss := FirstFailedOpen(p.Trace()); miss == nil || miss.Syscall != "execve" || miss.Path != "/var/task/bootstrap" {
+		t.Fatalf("FirstFailedOpen = %+v, want the failed execve of /var/task/bootstrap", miss)
+	}
 }
 
 func TestMemoryLimitIsEnforcedOrExplained(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 // is dynamically linked and lives on the host, so it starts before the
 // root is switched: the init prepares the mounts, starts
 //
-//	strace -f ... -o TRACEFILE -- /proc/self/exe   (exec stage)
+//	strace -f ... -o TRACEFILE -- /proc/self/fd/3   (our binary: the exec stage)
 //
 // and the exec stage, already traced, switches the root for the whole
 // mount namespace (strace's own root moves too; it has its output file
@@ -37,10 +37,14 @@ type execStage struct {
 }
 
 func startTraced(cfg *config, newRoot string) (*os.Process, error) {
-	exe, err := os.Executable()
+	// strace's child execs our own binary through an inherited descriptor
+	// (fd 3 there), which works even if the file was replaced or deleted
+	// since we started; the exec stage closes it before the function runs.
+	self, err := os.Open("/proc/self/exe")
 	if err != nil {
-		return nil, fmt.Errorf("finding our own binary: %w", err)
+		return nil, fmt.Errorf("opening our own binary: %w", err)
 	}
+	defer self.Close()
 	b, err := json.Marshal(execStage{NewRoot: newRoot, Argv: cfg.Argv, Env: cfg.Env, WorkDir: cfg.WorkDir})
 	if err != nil {
 		return nil, err
@@ -48,10 +52,11 @@ func startTraced(cfg *config, newRoot string) (*os.Process, error) {
 	cmd := &exec.Cmd{
 		Path: cfg.Strace,
 		Args: []string{"strace", "-f", "-qq", "--seccomp-bpf", "-xx",
-			"-e", "trace=%file", "-e", "signal=none", "-o", cfg.TraceFile, "--", exe},
+			"-e", "trace=%file", "-e", "signal=none", "-o", cfg.TraceFile, "--", "/proc/self/fd/3"},
 		Env:         []string{envInit + "=" + stageExec, envExec + "=" + string(b)},
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
+		ExtraFiles:  []*os.File{self},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	if err := cmd.Start(); err != nil {
