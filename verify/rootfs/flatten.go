@@ -130,6 +130,17 @@ func (s skipError) Error() string { return s.reason }
 
 func skipf(format string, args ...any) error { return skipError{fmt.Sprintf(format, args...)} }
 
+// entryErr classifies a failure to create an entry: a name the file system
+// refuses (too long, invalid) is the entry's problem and is skipped; any
+// other failure (disk full, I/O error) stops the extraction.
+func entryErr(err error, format string, args ...any) error {
+	if errors.Is(err, unix.ENAMETOOLONG) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EEXIST) ||
+		errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EPERM) {
+		return skipf(format+": %v", append(args, describe(err))...)
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
 // parent opens (creating if needed) the directory that will hold p.
 func (f *flattener) parent(p string) (int, error) {
 	fd, err := f.t.mkdirAll(path.Dir(p))
@@ -201,7 +212,7 @@ func (f *flattener) write(e Entry, r io.Reader) error {
 	case tar.TypeDir:
 		if !exists || mode != unix.S_IFDIR {
 			if err := unix.Mkdirat(pfd, name, 0o755); err != nil {
-				return fmt.Errorf("creating directory %s: %w", e.Path, err)
+				return entryErr(err, "creating directory %s", e.Path)
 			}
 		}
 		f.dirModes = append(f.dirModes, dirMode{e.Path, perm})
@@ -211,7 +222,7 @@ func (f *flattener) write(e Entry, r io.Reader) error {
 		}
 	case tar.TypeSymlink:
 		if err := unix.Symlinkat(h.Linkname, pfd, name); err != nil {
-			return fmt.Errorf("creating symlink %s: %w", e.Path, err)
+			return entryErr(err, "creating symlink %s", e.Path)
 		}
 	case tar.TypeLink:
 		if err := f.link(pfd, name, e.Path, h.Linkname); err != nil {
@@ -228,7 +239,7 @@ func (f *flattener) write(e Entry, r io.Reader) error {
 func (f *flattener) writeFile(pfd int, name, p string, perm uint32, size int64, r io.Reader) error {
 	fd, err := unix.Openat(pfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("creating %s: %w", p, err)
+		return entryErr(err, "creating %s", p)
 	}
 	out := os.NewFile(uintptr(fd), p)
 	n, err := io.CopyBuffer(out, io.LimitReader(r, size), f.buf)
@@ -268,7 +279,7 @@ func (f *flattener) link(pfd int, name, p, target string) error {
 		return skipf("hardlink target %s is a directory", target)
 	}
 	if err := unix.Linkat(tfd, tname, pfd, name, 0); err != nil {
-		return fmt.Errorf("creating hardlink %s to %s: %w", p, target, err)
+		return entryErr(err, "creating hardlink %s to %s", p, target)
 	}
 	return nil
 }

@@ -184,6 +184,12 @@ func TestFlatten(t *testing.T) {
 			want:   map[string]string{"lnk": "->" + outsideToken},
 		},
 		{
+			name:    "names the file system refuses",
+			layers:  [][]ent{{file(strings.Repeat("n", 300), "x"), file("d/"+strings.Repeat("m", 300)+"/f", "x"), file("ok", "ok")}},
+			want:    map[string]string{"ok": "ok"},
+			skipped: []string{"file name too long", "file name too long"},
+		},
+		{
 			name:    "invalid whiteout and aufs metadata",
 			layers:  [][]ent{{file("a/.wh...", ""), file(".wh..wh.plnk", ""), file("a/b", "b")}},
 			want:    map[string]string{"a/b": "b"},
