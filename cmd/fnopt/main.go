@@ -3,6 +3,15 @@
 // measures cold starts (verify) and tunes existing projects (optimize).
 package main
 
-import "os"
+import (
+	"os"
 
-func main() { os.Exit(run(os.Args[1:])) }
+	"github.com/fnopt/fnopt/verify/sandbox"
+)
+
+func main() {
+	// fnopt re-executes itself as the init of an image's sandbox; in that
+	// role it never returns from here.
+	sandbox.MaybeRunInit()
+	os.Exit(run(os.Args[1:]))
+}
