@@ -94,7 +94,7 @@ func ids(fs []Finding, pick func(Finding) bool) []string {
 	return out
 }
 
-func applicable(f Finding) bool { return f.Applicable() }
+func applicable(f Finding) bool    { return f.Applicable() }
 func notApplicable(f Finding) bool { return !f.Applicable() }
 
 // The legacy fixtures: what optimize must find in each, and how to check
