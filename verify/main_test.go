@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
 // testBins holds the test bootstraps, built once for the whole package.
@@ -20,6 +22,8 @@ var testBins struct {
 }
 
 func TestMain(m *testing.M) {
+	// Image targets re-execute the test binary as the sandbox's init.
+	sandbox.MaybeRunInit()
 	os.Exit(runTests(m))
 }
 

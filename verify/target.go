@@ -79,15 +79,18 @@ type PrepareOptions struct {
 	BuildLog io.Writer
 	// BuildEnv is added to the compiler's environment.
 	BuildEnv []string
+	// Insecure allows plain-HTTP registries for image targets.
+	Insecure bool
 }
 
-// ErrImageTarget is returned by Prepare for image references, which
-// PrepareImage handles.
-var ErrImageTarget = errors.New("an image reference")
-
-// Prepare makes a target from a path: a project folder (built for this
-// machine's architecture), a zip (extracted), or a bootstrap executable.
+// Prepare makes a target from a TARGET argument: an image reference
+// (oci:DIR[:TAG], tar:FILE, registry reference), a project folder (built
+// for this machine's architecture), a zip (extracted), or a bootstrap
+// executable.
 func Prepare(ctx context.Context, path string, o PrepareOptions) (*Target, error) {
+	if IsImageRef(path) {
+		return PrepareImage(ctx, path, o)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", path, err)
