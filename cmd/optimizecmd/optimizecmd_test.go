@@ -1,0 +1,205 @@
+package optimizecmd
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/optimize/project"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if err := project.CopyTree(filepath.Join(repoRoot(t), "examples", name), dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func checksum(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	var names []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		names = append(names, p)
+		return err
+	})
+	sort.Strings(names)
+	for _, p := range names {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte(p + fi.Mode().String()))
+		if fi.Mode().IsRegular() {
+			b, _ := os.ReadFile(p)
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// execute runs `fnopt optimize args...` and returns its output and exit
+// status as main would.
+func execute(t *testing.T, w project.Writer, args ...string) (string, string, int) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	cmd := newCmd(ios, w)
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	code := cmdutil.Report(errOut, cmd.Execute())
+	return out.String(), errOut.String(), code
+}
+
+func TestPlanDiffApply(t *testing.T) {
+	dir := fixture(t, "legacy-go-sam")
+	before := checksum(t, dir)
+	out, _, code := execute(t, project.OSWriter{}, dir, "--init=false", "--diff")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"[go1x-runtime]", "template.yaml:22  Runtime: go1.x", "[go-ldflags]", "+      Runtime: provided.al2023",
+		"-o bin/bootstrap", "6 finding(s) can be fixed automatically"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if checksum(t, dir) != before {
+		t.Fatal("the plan wrote to the project without --apply")
+	}
+	out, _, code = execute(t, project.OSWriter{}, dir, "--init=false", "--apply")
+	if code != 0 || !strings.Contains(out, "Applied 6 finding(s): changed Makefile, template.yaml.") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	out, _, code = execute(t, project.OSWriter{}, dir, "--init=false", "--apply")
+	if code != 0 || !strings.Contains(out, "Nothing to apply.") {
+		t.Errorf("second --apply: exit %d:\n%s", code, out)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	dir := fixture(t, "legacy-go-heavyinit")
+	out, _, code := execute(t, project.OSWriter{}, dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var doc Document
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Schema != Schema || doc.Project.Language != "go" || len(doc.Findings) != 3 || doc.Diff == "" {
+		t.Errorf("document: %+v", doc)
+	}
+	if doc.Init == nil || len(doc.Init.Top) == 0 || doc.Init.Top[0].Package != "example.com/moderation/rules" {
+		t.Errorf("init report: %+v (error %q)", doc.Init, doc.InitError)
+	}
+}
+
+type failingWriter struct {
+	project.OSWriter
+	commits int
+}
+
+func (w *failingWriter) Commit(tmp, path string) error {
+	w.commits++
+	if w.commits == 2 {
+		return errors.New("disk went away")
+	}
+	return w.OSWriter.Commit(tmp, path)
+}
+
+func TestBadInputExitsTwo(t *testing.T) {
+	notFn := t.TempDir()
+	os.WriteFile(filepath.Join(notFn, "notes.txt"), []byte("hi"), 0o644)
+	badYAML := fixture(t, "legacy-go-sam")
+	os.WriteFile(filepath.Join(badYAML, "template.yaml"), []byte("Resources: [\n"), 0o644)
+	badTOML := fixture(t, "legacy-rust")
+	os.WriteFile(filepath.Join(badTOML, "Cargo.toml"), []byte("[package\n"), 0o644)
+	readOnly := fixture(t, "legacy-go-serverless")
+	os.Chmod(filepath.Join(readOnly, "serverless.yml"), 0o444)
+	interrupted := fixture(t, "legacy-go-sam")
+	tests := []struct {
+		name string
+		dir  string
+		w    project.Writer
+		args []string
+		want string
+	}{
+		{"not a function", notFn, project.OSWriter{}, nil, "not a function folder"},
+		{"malformed YAML", badYAML, project.OSWriter{}, nil, "template.yaml is not valid YAML"},
+		{"malformed TOML", badTOML, project.OSWriter{}, nil, "Cargo.toml is not valid TOML"},
+		{"read-only file", readOnly, project.OSWriter{}, []string{"--apply"}, "serverless.yml is read-only"},
+		{"interrupted apply", interrupted, &failingWriter{}, []string{"--apply"}, "disk went away; every file was put back"},
+		{"missing folder", filepath.Join(notFn, "nope"), project.OSWriter{}, nil, "no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before string
+			if _, err := os.Stat(tt.dir); err == nil {
+				before = checksum(t, tt.dir)
+			}
+			out, errOut, code := execute(t, tt.w, append([]string{tt.dir, "--init=false"}, tt.args...)...)
+			if code != cmdutil.ExitUsage {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(errOut, tt.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr %q, want one line with %q", errOut, tt.want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if before != "" && checksum(t, tt.dir) != before {
+				t.Error("files changed")
+			}
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds twice and measures")
+	}
+	dir := fixture(t, "legacy-go-sam")
+	before := checksum(t, dir)
+	out, errOut, code := execute(t, project.OSWriter{}, dir, "--init=false", "--verify", "--samples", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc Document
+	if err := json.NewDecoder(bytes.NewReader([]byte(out))).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	v := doc.Verify
+	if v == nil || v.Before.BinaryBytes == 0 || v.After.BinaryBytes >= v.Before.BinaryBytes || v.After.Init.N != 3 || v.Before.Init.P50 <= 0 {
+		t.Errorf("verify report: %+v", v)
+	}
+	if checksum(t, dir) != before {
+		t.Error("--verify without --apply changed the project")
+	}
+}
