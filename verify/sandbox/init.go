@@ -60,7 +60,7 @@ func runInit() int {
 		return fail(err)
 	}
 	_ = unix.Sethostname([]byte("localhost"))
-	if err := setLimits(); err != nil {
+	if err := setLimits(cfg.Rootless); err != nil {
 		return fail(err)
 	}
 
@@ -101,13 +101,22 @@ func exitWithParent() {
 
 // setLimits gives the function Lambda's process and file limits (1024
 // each); they also keep a fork bomb from reaching the host's limits.
+// RLIMIT_NPROC counts every process of the host user, so a rootless
+// sandbox, whose function is the invoking user outside, goes without it.
 // syscall.Setrlimit, not unix's, so that os/exec passes our RLIMIT_NOFILE
 // on instead of restoring the one the Go runtime started with.
-func setLimits() error {
-	for _, l := range []struct {
+func setLimits(rootless bool) error {
+	limits := []struct {
 		res int
 		max uint64
-	}{{unix.RLIMIT_NPROC, 1024}, {unix.RLIMIT_NOFILE, 1024}} {
+	}{{unix.RLIMIT_NOFILE, 1024}}
+	if !rootless {
+		limits = append(limits, struct {
+			res int
+			max uint64
+		}{unix.RLIMIT_NPROC, 1024})
+	}
+	for _, l := range limits {
 		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: l.max, Max: l.max}); err != nil {
 			return fmt.Errorf("setting resource limits: %w", err)
 		}
@@ -196,17 +205,21 @@ func startDirect(cfg *config, newRoot string) (*os.Process, error) {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("setting no_new_privs: %w", err)
 	}
+	if err := dropCapabilities(); err != nil {
+		return nil, err
+	}
+	var cred *syscall.Credential
+	if !cfg.Rootless {
+		cred = &syscall.Credential{Uid: FunctionUID, Gid: FunctionGID, Groups: []uint32{}}
+	}
 	cmd := &exec.Cmd{
-		Path:   bin,
-		Args:   cfg.Argv,
-		Env:    cfg.Env,
-		Dir:    cfg.WorkDir,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setsid:     true,
-			Credential: &syscall.Credential{Uid: FunctionUID, Gid: FunctionGID, Groups: []uint32{}},
-		},
+		Path:        bin,
+		Args:        cfg.Argv,
+		Env:         cfg.Env,
+		Dir:         cfg.WorkDir,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Credential: cred},
 	}
 	// Start returns once the exec has succeeded (os/exec waits for its
 	// close-on-exec pipe to close), so the caller's timestamp is the exec.

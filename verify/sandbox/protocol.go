@@ -54,6 +54,7 @@ type config struct {
 	Stage     string   `json:"stage"`      // empty host folder the init mounts its staging tmpfs on
 	Strace    string   `json:"strace"`     // strace binary, when tracing
 	TraceFile string   `json:"trace_file"` // where strace writes, on the host
+	Rootless  bool     `json:"rootless"`   // in a user namespace: keep uid 0 there, no nproc limit
 }
 
 func newConfig(spec Spec) (*config, error) {

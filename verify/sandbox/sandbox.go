@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -75,6 +76,11 @@ type Process struct {
 	Started time.Time
 	// Pid is the host PID of the sandbox's init; killing it ends everything inside.
 	Pid int
+	// Rootless is set when fnopt is not root and the sandbox lives in a
+	// user namespace: the function then runs as that namespace's uid 0
+	// (the invoking user outside), without capabilities, instead of
+	// Lambda's uid 993, and without the process-count limit.
+	Rootless bool
 	// MemoryEnforced says whether Spec.MemoryBytes is enforced; MemoryNote
 	// says why not when it is not (a reason, e.g. "the cgroup v2 memory
 	// controller is not available in ...", for "memory limit not enforced: ").
@@ -120,14 +126,16 @@ func (e *ExitError) Error() string {
 // exec'd (or failed to be). The caller must call Wait, after Kill if the
 // function does not end by itself.
 func Start(ctx context.Context, spec Spec) (*Process, error) {
-	if err := checkPrivileges(os.Geteuid()); err != nil {
+	rootless, err := checkPrivileges(os.Geteuid(), readSysctl)
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := newConfig(spec)
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{done: make(chan struct{}), workDir: cfg.WorkDir}
+	cfg.Rootless = rootless
+	p := &Process{done: make(chan struct{}), workDir: cfg.WorkDir, Rootless: rootless}
 	ok := false
 	defer func() {
 		if !ok {
@@ -164,6 +172,14 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	attr := &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
 	}
+	if rootless {
+		// Our own uid and gid become root of a new user namespace, which
+		// owns the other namespaces; nothing else is mapped.
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
 	if spec.MemoryBytes > 0 {
 		cg, err := newMemoryCgroup(spec.MemoryBytes)
 		if err != nil {
@@ -191,7 +207,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		WaitDelay: 2 * time.Second,
 	}
 	if err := p.cmd.Start(); err != nil {
-		return nil, namespaceError(err)
+		return nil, namespaceError(err, rootless)
 	}
 	p.Pid = p.cmd.Process.Pid
 	go func() {
@@ -379,20 +395,37 @@ func (p *Process) Trace() []FileAccess {
 	return p.traced
 }
 
-// checkPrivileges refuses early, with one clear sentence, where Start
-// cannot work.
-func checkPrivileges(euid int) error {
-	if euid != 0 {
-		return fmt.Errorf("%w: running an image needs root to create mount, PID and network namespaces (run fnopt as root, e.g. with sudo)", ErrUnsupported)
+// checkPrivileges says whether the sandbox must be rootless (not root:
+// a user namespace owns the others), or refuses early, in one sentence,
+// where the machine allows neither.
+func checkPrivileges(euid int, sysctl func(name string) string) (rootless bool, err error) {
+	if euid == 0 {
+		return false, nil
 	}
-	return nil
+	if sysctl("kernel/unprivileged_userns_clone") == "0" || sysctl("user/max_user_namespaces") == "0" {
+		return false, fmt.Errorf("%w: running an image needs root, or user namespaces, which this machine does not allow to unprivileged users: run fnopt as root (e.g. with sudo)", ErrUnsupported)
+	}
+	return true, nil
+}
+
+// readSysctl returns a /proc/sys value, "" when it does not exist.
+func readSysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // namespaceError explains a failed clone: inside a container without
-// CAP_SYS_ADMIN, or with namespaces switched off, clone says EPERM or EINVAL.
-func namespaceError(err error) error {
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
-		return fmt.Errorf("%w: cannot create mount, PID and network namespaces (%v); inside a container run it privileged, or run on a machine that allows namespaces", ErrUnsupported, err)
+// CAP_SYS_ADMIN, with namespaces switched off, or (not root) with user
+// namespaces restricted, clone says EPERM, EINVAL, ENOSPC or EACCES.
+func namespaceError(err error, rootless bool) error {
+	if !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) || errors.Is(err, unix.EACCES)) {
+		return fmt.Errorf("starting sandbox: %w", err)
 	}
-	return fmt.Errorf("starting sandbox: %w", err)
+	if rootless {
+		return fmt.Errorf("%w: not root, and this machine refuses user namespaces to unprivileged users (%v): run fnopt as root (e.g. with sudo)", ErrUnsupported, err)
+	}
+	return fmt.Errorf("%w: cannot create mount, PID and network namespaces (%v); inside a container run it privileged, or run on a machine that allows namespaces", ErrUnsupported, err)
 }

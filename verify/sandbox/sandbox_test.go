@@ -27,6 +27,7 @@ import (
 func TestMain(m *testing.M) {
 	MaybeRunInit()
 	maybeRunOrphanHelper()
+	maybeRunRootlessHelper()
 	os.Exit(m.Run())
 }
 
@@ -413,17 +414,34 @@ func TestMemoryLimitIsEnforcedOrExplained(t *testing.T) {
 }
 
 func TestUnsupportedMachine(t *testing.T) {
-	err := checkPrivileges(1000)
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "needs root") {
-		t.Errorf("not root: %v", err)
+	sysctls := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name     string
+		euid     int
+		sysctl   map[string]string
+		rootless bool
+		err      string
+	}{
+		{"root", 0, map[string]string{"user/max_user_namespaces": "0"}, false, ""},
+		{"user with user namespaces", 1000, map[string]string{"user/max_user_namespaces": "100"}, true, ""},
+		{"user, Debian switch off", 1000, map[string]string{"kernel/unprivileged_userns_clone": "0"}, false, "needs root"},
+		{"user, no user namespaces", 1000, map[string]string{"user/max_user_namespaces": "0"}, false, "needs root"},
 	}
-	if checkPrivileges(0) != nil {
-		t.Error("root refused")
+	for _, tc := range tests {
+		rootless, err := checkPrivileges(tc.euid, sysctls(tc.sysctl))
+		switch {
+		case tc.err == "" && err != nil, rootless != tc.rootless:
+			t.Errorf("%s: rootless %v, err %v", tc.name, rootless, err)
+		case tc.err != "" && (!errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: err %v, want ErrUnsupported mentioning %q", tc.name, err, tc.err)
+		}
 	}
 	for _, errno := range []syscall.Errno{unix.EPERM, unix.EINVAL} {
-		err := namespaceError(&os.SyscallError{Syscall: "fork/exec", Err: errno})
-		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "namespaces") {
-			t.Errorf("%v: %v", errno, err)
+		for _, rootless := range []bool{false, true} {
+			err := namespaceError(&os.SyscallError{Syscall: "fork/exec", Err: errno}, rootless)
+			if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "namespaces") {
+				t.Errorf("%v (rootless %v): %v", errno, rootless, err)
+			}
 		}
 	}
 }

@@ -30,10 +30,11 @@ const traceMarker = "/.fnopt-sandbox-exec"
 
 // execStage is the exec stage's configuration, passed in envExec.
 type execStage struct {
-	NewRoot string   `json:"new_root"`
-	Argv    []string `json:"argv"`
-	Env     []string `json:"env"`
-	WorkDir string   `json:"work_dir"`
+	NewRoot  string   `json:"new_root"`
+	Argv     []string `json:"argv"`
+	Env      []string `json:"env"`
+	WorkDir  string   `json:"work_dir"`
+	Rootless bool     `json:"rootless"`
 }
 
 func startTraced(cfg *config, newRoot string) (*os.Process, error) {
@@ -45,7 +46,7 @@ func startTraced(cfg *config, newRoot string) (*os.Process, error) {
 		return nil, fmt.Errorf("opening our own binary: %w", err)
 	}
 	defer self.Close()
-	b, err := json.Marshal(execStage{NewRoot: newRoot, Argv: cfg.Argv, Env: cfg.Env, WorkDir: cfg.WorkDir})
+	b, err := json.Marshal(execStage{NewRoot: newRoot, Argv: cfg.Argv, Env: cfg.Env, WorkDir: cfg.WorkDir, Rootless: cfg.Rootless})
 	if err != nil {
 		return nil, err
 	}
@@ -84,14 +85,19 @@ func runExec() int {
 		if err := unix.Chdir(st.WorkDir); err != nil {
 			return fmt.Errorf("entering working directory %s: %w", st.WorkDir, err)
 		}
-		if err := unix.Setgroups(nil); err != nil {
-			return fmt.Errorf("dropping groups: %w", err)
+		if err := dropCapabilities(); err != nil {
+			return err
 		}
-		if err := unix.Setresgid(FunctionGID, FunctionGID, FunctionGID); err != nil {
-			return fmt.Errorf("dropping privileges: %w", err)
-		}
-		if err := unix.Setresuid(FunctionUID, FunctionUID, FunctionUID); err != nil {
-			return fmt.Errorf("dropping privileges: %w", err)
+		if !st.Rootless {
+			if err := unix.Setgroups(nil); err != nil {
+				return fmt.Errorf("dropping groups: %w", err)
+			}
+			if err := unix.Setresgid(FunctionGID, FunctionGID, FunctionGID); err != nil {
+				return fmt.Errorf("dropping privileges: %w", err)
+			}
+			if err := unix.Setresuid(FunctionUID, FunctionUID, FunctionUID); err != nil {
+				return fmt.Errorf("dropping privileges: %w", err)
+			}
 		}
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
