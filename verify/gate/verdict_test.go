@@ -242,3 +242,16 @@ func TestVerdictUngatedTooFewIsAWarning(t *testing.T) {
 		t.Errorf("failures %q", r.Failures())
 	}
 }
+
+func TestParseGateMetric(t *testing.T) {
+	for name, want := range map[string]verify.Metric{"init": verify.MetricInit, "cold-start": verify.MetricColdStart, "warm-invoke": verify.MetricWarmInvoke} {
+		if got, err := ParseGateMetric(name); err != nil || got != want {
+			t.Errorf("ParseGateMetric(%q) = %q, %v", name, got, err)
+		}
+	}
+	for _, bad := range []string{"", "rss", "init_ms"} {
+		if _, err := ParseGateMetric(bad); err == nil {
+			t.Errorf("ParseGateMetric(%q) accepted", bad)
+		}
+	}
+}
