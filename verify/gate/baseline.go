@@ -37,8 +37,8 @@ type Baseline struct {
 	Dirty    bool   `json:"dirty,omitempty"`
 	// Machine and Settings say how it was measured; comparing against a
 	// baseline taken elsewhere or otherwise draws a warning.
-	Machine  Machine  `json:"machine"`
-	Settings Settings `json:"settings"`
+	Machine  verify.Machine `json:"machine"`
+	Settings Settings       `json:"settings"`
 	// Samples are the raw cold samples, in the order they were taken.
 	Samples []verify.Sample `json:"samples"`
 	// Summary has the usual figures per metric, for people and tools
@@ -48,14 +48,6 @@ type Baseline struct {
 	// that ships.
 	Sizes    map[string]int64 `json:"sizes,omitempty"`
 	Artifact string           `json:"artifact,omitempty"`
-}
-
-// Machine describes where a measurement ran.
-type Machine struct {
-	CPU    string `json:"cpu"`
-	CPUs   int    `json:"cpus"`
-	Kernel string `json:"kernel"`
-	Arch   string `json:"arch"`
 }
 
 // Settings are the measurement options that change the figures.
@@ -104,7 +96,7 @@ func (b *Baseline) Validate() error {
 // Differences lists, one line each, how the way b was measured differs
 // from machine and settings now. Any difference makes the comparison
 // less meaningful, so reports show them as warnings.
-func (b *Baseline) Differences(m Machine, s Settings) []string {
+func (b *Baseline) Differences(m verify.Machine, s Settings) []string {
 	var out []string
 	diff := func(what string, then, now any) {
 		if then != now {

@@ -18,7 +18,7 @@ func testBaseline() *Baseline {
 	b.FnoptVersion = "v0.1.0"
 	b.Target = "."
 	b.Revision = "0123456789abcdef0123456789abcdef01234567"
-	b.Machine = Machine{CPU: "Test CPU", CPUs: 2, Kernel: "6.1.0", Arch: "amd64"}
+	b.Machine = verify.Machine{CPU: "Test CPU", CPUs: 2, Kernel: "6.1.0", Arch: "amd64"}
 	b.Settings = Settings{Samples: 31, Warm: 0}
 	b.Sizes = map[string]int64{"bootstrap": 5 << 20, "zip": 2 << 20}
 	b.Artifact = "zip"
