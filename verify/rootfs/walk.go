@@ -248,7 +248,9 @@ func walkLayer(ctx context.Context, index int, l v1.Layer, b *budget, fn WalkFun
 			err = fmt.Errorf("reading %s: %w", what, cerr)
 		}
 	}()
-	tr := tar.NewReader(&countingReader{r: rc, b: b})
+	ra := newReadahead(rc, 1<<20, 4)
+	defer ra.Close()
+	tr := tar.NewReader(&countingReader{r: ra, b: b})
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
