@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,6 +26,13 @@ type bigLayer struct {
 }
 
 func (b bigLayer) UncompressedSize() (int64, error) { return b.size, nil }
+
+// lyingLayer claims another digest than its content's.
+type lyingLayer struct{ v1.Layer }
+
+func (l lyingLayer) Digest() (v1.Hash, error) {
+	return v1.NewHash("sha256:" + strings.Repeat("ab", 32))
+}
 
 func rules(vs []Violation) []string {
 	var out []string
@@ -114,6 +122,9 @@ func TestCheck(t *testing.T) {
 			return imageOf(t, "arm64", ep, gzipLayer(t, oci, fn(0o755, arm)...), gzipLayer(t, types.DockerForeignLayer, dir("etc/")))
 		}, []string{RuleMediaTypes}},
 		{"truncated layer", func() v1.Image { return imageOf(t, "arm64", ep, truncated()) }, []string{RuleEntrypoint, RuleReadable}},
+		{"content does not match its digest", func() v1.Image {
+			return imageOf(t, "arm64", ep, lyingLayer{gzipLayer(t, oci, fn(0o755, arm)...)})
+		}, []string{RuleEntrypoint, RuleReadable}},
 		{"missing parent folders", func() v1.Image {
 			return imageOf(t, "arm64", ep, gzipLayer(t, oci, file("var/runtime/bootstrap", 0o755, arm)))
 		}, []string{RuleParentDirs}},

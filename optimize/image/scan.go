@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
@@ -103,7 +106,16 @@ func scanLayer(i int, l v1.Layer) layerScan {
 		return s
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 1<<16)
+	// The blob is hashed as it is read: layouts and tarballs do not
+	// verify digests themselves, and a layer that does not match its
+	// digest is not the image the manifest names.
+	var h hash.Hash
+	var blob io.Reader = rc
+	if s.digest.Algorithm == "sha256" {
+		h = sha256.New()
+		blob = io.TeeReader(rc, h)
+	}
+	br := bufio.NewReaderSize(blob, 1<<16)
 	magic, _ := br.Peek(4)
 	var stream io.Reader
 	switch {
@@ -138,6 +150,14 @@ func scanLayer(i int, l v1.Layer) layerScan {
 	// layers verify their digest at EOF.
 	if _, err := io.Copy(io.Discard, cr); err != nil {
 		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+		return s
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil { // bytes after the compressed stream
+		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
+		return s
+	}
+	if h != nil && hex.EncodeToString(h.Sum(nil)) != s.digest.Hex {
+		s.err = fmt.Errorf("layer %d: content does not match its digest %s", i, s.digest)
 		return s
 	}
 	s.uncompressed = cr.n
