@@ -509,3 +509,24 @@ func monoOf(out string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// TestTraceAcrossKill traces a function that never exits, as optimize
+// image does: what it touched while answering is in the trace after Kill.
+func TestTraceAcrossKill(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LookPath(t, "strace", "strace")
+	p := start(t, Spec{Root: goRoot(t), Argv: []string{"/var/task/bootstrap"}, Trace: true,
+		Env: []string{"AWS_LAMBDA_RUNTIME_API=" + ListenAddr}})
+	invoke(t, serve(t, p))
+	p.Kill()
+	p.Wait()
+	want := map[string]string{"/tmp/x": "", "/data/x": "EROFS", "/dev/urandom": ""}
+	for _, a := range p.Trace() {
+		if errno, ok := want[a.Resolved]; ok && a.Syscall == "openat" && a.Errno == errno {
+			delete(want, a.Resolved)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("trace lacks the opens made while answering: %v\n%+v", want, p.Trace())
+	}
+}
