@@ -115,7 +115,14 @@ func (ip *imagePlan) make(ctx context.Context, prog *progress, res *build.Result
 	}
 	// fnopt checks its own output as it checks anyone's image: a
 	// violation here is a bug in fnopt or a base Lambda cannot run.
-	if vs := image.Check(img); len(vs) > 0 {
+	// A dynamically linked bootstrap (Rust links glibc dynamically, see
+	// settings.RustRustflags) on no base fails here with the fix: a
+	// provided.al2023 base.
+	switch vs := image.Check(img); len(vs) {
+	case 0:
+	case 1:
+		return nil, fmt.Errorf("the image breaks Lambda's rule %s", vs[0])
+	default:
 		names := make([]string, len(vs))
 		for i, v := range vs {
 			fmt.Fprintf(ip.log, "  %s\n", v)

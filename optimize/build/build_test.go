@@ -227,7 +227,17 @@ func TestBuildRustOffline(t *testing.T) {
 	if res.Package != "rusty" {
 		t.Errorf("package %q, want rusty", res.Package)
 	}
-	for _, want := range []string{"RUSTFLAGS='-C target-feature=+crt-static'", "--target x86_64-unknown-linux-gnu", "profile.release.lto=true"} {
+	wants := []string{"cargo build --release --target x86_64-unknown-linux-gnu"}
+	for _, k := range settings.RustProfile() {
+		wants = append(wants, "profile.release."+k.Key+"=")
+	}
+	flags := strings.Join(settings.RustRustflags(), " ")
+	if flags != "" {
+		wants = append(wants, "RUSTFLAGS='"+flags+"'")
+	} else if strings.Contains(res.Command, "RUSTFLAGS") {
+		t.Errorf("Command %q sets RUSTFLAGS without flags to pass", res.Command)
+	}
+	for _, want := range wants {
 		if !strings.Contains(res.Command, want) {
 			t.Errorf("Command %q lacks %q", res.Command, want)
 		}
@@ -240,11 +250,20 @@ func TestBuildRustOffline(t *testing.T) {
 	if f.Machine != elf.EM_X86_64 {
 		t.Errorf("machine %v", f.Machine)
 	}
-	// crt-static: no program interpreter, so no dynamic loader at start.
+	// The settings decide static or dynamic C runtime; the binary must
+	// follow them (crt-static: no program interpreter).
+	static := strings.Contains(flags, "crt-static")
+	interp := false
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Error("binary has a PT_INTERP: not statically linked")
-		}
+		interp = interp || p.Type == elf.PT_INTERP
+	}
+	if interp == static {
+		t.Errorf("binary has PT_INTERP %v with RUSTFLAGS %q", interp, flags)
+	}
+	// The tuned profile applies even though the fixture's Cargo.toml has
+	// none: strip=true leaves no symbol table.
+	if f.Section(".symtab") != nil {
+		t.Error("binary has a symbol table: the release profile was not applied")
 	}
 	out, err := testenv.Command(dir, nil, res.Bootstrap).Output()
 	if err != nil || strings.TrimSpace(string(out)) != `{"ok":true}` {

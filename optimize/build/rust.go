@@ -31,7 +31,11 @@ type RustBuild struct {
 // manifest).
 func Rust(arch settings.Arch, linker string) RustBuild {
 	rb := RustBuild{Target: arch.RustTarget()}
-	rb.Env = []string{"RUSTFLAGS=" + strings.Join(settings.RustRustflags(), " ")}
+	// RUSTFLAGS replaces the project's own rustflags (.cargo/config.toml),
+	// so it is set only when fnopt has flags to pass.
+	if flags := settings.RustRustflags(); len(flags) > 0 {
+		rb.Env = append(rb.Env, "RUSTFLAGS="+strings.Join(flags, " "))
+	}
 	if linker != "" {
 		rb.Env = append(rb.Env, linkerVar(rb.Target)+"="+linker)
 	}
