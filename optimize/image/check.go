@@ -277,6 +277,10 @@ func (c *execCheck) program(name, what string, depth int) {
 			c.add(RuleExecutable, "use an ELF executable or a #! script", "%s %s is neither an ELF executable nor a #! script", what, p)
 			return
 		}
+		if eh.typ != elf.ET_EXEC && eh.typ != elf.ET_DYN {
+			c.add(RuleExecutable, "point ENTRYPOINT/CMD at a linked executable", "%s %s is an ELF %s file, not an executable", what, p, eh.typ)
+			return
+		}
 		if eh.machine != c.want {
 			c.add(RuleArchitecture, "build it for the image's architecture (or set the image's architecture to match)", "%s %s is built for %s, the image is %s", what, p, machineName(eh.machine), c.arch)
 			return

@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"debug/elf"
 	"fmt"
 	"io"
 	"slices"
@@ -157,6 +158,11 @@ func TestCheck(t *testing.T) {
 		}, []string{RuleExecutable}},
 		{"neither ELF nor script", func() v1.Image {
 			return imageOf(t, "arm64", ep, gzipLayer(t, oci, fn(0o755, []byte("hello\n"))...))
+		}, []string{RuleExecutable}},
+		{"ELF object file", func() v1.Image {
+			obj := slices.Clone(arm)
+			obj[16], obj[17] = byte(elf.ET_REL), 0
+			return imageOf(t, "arm64", ep, gzipLayer(t, oci, fn(0o755, obj)...))
 		}, []string{RuleExecutable}},
 		{"wrong ELF machine", func() v1.Image { return imageOf(t, "arm64", ep, gzipLayer(t, oci, fn(0o755, amd)...)) }, []string{RuleArchitecture}},
 		{"script interpreter missing", func() v1.Image {

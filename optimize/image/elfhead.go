@@ -10,6 +10,7 @@ import (
 // elfHead is what the start of an ELF file says about how it runs.
 type elfHead struct {
 	machine elf.Machine
+	typ     elf.Type
 	// interp is the PT_INTERP program interpreter (the dynamic loader)
 	// of a dynamically linked executable; empty for static ones.
 	interp string
@@ -36,7 +37,7 @@ func parseELFHead(b []byte) (elfHead, error) {
 	default:
 		return elfHead{}, errNotELF
 	}
-	h := elfHead{machine: elf.Machine(bo.Uint16(b[18:]))}
+	h := elfHead{typ: elf.Type(bo.Uint16(b[16:])), machine: elf.Machine(bo.Uint16(b[18:]))}
 	var phoff, phentsize, phnum uint64
 	class := elf.Class(b[elf.EI_CLASS])
 	switch class {
