@@ -18,6 +18,7 @@ import (
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/project"
+	"github.com/fnopt/fnopt/optimize/proof"
 )
 
 // Schema names the version of the --json document.
@@ -34,6 +35,8 @@ type Options struct {
 	Init    bool // --init
 	Verify  bool // --verify
 	Samples int  // --samples
+	// ColdCache evicts the binaries from the page cache before each start.
+	ColdCache bool // --cold-cache
 
 	// InitTimeout bounds the init-trace run of the function.
 	InitTimeout time.Duration
@@ -86,6 +89,7 @@ malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 	f.BoolVar(&opts.Init, "init", true, "for Go: build the function and trace its package initialisation")
 	f.BoolVar(&opts.Verify, "verify", false, "build before and after the changes and measure both (size, cold start)")
 	f.IntVar(&opts.Samples, "samples", 10, "cold starts per side with --verify")
+	f.BoolVar(&opts.ColdCache, "cold-cache", false, "with --verify, evict the binaries from the page cache before each cold start")
 	return cmd
 }
 
@@ -100,7 +104,7 @@ type Document struct {
 	Applied       []string          `json:"applied,omitempty"`
 	Init          *inittrace.Report `json:"init,omitempty"`
 	InitError     string            `json:"init_error,omitempty"`
-	Verify        *VerifyReport     `json:"verify,omitempty"`
+	Verify        *proof.Report     `json:"verify,omitempty"`
 }
 
 // Run analyses opts.Dir, prints the plan and applies it when asked.

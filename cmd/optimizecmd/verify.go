@@ -4,105 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
-	"github.com/fnopt/fnopt/optimize/artifact"
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/project"
-	"github.com/fnopt/fnopt/optimize/settings"
-	"github.com/fnopt/fnopt/verify"
-	"github.com/fnopt/fnopt/verify/stats"
+	"github.com/fnopt/fnopt/optimize/proof"
 )
 
-// VerifyReport compares the function built before and after the plan.
-type VerifyReport struct {
-	// Arch is what both were built for: this machine's architecture, so
-	// that both run natively; an architecture change is not measured.
-	Arch    settings.Arch `json:"arch"`
-	Samples int           `json:"samples"`
-	Before  Side          `json:"before"`
-	After   Side          `json:"after"`
+func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*proof.Report, error) {
+	return proof.Compare(ctx, opts.Dir, plan, proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache})
 }
 
-// Side is one build's measured figures.
-type Side struct {
-	BinaryBytes int64         `json:"binary_bytes"`
-	ZipBytes    int64         `json:"zip_bytes"`
-	Init        stats.Summary `json:"init_ms"`
-	ColdStart   stats.Summary `json:"cold_start_ms"`
-	MaxRSS      stats.Summary `json:"max_rss_bytes"`
-}
-
-// Compare builds the project in dir as it is and as the plan would leave
-// it (in temporary copies: dir is never written), then measures both with
-// verify, interleaved in one run.
-func Compare(ctx context.Context, dir string, plan *project.Plan, samples int, env []string) (*VerifyReport, error) {
-	changes, err := plan.Changes()
-	if err != nil {
-		return nil, err
+func printVerify(w io.Writer, r *proof.Report) {
+	cache := "warm page cache"
+	if r.ColdCache {
+		cache = "binaries evicted from the page cache before each start"
 	}
-	tmp, err := os.MkdirTemp("", "fnopt-optimize-verify-*")
-	if err != nil {
-		return nil, fmt.Errorf("creating a temporary folder: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	rep := &VerifyReport{Arch: settings.HostArch(), Samples: samples}
-	var targets []*verify.Target
-	defer func() {
-		for _, t := range targets {
-			t.Close()
-		}
-	}()
-	for _, side := range []struct {
-		name    string
-		changes []project.FileChange
-		out     *Side
-	}{{"before", nil, &rep.Before}, {"after", changes, &rep.After}} {
-		src := filepath.Join(tmp, side.name, "src")
-		if err := project.CopyTree(dir, src, side.changes); err != nil {
-			return nil, err
-		}
-		bin, err := project.BuildForHost(ctx, src, filepath.Join(tmp, side.name, "out"), env)
-		if err != nil {
-			return nil, fmt.Errorf("building %s the changes: %w", side.name, err)
-		}
-		st, err := os.Stat(bin)
-		if err != nil {
-			return nil, err
-		}
-		side.out.BinaryBytes = st.Size()
-		if side.out.ZipBytes, err = artifact.WriteZip(bin, filepath.Join(tmp, side.name, "function.zip")); err != nil {
-			return nil, fmt.Errorf("zipping the %s build: %w", side.name, err)
-		}
-		t, err := verify.PrepareBootstrap(bin, verify.PrepareOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Name = side.name
-		targets = append(targets, t)
-	}
-	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples})
-	if err != nil {
-		return nil, err
-	}
-	for i, side := range []*Side{&rep.Before, &rep.After} {
-		if runs[i].Failure != nil {
-			return nil, fmt.Errorf("the %s build failed to start: %v", runs[i].Target.Name, runs[i].Failure)
-		}
-		side.Init = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricInit))
-		side.ColdStart = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricColdStart))
-		side.MaxRSS = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricMaxRSS))
-	}
-	return rep, nil
-}
-
-func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*VerifyReport, error) {
-	return Compare(ctx, opts.Dir, plan, opts.Samples, nil)
-}
-
-func printVerify(w io.Writer, r *VerifyReport) {
-	fmt.Fprintf(w, "\nMeasured (both built for %s, %d interleaved cold starts each):\n", r.Arch, r.Samples)
+	fmt.Fprintf(w, "\nMeasured (both built for %s, %d interleaved cold starts each, %s):\n", r.Arch, r.Samples, cache)
 	fmt.Fprintf(w, "    %-18s %14s %14s %8s\n", "", "before", "after", "ratio")
 	row := func(name string, b, a float64, unit string) {
 		ratio := "-"

@@ -1,0 +1,117 @@
+// Package proof measures what an optimisation plan brings: it builds a
+// function as it is and as the plan would leave it, in temporary copies,
+// and measures both with verify in one interleaved run.
+package proof
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/fnopt/fnopt/optimize/artifact"
+	"github.com/fnopt/fnopt/optimize/project"
+	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/verify"
+	"github.com/fnopt/fnopt/verify/stats"
+)
+
+// Report compares the function built before and after a plan.
+type Report struct {
+	// Arch is what both were built for: this machine's architecture, so
+	// that both run natively; an architecture change is not measured.
+	Arch    settings.Arch `json:"arch"`
+	Samples int           `json:"samples"`
+	// ColdCache is set when the binaries were evicted from the page cache
+	// before each cold start, as on a fresh Lambda host.
+	ColdCache bool `json:"cold_cache"`
+	Before    Side `json:"before"`
+	After     Side `json:"after"`
+}
+
+// Side is one build's measured figures.
+type Side struct {
+	BinaryBytes int64         `json:"binary_bytes"`
+	ZipBytes    int64         `json:"zip_bytes"`
+	Init        stats.Summary `json:"init_ms"`
+	ColdStart   stats.Summary `json:"cold_start_ms"`
+	MaxRSS      stats.Summary `json:"max_rss_bytes"`
+}
+
+// Options say how Compare builds and measures.
+type Options struct {
+	// Samples is the number of cold starts per side (default 10).
+	Samples int
+	// ColdCache evicts each binary from the page cache before every cold
+	// start, so that reading it from disk is part of the measurement.
+	ColdCache bool
+	// BuildEnv is added to the compilers' environment.
+	BuildEnv []string
+}
+
+// Compare builds the project in dir as it is and as the plan would leave
+// it (in temporary copies: dir is never written), then measures both with
+// verify, interleaved in one run.
+func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) (*Report, error) {
+	samples, env := opts.Samples, opts.BuildEnv
+	if samples <= 0 {
+		samples = 10
+	}
+	changes, err := plan.Changes()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "fnopt-optimize-verify-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temporary folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	rep := &Report{Arch: settings.HostArch(), Samples: samples, ColdCache: opts.ColdCache}
+	var targets []*verify.Target
+	defer func() {
+		for _, t := range targets {
+			t.Close()
+		}
+	}()
+	for _, side := range []struct {
+		name    string
+		changes []project.FileChange
+		out     *Side
+	}{{"before", nil, &rep.Before}, {"after", changes, &rep.After}} {
+		src := filepath.Join(tmp, side.name, "src")
+		if err := project.CopyTree(dir, src, side.changes); err != nil {
+			return nil, err
+		}
+		bin, err := project.BuildForHost(ctx, src, filepath.Join(tmp, side.name, "out"), env)
+		if err != nil {
+			return nil, fmt.Errorf("building %s the changes: %w", side.name, err)
+		}
+		st, err := os.Stat(bin)
+		if err != nil {
+			return nil, err
+		}
+		side.out.BinaryBytes = st.Size()
+		if side.out.ZipBytes, err = artifact.WriteZip(bin, filepath.Join(tmp, side.name, "function.zip")); err != nil {
+			return nil, fmt.Errorf("zipping the %s build: %w", side.name, err)
+		}
+		t, err := verify.PrepareBootstrap(bin, verify.PrepareOptions{})
+		if err != nil {
+			return nil, err
+		}
+		t.Name = side.name
+		targets = append(targets, t)
+	}
+	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples, ColdCache: opts.ColdCache})
+	if err != nil {
+		return nil, err
+	}
+	for i, side := range []*Side{&rep.Before, &rep.After} {
+		if runs[i].Failure != nil {
+			return nil, fmt.Errorf("the %s build failed to start: %v", runs[i].Target.Name, runs[i].Failure)
+		}
+		side.Init = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricInit))
+		side.ColdStart = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricColdStart))
+		side.MaxRSS = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricMaxRSS))
+	}
+	return rep, nil
+}
