@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,6 +167,14 @@ func TestRegistryErrors(t *testing.T) {
 	closed := l.Addr().String()
 	l.Close()
 	host := registrytest.InProcess(t)
+	// A registry that wants credentials fnopt does not have.
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	locked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="fnopt-test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(locked.Close)
+	lockedHost := strings.TrimPrefix(locked.URL, "http://")
 	for _, tc := range []struct {
 		name     string
 		ref      string
@@ -172,6 +182,7 @@ func TestRegistryErrors(t *testing.T) {
 		want     string
 	}{
 		{"unreachable", closed + "/fn:v1", true, "cannot reach registry " + closed},
+		{"unauthorized", lockedHost + "/fn:v1", true, "docker login " + lockedHost},
 		{"plain HTTP without insecure", host + "/fn:v1", false, "--insecure"},
 		{"insecure to a remote host", "registry.example.com/fn:v1", true, "loopback"},
 	} {
