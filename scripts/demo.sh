@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# make demo: scaffold Go and Rust Lambda functions with fnopt new into a
+# temporary folder, build them with fnopt build (tuned settings,
+# deterministic zip, OCI image) and print a table of their artifact sizes.
+# Everything runs offline: Rust crates come from Debian's packaged sources
+# (make setup installs them) through a CARGO_HOME of the demo's own.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+fnopt="$root/bin/fnopt"
+[ -x "$fnopt" ] || { echo "demo: $fnopt not found: run \`make build\` (make demo does)" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fnopt-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# Offline cargo against /usr/share/cargo/registry, as the test suite does;
+# the user's own ~/.cargo is left alone.
+crates=/usr/share/cargo/registry
+[ -d "$crates" ] || { echo "demo: $crates missing: run \`make setup\`" >&2; exit 2; }
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export CARGO_HOME="$work/cargo-home"
+mkdir -p "$CARGO_HOME"
+cat >"$CARGO_HOME/config.toml" <<TOML
+[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "$crates"
+
+[net]
+offline = true
+TOML
+
+# Lambda's default here is arm64 (Graviton). Go cross-compiles anywhere;
+# Rust needs the aarch64 target and linker, so without them the Rust
+# function is built for x86_64 instead (fnopt build says what to install).
+rust_arch=arm64
+libdir=$(rustc --print target-libdir --target aarch64-unknown-linux-gnu 2>/dev/null || true)
+if ! ls "$libdir"/libstd-*.rlib >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+  rust_arch=x86_64
+  echo "demo: no Rust aarch64 toolchain here (rustup target add aarch64-unknown-linux-gnu; apt-get install gcc-aarch64-linux-gnu): Rust is built for x86_64"
+fi
+
+# name  language  client  architecture
+functions=(
+  "hello-go     go   official arm64"
+  "hello-go-min go   minimal  arm64"
+  "hello-rs     rust minimal  $rust_arch"
+)
+
+# field SECTION KEY < report.json: the number KEY holds inside SECTION of
+# the indented JSON fnopt build --json prints (schema fnopt.build/v1).
+field() {
+  awk -v sec="\"$1\": {" -v key="\"$2\":" '
+    index($0, sec) { in_sec = 1; next }
+    in_sec && /^  }/ { in_sec = 0 }
+    in_sec && index($0, key) { gsub(/[^0-9]/, "", $2); print $2; exit }'
+}
+
+kib() { awk -v n="$1" 'BEGIN { printf "%.1f KiB", n / 1024 }'; }
+
+rows=()
+for f in "${functions[@]}"; do
+  read -r name lang client arch <<<"$f"
+  dir="$work/$name"
+  echo "demo: fnopt new $name --lang $lang --client $client --arch $arch"
+  "$fnopt" new "$dir" --yes --lang "$lang" --client "$client" --arch "$arch" >/dev/null
+  # Rust links glibc dynamically (optimize/settings), so its image needs a
+  # provided.al2023 base (--base), which cannot be pulled offline: the
+  # demo builds its zip only.
+  pkg=image
+  [ "$lang" = rust ] && pkg=zip
+  echo "demo: fnopt build --package $pkg ($name)"
+  "$fnopt" build "$dir" --package "$pkg" --json >"$work/$name.json"
+  r="$work/$name.json"
+  img_gz="-" img_raw="-"
+  if [ "$pkg" = image ]; then
+    img_gz=$(kib "$(field image compressed_bytes <"$r")")
+    img_raw=$(kib "$(field image uncompressed_bytes <"$r")")
+  fi
+  rows+=("$(printf '%-13s %-14s %-7s %14s %14s %16s %18s' \
+    "$name" "$lang $client" "$arch" \
+    "$(kib "$(field bootstrap bytes <"$r")")" \
+    "$(kib "$(field zip bytes <"$r")")" "$img_gz" "$img_raw")")
+done
+
+echo
+printf '%-13s %-14s %-7s %14s %14s %16s %18s\n' function template arch binary zip "image (gzip)" "image (unpacked)"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Tuned settings from optimize/settings; zips are deterministic, images single-platform with gzip layers on no base."
+echo "Rust binaries link glibc dynamically: their image needs --base with a provided.al2023 image (not pulled offline)."
