@@ -63,8 +63,9 @@ type HostStarter struct {
 	Args []string
 	// Dir is the working directory, the task root.
 	Dir string
-	// Cgroups limits memory and kills stragglers when available; nil runs
-	// without a cgroup.
+	// Cgroups limits memory and kills stragglers; when it cannot be used
+	// each process carries a note saying why. Nil runs without a cgroup
+	// and without a note: the caller chose not to limit memory.
 	Cgroups *Cgroups
 }
 
@@ -104,8 +105,6 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 			cmd.SysProcAttr.UseCgroupFD = true
 			cmd.SysProcAttr.CgroupFD = cg.FD()
 		}
-	} else if spec.MemoryBytes > 0 {
-		p.notes = append(p.notes, "memory limit not enforced: "+h.Cgroups.Unavailable())
 	}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/cmd/newcmd"
 	"github.com/fnopt/fnopt/cmd/optimizecmd"
+	"github.com/fnopt/fnopt/cmd/verifycmd"
 )
 
 // newRootCmd wires every subcommand. Each command lives in its own package
@@ -28,6 +29,7 @@ func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 	root.AddCommand(buildcmd.NewCmd(io))
 	root.AddCommand(newcmd.NewCmd(io))
 	root.AddCommand(optimizecmd.NewCmd(io))
+	root.AddCommand(verifycmd.NewCmd(io))
 	return root
 }
 

@@ -1,0 +1,288 @@
+// Package verifycmd is `fnopt verify`: it measures how a function starts,
+// the way Lambda starts a custom runtime, against an in-process Runtime API
+// emulator, and prints the figures (or --json). With --serve it runs the
+// function for a person to invoke with curl.
+package verifycmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/verify"
+)
+
+// Options are the command's inputs once flags are parsed. They are
+// exported for extensions (gate.go), which add flags of their own and may
+// take over the run.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	Target string // TARGET; default "."
+
+	Samples   int           // --samples
+	Warm      int           // --warm
+	EventFile string        // --event
+	MemoryMB  int           // --memory
+	MemorySet bool          // --memory was given: enforce it, and say when it cannot be
+	Timeout   time.Duration // --timeout
+	ColdCache bool          // --cold-cache
+	Expect    string        // --expect
+	JSON      bool          // --json
+	Insecure  bool          // --insecure
+	Serve     bool          // --serve
+	Listen    string        // --listen
+	External  bool          // --external (with --serve: start no function)
+}
+
+// Extension plugs into `fnopt verify`: it adds flags, and when they are
+// used it runs the command instead of the plain measurement. The CI gate
+// (--baseline, --save-baseline, --against, --format, --plot) is one.
+type Extension interface {
+	AddFlags(f *pflag.FlagSet)
+	// Active reports whether the user asked for the extension.
+	Active() bool
+	// Run does the command's work with the parsed options.
+	Run(ctx context.Context, o *Options) error
+}
+
+// NewCmd returns the `verify` command.
+func NewCmd(ios *cmdutil.IOStreams) *cobra.Command {
+	opts := &Options{IO: ios}
+	exts := extensions()
+	cmd := &cobra.Command{
+		Use:   "verify [TARGET]",
+		Short: "Measure cold starts locally, the way Lambda starts a custom runtime",
+		Long: `Measure how TARGET starts: each cold sample is a fresh process started as
+Lambda starts a provided.al2023 function (clean environment with Lambda's
+variables, working directory the task root, its own process group) against an
+in-process Runtime API emulator. Per sample: init (start until the first
+/next), first invoke, cold start (start until the first response), --warm
+further invocations, and peak RSS.
+
+TARGET is a project folder (default: the current folder; built for this
+machine's architecture into a temporary folder), a bootstrap executable, a
+deployment zip, or an image: oci:DIR[:TAG], tar:FILE or a registry
+reference (run in a sandbox: needs root and namespaces).
+
+Every answer is checked: an error response, a crash, an init error, no /next
+within 10 s or no answer within --timeout fails the run with the function's
+output. Local figures compare builds on one machine; they are not Lambda's
+Init Duration (see docs/verify.md).
+
+With --serve, the function runs until Ctrl-C and Lambda's Invoke API listens
+on --listen:
+  curl -d '{"hello":"world"}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
+
+Exit status: 0 ok; 1 the function failed; 2 bad input or could not measure.`,
+		Example: `  fnopt verify
+  fnopt verify dist/function.zip --samples 50 --warm 5 --json
+  fnopt verify ./hello --event event.json --expect '{"ok":true}'
+  fnopt verify oci:dist/image --memory 256 --cold-cache
+  fnopt verify --serve
+  fnopt verify --serve --external   # emulator only: run your function yourself`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Target = "."
+			if len(args) == 1 {
+				opts.Target = args[0]
+			}
+			opts.MemorySet = cmd.Flags().Changed("memory")
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			for _, e := range exts {
+				if e.Active() {
+					return e.Run(ctx, opts)
+				}
+			}
+			if opts.Serve {
+				return Serve(ctx, opts)
+			}
+			return Run(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Samples, "samples", 30, "cold starts to measure")
+	f.IntVar(&opts.Warm, "warm", 0, "warm invocations after each cold start")
+	f.StringVar(&opts.EventFile, "event", "", "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
+	f.IntVar(&opts.MemoryMB, "memory", 128, "function memory in `MB`: sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; given explicitly, also enforced with a cgroup v2 limit where the machine allows")
+	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "function timeout: an invocation not answered by then fails")
+	f.BoolVar(&opts.ColdCache, "cold-cache", false, "evict the artifact's files from the page cache before each sample")
+	f.StringVar(&opts.Expect, "expect", "", "check every response: a JSON document (compared as JSON) or /REGEX/")
+	f.BoolVar(&opts.JSON, "json", false, "print the report as JSON (schema "+Schema+")")
+	f.BoolVar(&opts.Insecure, "insecure", false, "allow plain HTTP to a registry on loopback (image targets)")
+	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
+	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
+	for _, e := range exts {
+		e.AddFlags(f)
+	}
+	return cmd
+}
+
+// MeasureOptions translates the flags into the library's options.
+func (o *Options) MeasureOptions() (verify.Options, error) {
+	if o.Samples < 1 {
+		return verify.Options{}, fmt.Errorf("--samples %d: measure at least 1", o.Samples)
+	}
+	if o.Warm < 0 {
+		return verify.Options{}, fmt.Errorf("--warm %d: must be 0 or more", o.Warm)
+	}
+	// Lambda allows 128 MB to 10,240 MB.
+	if o.MemoryMB < 128 || o.MemoryMB > 10240 {
+		return verify.Options{}, fmt.Errorf("--memory %d: Lambda allows 128 to 10240 MB", o.MemoryMB)
+	}
+	if o.Timeout <= 0 {
+		return verify.Options{}, fmt.Errorf("--timeout %v: must be positive", o.Timeout)
+	}
+	mo := verify.Options{
+		Samples:   o.Samples,
+		Warm:      o.Warm,
+		Function:  verify.Function{MemoryMB: o.MemoryMB},
+		Timeout:   o.Timeout,
+		ColdCache: o.ColdCache,
+	}
+	if o.EventFile != "" {
+		ev, err := os.ReadFile(o.EventFile)
+		if err != nil {
+			return mo, fmt.Errorf("reading --event: %w", err)
+		}
+		if !json.Valid(ev) {
+			return mo, fmt.Errorf("--event %s is not valid JSON", o.EventFile)
+		}
+		mo.Event = ev
+	}
+	if o.Expect != "" {
+		e, err := verify.ParseExpect(o.Expect)
+		if err != nil {
+			return mo, err
+		}
+		mo.Expect = e
+	}
+	return mo, nil
+}
+
+// PrepareOptions are how targets are prepared: memory is limited with a
+// cgroup when --memory was given (and a note says when it cannot be), or
+// silently where the machine allows it.
+func (o *Options) PrepareOptions() verify.PrepareOptions {
+	po := verify.PrepareOptions{Insecure: o.Insecure}
+	cg := verify.DetectCgroups()
+	if cg.Unavailable() == "" || o.MemorySet {
+		po.Cgroups = cg
+	}
+	return po
+}
+
+// Run measures o.Target and prints the report.
+func Run(ctx context.Context, o *Options) error {
+	mo, err := o.MeasureOptions()
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	p := newProgress(o.IO, "preparing "+o.Target)
+	po := o.PrepareOptions()
+	t, err := verify.Prepare(ctx, o.Target, po)
+	if err != nil {
+		p.stop()
+		return cmdutil.UsageError(err)
+	}
+	defer t.Close()
+	mo.Progress = p.samples
+	runs, err := verify.Measure(ctx, []*verify.Target{t}, mo)
+	p.stop()
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	run := runs[0]
+	// Memory is limited when nothing says otherwise: a host target with
+	// usable cgroups, or an image whose sandbox did not object.
+	limited := !hasMemoryNote(run.Notes) && (po.Cgroups.Unavailable() == "" || verify.IsImageRef(o.Target))
+	if !o.MemorySet {
+		run.Notes = dropMemoryNotes(run.Notes)
+	}
+	rep := NewReport(run, mo, verify.ThisMachine())
+	rep.Settings.MemoryLimited = limited
+	if run.OK() && t.CrossBootstrap != "" {
+		rep.Functional = functionalCheck(ctx, t, mo)
+		if rep.Functional == nil {
+			run.Notes = append(run.Notes, fmt.Sprintf("qemu-aarch64-static not found: the %s build was not run (apt install qemu-user-static)", t.CrossArch))
+			rep.Notes = run.Notes
+		}
+	}
+	if err := writeReport(o, rep); err != nil {
+		return cmdutil.UsageError(err)
+	}
+	switch {
+	case !run.OK():
+		return cmdutil.SilentExit(cmdutil.ExitFail)
+	case rep.Functional != nil && !rep.Functional.OK:
+		return cmdutil.SilentExit(cmdutil.ExitFail)
+	}
+	return nil
+}
+
+func writeReport(o *Options, rep *Report) error {
+	if o.JSON {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	WriteText(o.IO.Out, rep)
+	return nil
+}
+
+// functionalCheck runs the deployed architecture's build once under qemu;
+// nil when qemu is missing.
+func functionalCheck(ctx context.Context, t *verify.Target, mo verify.Options) *FunctionalRun {
+	qemu := verify.QemuPath(t.CrossArch)
+	if qemu == "" {
+		return nil
+	}
+	// Emulation is slow: allow it Lambda's whole init limit and a longer
+	// timeout.
+	mo.InitTimeout, mo.Timeout = verify.InitLimit, max(mo.Timeout, time.Minute)
+	fr := &FunctionalRun{Arch: t.CrossArch, Runner: qemu}
+	run, err := verify.FunctionalCheck(ctx, t, mo)
+	switch {
+	case err != nil:
+		fr.Error = err.Error()
+	case run == nil:
+		fr.Error = "not run"
+	case run.Failure != nil:
+		fr.Error = run.Failure.Error()
+	default:
+		fr.OK = true
+	}
+	return fr
+}
+
+const memoryNote = "memory limit not enforced"
+
+func hasMemoryNote(notes []string) bool {
+	for _, n := range notes {
+		if strings.HasPrefix(n, memoryNote) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropMemoryNotes removes notes about a limit nobody asked for.
+func dropMemoryNotes(notes []string) []string {
+	var out []string
+	for _, n := range notes {
+		if !strings.HasPrefix(n, memoryNote) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,281 @@
+package verifycmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/verify/sandbox"
+)
+
+var fakefn string // verify/testdata/fakefn, built once
+
+func TestMain(m *testing.M) {
+	sandbox.MaybeRunInit()
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "fnopt-verifycmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	fakefn = filepath.Join(dir, "fakefn")
+	cmd := exec.Command("go", "build", "-o", fakefn, "../../verify/testdata/fakefn")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building fakefn: %v\n%s", err, out)
+		return 2
+	}
+	return m.Run()
+}
+
+// bootstrap links fakefn as DIR/<mode>/bootstrap (its folder name picks
+// its behaviour).
+func bootstrap(t *testing.T, mode string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), mode)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "bootstrap")
+	if err := os.Link(fakefn, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// syncBuffer is safe for the concurrent writes --serve makes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// execute runs `fnopt verify args...` and returns stdout, stderr and the
+// exit status.
+func execute(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
+	cmd := NewCmd(ios)
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(err) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := cmdutil.Report(errOut, cmd.ExecuteContext(ctx))
+	return out.String(), errOut.String(), code
+}
+
+func TestText(t *testing.T) {
+	out, errOut, code := execute(t, bootstrap(t, "echo"), "--samples", "6", "--warm", "2", "--expect", `{"hello":"world"}`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	for _, want := range []string{"6 cold starts, 2 warm invocations each", "init", "first invoke", "cold start", "warm invoke", "peak RSS", "p50 95% CI", "artifact (", "machine: ", "\nok\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if errOut != "" {
+		t.Errorf("stderr not empty without a terminal: %q", errOut)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	out, _, code := execute(t, bootstrap(t, "echo"), "--samples", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if doc["schema"] != Schema || doc["ok"] != true || doc["samples"] != 3.0 {
+		t.Errorf("schema/ok/samples: %v %v %v", doc["schema"], doc["ok"], doc["samples"])
+	}
+	for _, m := range []string{"init_ms", "first_invoke_ms", "cold_start_ms", "max_rss_bytes"} {
+		s, ok := doc[m].(map[string]any)
+		if !ok {
+			t.Errorf("%s missing", m)
+			continue
+		}
+		for _, k := range []string{"p50", "p90", "p99", "min", "max", "mean", "ci_low", "ci_high"} {
+			if _, ok := s[k]; !ok {
+				t.Errorf("%s.%s missing", m, k)
+			}
+		}
+	}
+	if doc["warm_invoke_ms"] != nil {
+		t.Errorf("warm_invoke_ms without --warm: %v", doc["warm_invoke_ms"])
+	}
+	machine, _ := doc["machine"].(map[string]any)
+	for _, k := range []string{"cpu", "kernel", "arch"} {
+		if machine[k] == "" || machine[k] == nil {
+			t.Errorf("machine.%s empty", k)
+		}
+	}
+	if sizes, _ := doc["artifact"].(map[string]any)["sizes"].([]any); len(sizes) == 0 {
+		t.Errorf("no artifact sizes: %v", doc["artifact"])
+	}
+}
+
+func TestFailedFunction(t *testing.T) {
+	out, _, code := execute(t, bootstrap(t, "crash"), "--samples", "2")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"FAILED in sample 1, init", "exit status 3", "fakefn: panic: config missing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = execute(t, bootstrap(t, "error"), "--samples", "2", "--json")
+	var doc struct {
+		OK      bool `json:"ok"`
+		Failure struct {
+			ErrorType string `json:"error_type"`
+		} `json:"failure"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 1 || doc.OK || doc.Failure.ErrorType != "HandlerError" {
+		t.Errorf("exit %d, %+v, %v:\n%s", code, doc, err, out)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	boot := bootstrap(t, "echo")
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte("{"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{boot, "--samples", "0"}, "--samples 0"},
+		{[]string{boot, "--memory", "64"}, "128 to 10240"},
+		{[]string{boot, "--expect", "{not json"}, "--expect"},
+		{[]string{boot, "--expect", "/(/"}, "--expect /(/"},
+		{[]string{boot, "--event", bad}, "not valid JSON"},
+		{[]string{filepath.Join(t.TempDir(), "missing")}, "no such file"},
+		{[]string{boot, "--no-such-flag"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		_, errOut, code := execute(t, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// serve runs `fnopt verify --serve` in the background and returns the
+// invoke URL it prints, and a function that stops it and returns its
+// exit status.
+func serve(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
+	t.Helper()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
+	cmd := NewCmd(ios)
+	cmd.SetArgs(append([]string{"--serve", "--listen", "127.0.0.1:0"}, args...))
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- cmdutil.Report(errOut, cmd.ExecuteContext(ctx)) }()
+	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+/2015-03-31/functions/function/invocations`)
+	deadline := time.Now().Add(time.Minute)
+	for !urlRE.MatchString(errOut.String()) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no invoke URL printed: %s", errOut)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return urlRE.FindString(errOut.String()), errOut, func() int { cancel(); return <-done }
+}
+
+func invoke(t *testing.T, url, body string) (string, http.Header) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b), resp.Header
+}
+
+func TestServe(t *testing.T) {
+	url, errOut, stop := serve(t, bootstrap(t, "echo"))
+	for _, ev := range []string{`{"a":1}`, `{"a":2}`} {
+		if got, h := invoke(t, url, ev); got != ev || h.Get("X-Amzn-RequestId") == "" {
+			t.Errorf("invoke %s = %s %v", ev, got, h)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestServeRestartsAfterCrash(t *testing.T) {
+	url, errOut, stop := serve(t, bootstrap(t, "signal"))
+	if _, h := invoke(t, url, `{}`); h.Get("X-Amzn-ErrorType") == "" && h.Get("X-Amz-Function-Error") == "" {
+		t.Errorf("invoking a function that dies: headers %v", h)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errOut.String(), "starting a fresh copy") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "the function exited (signal: killed)") {
+		t.Errorf("no exit report: %s", errOut)
+	}
+}
+
+func TestServeExternal(t *testing.T) {
+	url, errOut, stop := serve(t, "--external")
+	defer stop()
+	api := regexp.MustCompile(`AWS_LAMBDA_RUNTIME_API=(\S+)`).FindStringSubmatch(errOut.String())
+	if api == nil {
+		t.Fatalf("no runtime API address printed: %s", errOut)
+	}
+	boot := bootstrap(t, "echo")
+	fn := exec.Command(boot)
+	fn.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api[1], "LAMBDA_TASK_ROOT=" + filepath.Dir(boot)}
+	if err := fn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { fn.Process.Kill(); fn.Wait() }()
+	if got, _ := invoke(t, url, `{"x":true}`); got != `{"x":true}` {
+		t.Errorf("invoke through the external function = %q", got)
+	}
+}
