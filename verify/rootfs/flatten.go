@@ -51,8 +51,9 @@ func (r *Report) skip(e Entry, reason string) {
 // stored and never followed out of dir. A corrupt or truncated layer, or one
 // over the limits, ends Flatten with an error and dir half-written: callers
 // extract into a fresh temporary folder and remove it on error.
-// Ownership is not restored (files belong to the caller) and setuid/setgid
-// bits are dropped; modification times are not kept.
+// Owners are restored when Flatten runs as root (as tar does), otherwise
+// files belong to the caller; setuid/setgid bits are dropped and
+// modification times are not kept.
 func Flatten(ctx context.Context, img v1.Image, dir string, lim Limits) (*Report, error) {
 	t, err := openTree(dir)
 	if err != nil {
@@ -64,7 +65,7 @@ func Flatten(ctx context.Context, img v1.Image, dir string, lim Limits) (*Report
 		return nil, fmt.Errorf("listing image layers: %w", err)
 	}
 	rep := &Report{Layers: len(layers)}
-	f := &flattener{t: t, rep: rep, buf: make([]byte, 256<<10)}
+	f := &flattener{t: t, rep: rep, buf: make([]byte, 256<<10), chown: os.Geteuid() == 0}
 	b := newBudget(lim)
 	for i, l := range layers {
 		f.created = map[string]bool{}
@@ -93,6 +94,7 @@ type flattener struct {
 	buf      []byte
 	created  map[string]bool // paths written by the current layer
 	dirModes []dirMode
+	chown    bool // restore owners (as root only, as tar does)
 }
 
 // apply writes one entry. Problems with the entry itself are reported and
@@ -230,6 +232,15 @@ func (f *flattener) write(e Entry, r io.Reader) error {
 		}
 	default:
 		return skipf("unsupported tar entry type %q", h.Typeflag)
+	}
+	if f.chown && h.Typeflag != tar.TypeLink {
+		// Lambda runs functions as a non-root user: who owns a file decides
+		// whether the function may read it, here as there. An owner the
+		// kernel cannot represent leaves the file to us.
+		err := unix.Fchownat(pfd, name, h.Uid, h.Gid, unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("setting the owner of %s: %w", e.Path, err)
+		}
 	}
 	f.created[e.Path] = true
 	f.rep.Files++

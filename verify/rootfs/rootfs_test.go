@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sys/unix"
 )
 
 // ent is one hand-written tar entry.
@@ -282,6 +283,36 @@ func TestFlattenModes(t *testing.T) {
 		fi, err := os.Lstat(filepath.Join(root, p))
 		if err != nil || fi.Mode() != want {
 			t.Errorf("%s mode %v, %v; want %v", p, fi.Mode(), err, want)
+		}
+	}
+}
+
+func TestFlattenOwners(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("owners are only restored as root")
+	}
+	root, _ := sandboxDirs(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Name: "d/", Typeflag: tar.TypeDir, Mode: 0o700, Uid: 993, Gid: 990},
+		{Name: "d/f", Typeflag: tar.TypeReg, Mode: 0o600, Uid: 993, Gid: 990},
+		{Name: "l", Typeflag: tar.TypeSymlink, Linkname: "d/f", Uid: 5, Gid: 6},
+	} {
+		tw.WriteHeader(h)
+	}
+	tw.Close()
+	img, err := mutate.AppendLayers(empty.Image, layerOf(t, buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Flatten(context.Background(), img, root, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string][2]uint32{"d": {993, 990}, "d/f": {993, 990}, "l": {5, 6}} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(root, p), &st); err != nil || st.Uid != want[0] || st.Gid != want[1] {
+			t.Errorf("%s owned by %d:%d (%v), want %d:%d", p, st.Uid, st.Gid, err, want[0], want[1])
 		}
 	}
 }
