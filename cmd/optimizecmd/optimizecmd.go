@@ -234,25 +234,27 @@ func orNone(s string) string {
 // editSummary lists the edited lines, per file.
 func editSummary(edits []project.Edit) string {
 	var files []string
-	lines := map[string][]string{}
+	lines := map[string][]int{}
 	for _, e := range edits {
 		if _, ok := lines[e.File]; !ok {
 			files = append(files, e.File)
 		}
-		l := fmt.Sprint(e.Line)
-		if n := len(lines[e.File]); n == 0 || lines[e.File][n-1] != l {
-			lines[e.File] = append(lines[e.File], l)
-		}
+		lines[e.File] = append(lines[e.File], e.Line)
 	}
 	var parts []string
 	for _, f := range files {
-		sort.Slice(lines[f], func(i, j int) bool { return atoi(lines[f][i]) < atoi(lines[f][j]) })
-		parts = append(parts, f+":"+strings.Join(lines[f], ","))
+		ls := lines[f]
+		sort.Ints(ls)
+		var strs []string
+		for i, l := range ls {
+			if i == 0 || l != ls[i-1] {
+				strs = append(strs, strconv.Itoa(l))
+			}
+		}
+		parts = append(parts, f+":"+strings.Join(strs, ","))
 	}
 	return strings.Join(parts, " ")
 }
-
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func printFooter(opts *Options, doc *Document, plan *project.Plan) {
 	w := opts.IO.Out

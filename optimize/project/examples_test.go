@@ -172,6 +172,9 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("changed %v, want %v", files, fx.changed)
 			}
 			checkMinimal(t, old, readAll(t, dir, fx.changed))
+			if tmpl, err := os.ReadFile(filepath.Join(dir, "template.yaml")); err == nil {
+				checkSAM(t, tmpl) // the edited template is still valid SAM
+			}
 			again, err := Analyze(dir)
 			if err != nil {
 				t.Fatal(err)

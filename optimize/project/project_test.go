@@ -125,13 +125,45 @@ Resources:
       CodeUri: fn/
       Handler: "bootstrap"
 `
+	checkSAM(t, []byte(tmpl))
 	got, plan := applyTo(t, map[string]string{"fn/go.mod": goMod, "fn/main.go": "package main\nfunc main() {}\n", "template.yaml": tmpl}, "template.yaml")
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	checkSAM(t, []byte(got))
 	// SAM's own Go builder takes no flags: said, not edited.
 	if m := ids(plan.Findings, notApplicable); strings.Join(m, " ") != "go-build-flags" {
 		t.Errorf("findings not applied: %v, want go-build-flags", m)
+	}
+}
+
+func TestRenamesFollowTheBinary(t *testing.T) {
+	tmpl := "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n" +
+		"    Properties:\n      Handler: main\n      Runtime: go1.x\n      Architectures: [arm64]\n"
+	mk := "build-Fn:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bin/main .\n" +
+		"\tcp bin/main $(ARTIFACTS_DIR)/main\n\tchmod +x bin/main\n\tcd bin && zip -q ../fn.zip main\n\techo main is built\n"
+	want := "build-Fn:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bin/bootstrap .\n" +
+		"\tcp bin/bootstrap $(ARTIFACTS_DIR)/bootstrap\n\tchmod +x bin/bootstrap\n\tcd bin && zip -q ../fn.zip bootstrap\n\techo main is built\n"
+	got, _ := applyTo(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "template.yaml": tmpl, "Makefile": mk}, "Makefile")
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestServerlessWithoutArtifactIsByHand(t *testing.T) {
+	sls := "service: s\nprovider:\n  name: aws\n  runtime: go1.x\n  architecture: arm64\nfunctions:\n  hello:\n    handler: bin/hello\n"
+	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "serverless.yml": sls, "serverless.ts": "export {}\n"})
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plan.Findings {
+		if f.ID == "go1x-runtime" && (f.Applicable() || !strings.Contains(f.Manual, "package hello as its own zip")) {
+			t.Errorf("go1x-runtime should be by hand: %+v", f)
+		}
+	}
+	if len(plan.Skipped) != 1 || plan.Skipped[0].File != "serverless.ts" {
+		t.Errorf("not understood: %+v, want serverless.ts", plan.Skipped)
 	}
 }
 

@@ -34,6 +34,13 @@ func (a *analyzer) go1xFinding() {
 		if !ok {
 			manual = append(manual, fmt.Sprintf("set the runtime at %s to %s", fn.file.evidence(fn.runtime.val), settings.Runtime))
 		}
+		// Serverless packages the service folder by default: the binary
+		// would sit at bin/..., and a custom runtime needs bootstrap at
+		// the root of the function's zip.
+		if fn.resource == nil && fn.artifact == "" {
+			manual = append(manual, fmt.Sprintf("package %s as its own zip with %s at the root (package.artifact), built by your build step",
+				fn.name, settings.Handler))
+		}
 		edits = append(edits, e)
 		if h := fn.handler.value(); h != "" {
 			if h != settings.Handler {
@@ -111,7 +118,9 @@ func (a *analyzer) renameOutputs(handlers map[string]bool) ([]Edit, string) {
 	for _, f := range a.text {
 		for _, c := range f.cmds {
 			for _, w := range c.words {
-				if !oldPaths[w.val] {
+				// The old output path, or a copy of it into SAM's
+				// artifacts folder (cp bin/main $(ARTIFACTS_DIR)/main).
+				if !oldPaths[w.val] && !(handlers[path.Base(w.val)] && strings.Contains(w.val, "ARTIFACTS_DIR")) {
 					continue
 				}
 				if e, ok := replaceTail(f, w, path.Base(w.val), settings.Handler); ok {

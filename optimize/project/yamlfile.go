@@ -182,7 +182,9 @@ type function struct {
 	// SAM only.
 	buildMethod string
 	codeURI     string
-	resource    *yaml.Node // the resource mapping
+	// serverless only: the zip the function ships (package.artifact).
+	artifact string
+	resource *yaml.Node // the resource mapping
 }
 
 // nodeRef is a key/value pair; both nil when absent.
@@ -273,6 +275,7 @@ func (y *yamlFile) serverlessFunctions() []*function {
 		fn.runtime = pick(body, provider, "runtime", true)
 		fn.handler = pick(body, nil, "handler", false)
 		fn.arch = pick(body, provider, "architecture", true)
+		fn.artifact = scalar(value(value(body, "package"), "artifact"))
 		out = append(out, fn)
 	}
 	return out
