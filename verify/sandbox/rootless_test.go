@@ -28,6 +28,19 @@ func maybeRunRootlessHelper() {
 		return
 	}
 	err := func() error {
+		// A traced run first: strace works in the user namespace too.
+		if _, err := exec.LookPath("strace"); err == nil {
+			p, err := Start(context.Background(), Spec{Root: root, Argv: []string{"/var/task/bootstrap", "sleep"}, Trace: true, Stderr: os.Stderr})
+			if err != nil {
+				return fmt.Errorf("traced start: %w", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			p.Kill()
+			p.Wait()
+			if len(p.Trace()) == 0 || p.Trace()[0].Syscall != "execve" {
+				return fmt.Errorf("rootless trace %+v, want the function's execve first", p.Trace())
+			}
+		}
 		p, err := Start(context.Background(), Spec{Root: root, Argv: []string{"/var/task/bootstrap"},
 			Env: []string{"AWS_LAMBDA_RUNTIME_API=" + ListenAddr, "REMOTE_ADDR=192.0.2.1:80"}, Stderr: os.Stderr})
 		if err != nil {
