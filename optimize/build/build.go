@@ -166,7 +166,7 @@ func checkELF(path string, arch settings.Arch) error {
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return fmt.Errorf("the built binary is a %v, not an executable", f.Type)
 	}
-	return nil
+	return checkGlibc(f)
 }
 
 // tempFile reserves a temporary file name in outDir for the compiler to
