@@ -15,9 +15,8 @@ import (
 )
 
 // Cgroups makes a cgroup v2 per sample, so that the function's memory is
-// limited as on Lambda (memory.max, no swap), its peak is read from
-// memory.peak and everything it started can be killed (cgroup.kill), even
-// children that left its process group.
+// limited as on Lambda (memory.max, no swap) and everything it started can
+// be killed (cgroup.kill), even children that left its process group.
 type Cgroups struct {
 	root   string
 	reason string // why cgroups cannot be used; empty when they can
@@ -127,16 +126,6 @@ func (cg *Cgroup) FD() int { return cg.fd }
 
 // Limit is the memory limit in bytes.
 func (cg *Cgroup) Limit() int64 { return cg.limit }
-
-// Peak is memory.peak in bytes (Linux 5.19+), or 0 when unknown.
-func (cg *Cgroup) Peak() int64 {
-	b, err := os.ReadFile(filepath.Join(cg.dir, "memory.peak"))
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	return n
-}
 
 // OOMKilled reports whether the memory limit killed a process.
 func (cg *Cgroup) OOMKilled() bool {

@@ -19,6 +19,7 @@ var testBins struct {
 	dir      string
 	fakefn   string // testdata/fakefn: behaviour chosen by its folder name
 	lambdago string // testdata/lambdago: aws-lambda-go
+	minimal  string // testdata/minimal: static C, the smallest runtime
 }
 
 func TestMain(m *testing.M) {
@@ -45,7 +46,25 @@ func runTests(m *testing.M) int {
 			return 2
 		}
 	}
+	testBins.minimal = filepath.Join(dir, "minimal")
+	if err := buildMinimal(testBins.minimal); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	return m.Run()
+}
+
+// buildMinimal compiles testdata/minimal statically, with musl when
+// installed (make setup brings musl-tools), else glibc.
+func buildMinimal(out string) error {
+	cc := "musl-gcc"
+	if _, err := exec.LookPath(cc); err != nil {
+		cc = "gcc"
+	}
+	if b, err := exec.Command(cc, "-static", "-O2", "-o", out, "testdata/minimal/main.c").CombinedOutput(); err != nil {
+		return fmt.Errorf("building testdata/minimal with %s: %v\n%s", cc, err, b)
+	}
+	return nil
 }
 
 // fakeTarget links the fakefn binary as DIR/<mode>/bootstrap, so that it

@@ -305,3 +305,22 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("over-limit function: %+v", f)
 	}
 }
+
+// TestPeakRSSIsTheFunctions guards against counting fnopt's own memory:
+// wait4's ru_maxrss of a vforked child starts at its parent's RSS. The
+// static C runtime touches well under 1 MiB.
+func TestPeakRSSIsTheFunctions(t *testing.T) {
+	tg, err := PrepareBootstrap(testBins.minimal, PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := measure(t, Options{Samples: 2, Expect: mustExpect(t, `"ok"`)}, tg)
+	if !runs[0].OK() {
+		t.Fatal(runs[0].Failure)
+	}
+	for _, s := range runs[0].Samples {
+		if s.MaxRSSBytes <= 0 || s.MaxRSSBytes > 1<<20 {
+			t.Errorf("peak RSS of the minimal runtime = %d bytes, want (0, 1 MiB]", s.MaxRSSBytes)
+		}
+	}
+}

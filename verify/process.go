@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,7 +50,8 @@ type Process interface {
 	Wait() error
 	// Kill ends the process and everything it started.
 	Kill() error
-	// MaxRSS is the peak resident set size in bytes, known after Wait.
+	// MaxRSS is the function's peak resident set size in bytes, known
+	// after Kill and Wait (0 when the process ended by itself).
 	MaxRSS() int64
 	// Notes say what the starter could not do as asked (memory limit).
 	Notes() []string
@@ -133,19 +137,8 @@ func (p *hostProcess) MaxRSS() int64          { return p.maxRSS }
 
 func (p *hostProcess) Wait() error {
 	err := p.cmd.Wait()
-	if ps := p.cmd.ProcessState; ps != nil {
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			p.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
-		}
-	}
-	if p.cg != nil {
-		if peak := p.cg.Peak(); peak > p.maxRSS {
-			// The cgroup also counts children the bootstrap started.
-			p.maxRSS = peak
-		}
-		if p.cg.OOMKilled() {
-			err = fmt.Errorf("%w (killed by the %d MB memory limit)", err, p.cg.Limit()>>20)
-		}
+	if p.cg != nil && p.cg.OOMKilled() {
+		err = fmt.Errorf("%w (killed by the %d MB memory limit)", err, p.cg.Limit()>>20)
 	}
 	return err
 }
@@ -153,6 +146,13 @@ func (p *hostProcess) Wait() error {
 // Kill ends the whole process group, and with a cgroup everything in it,
 // including children that left the group. It does not reap: Wait does.
 func (p *hostProcess) Kill() error {
+	// Peak RSS is read from the live process: wait4's ru_maxrss cannot be
+	// used, because exec records the high-water mark of the memory the
+	// child shared with fnopt before it (os/exec starts children with
+	// vfork), so every function would seem to use at least fnopt's RSS.
+	if hwm := readVmHWM(p.cmd.Process.Pid); hwm > 0 {
+		p.maxRSS = hwm
+	}
 	var errs []error
 	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		errs = append(errs, fmt.Errorf("killing process group %d: %w", p.cmd.Process.Pid, err))
@@ -163,6 +163,25 @@ func (p *hostProcess) Kill() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// readVmHWM is a live process's peak resident set size (VmHWM in
+// /proc/PID/status), in bytes; 0 when it cannot be read.
+func readVmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // release reaps what is left of the killed process group and removes the
