@@ -23,9 +23,27 @@ type memCgroup struct {
 
 func (c *memCgroup) closeFD() { unix.Close(c.fd) }
 
+// oomKilled reports whether the kernel killed a process of cgroup dir for
+// going over memory.max.
+func oomKilled(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "memory.events"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if n, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			return n != "0"
+		}
+	}
+	return false
+}
+
 // newMemoryCgroup creates the cgroup, or says in one sentence why the
 // limit cannot be enforced here (cgroup v1 machines, a memory controller
-// not delegated to us).
+// not delegated to us). It tries below our own cgroup first (a delegated
+// subtree), then below the hierarchy's root (a root shell or CI job sits in
+// a leaf cgroup, where no child may use a controller its parent runs
+// processes in).
 func newMemoryCgroup(limit int64) (*memCgroup, error) {
 	mnt, err := cgroup2Mount()
 	if err != nil {
@@ -35,7 +53,22 @@ func newMemoryCgroup(limit int64) (*memCgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	parent := filepath.Join(mnt, own)
+	parents := []string{filepath.Join(mnt, own)}
+	if parents[0] != filepath.Clean(mnt) {
+		parents = append(parents, mnt)
+	}
+	var reasons []string
+	for _, parent := range parents {
+		cg, err := memoryCgroupIn(parent, limit)
+		if err == nil {
+			return cg, nil
+		}
+		reasons = append(reasons, err.Error())
+	}
+	return nil, errors.New(strings.Join(reasons, "; "))
+}
+
+func memoryCgroupIn(parent string, limit int64) (*memCgroup, error) {
 	ctrl, err := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
 	if err != nil || !slices.Contains(strings.Fields(string(ctrl)), "memory") {
 		return nil, fmt.Errorf("the cgroup v2 memory controller is not available in %s (cgroup v1 machine or not delegated)", parent)

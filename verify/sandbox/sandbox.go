@@ -110,10 +110,13 @@ type ExitError struct {
 	Code   int            // exit code, when it exited
 	Signal syscall.Signal // signal that ended it, when it was killed
 	Killed bool           // ended by Kill
+	OOM    bool           // killed by the kernel for going over Spec.MemoryBytes
 }
 
 func (e *ExitError) Error() string {
 	switch {
+	case e.OOM:
+		return "function killed: out of memory (over the sandbox's memory limit)"
 	case e.Killed:
 		return "function killed by the sandbox"
 	case e.Signal != 0:
@@ -328,6 +331,7 @@ func (p *Process) finish() error {
 		p.maxRSS = exit.MaxRSS
 	}
 	p.mu.Unlock()
+	oom := p.cgroup != "" && oomKilled(p.cgroup)
 	var traceErr error
 	if p.trace != "" {
 		p.traced, traceErr = parseTraceFile(p.trace, p.workDir)
@@ -337,7 +341,7 @@ func (p *Process) finish() error {
 	case exit != nil && exit.Signal == 0 && exit.Code == 0:
 		return traceErr
 	case exit != nil:
-		return &ExitError{Code: exit.Code, Signal: syscall.Signal(exit.Signal)}
+		return &ExitError{Code: exit.Code, Signal: syscall.Signal(exit.Signal), OOM: oom}
 	case killed:
 		return &ExitError{Killed: true, Signal: syscall.SIGKILL}
 	}

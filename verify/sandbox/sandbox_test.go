@@ -530,3 +530,22 @@ func TestTraceAcrossKill(t *testing.T) {
 		t.Fatalf("trace lacks the opens made while answering: %v\n%+v", want, p.Trace())
 	}
 }
+
+func TestOOMKilled(t *testing.T) {
+	for _, tc := range []struct {
+		events string
+		want   bool
+	}{
+		{"low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n", true},
+		{"low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n", false},
+		{"", false},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "memory.events"), []byte(tc.events), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := oomKilled(dir); got != tc.want {
+			t.Errorf("oomKilled(%q) = %v, want %v", tc.events, got, tc.want)
+		}
+	}
+}
