@@ -11,9 +11,10 @@ set -euo pipefail
 #   hyperfine           side-by-side timings in benchmarks
 #   strace              traces what a function opens (optimize image)
 #   musl-tools          builds the static C "floor" runtime of the benchmark
+#   gcc, libc6-dev      C compiler for musl-gcc and the sandbox's dynamically linked test program
 pkgs=(librust-serde-json-dev librust-serde-derive-dev librust-serde-dev
       docker-registry qemu-user-static skopeo umoci hyperfine strace musl-tools
-      ca-certificates zip unzip)
+      gcc libc6-dev ca-certificates zip unzip)
 
 missing=()
 for p in "${pkgs[@]}"; do
