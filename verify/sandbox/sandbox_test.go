@@ -43,6 +43,7 @@ var (
 
 func fixtures(t testing.TB) (goBin, cBin string) {
 	t.Helper()
+	testenv.LookPath(t, "gcc", "gcc")
 	buildOnce.Do(func() {
 		fixturesDir, buildErr = os.MkdirTemp("", "fnopt-sandbox-test-")
 		if buildErr != nil {
