@@ -60,7 +60,9 @@ func cleanPath(name string) string {
 
 // parent returns the folder node of p, creating missing folders (a layer
 // may add a file whose folders it does not list; they then exist with
-// default metadata, as containerd creates them).
+// default metadata). A lower layer's non-folder on the way (a symlink, a
+// file) is replaced by a folder, as overlayfs shows an upper folder over
+// a lower non-folder.
 func (f *Files) parent(p string, layer int) *node {
 	cur := f.root
 	dir := path.Dir(p)
