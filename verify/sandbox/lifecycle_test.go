@@ -37,7 +37,7 @@ func maybeRunOrphanHelper() {
 			fmt.Println("error", err)
 			os.Exit(1)
 		}
-		fmt.Println(p.Pid)
+		fmt.Println(p.Pid, p.tmp)
 		select {}
 	}
 }
@@ -55,10 +55,13 @@ func TestSandboxDiesWithItsParent(t *testing.T) {
 	}
 	defer helper.Process.Kill()
 	line, err := bufio.NewReader(out).ReadString('\n')
-	initPid, perr := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || perr != nil {
+	pidStr, tmp, _ := strings.Cut(strings.TrimSpace(line), " ")
+	initPid, perr := strconv.Atoi(pidStr)
+	if err != nil || perr != nil || !strings.Contains(tmp, "fnopt-sandbox-") {
 		t.Fatalf("helper said %q (%v)", line, err)
 	}
+	// A killed fnopt cannot remove its sandbox folder; the test does.
+	t.Cleanup(func() { os.RemoveAll(tmp) })
 	fnPids := descendants(initPid)
 	if len(fnPids) == 0 {
 		t.Fatal("the sandbox has no function process")

@@ -28,17 +28,20 @@ func TestMain(m *testing.M) {
 	MaybeRunInit()
 	maybeRunOrphanHelper()
 	maybeRunRootlessHelper()
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixturesDir != "" {
+		os.RemoveAll(fixturesDir)
+	}
+	os.Exit(code)
 }
 
 // Built once per test binary: the static Go function and the dynamically
 // linked C program.
 var (
-	buildOnce     sync.Once
-	goFn, cFn     string
-	buildErr      error
-	fixturesDir   string
-	fixturesClean func()
+	buildOnce   sync.Once
+	goFn, cFn   string
+	buildErr    error
+	fixturesDir string // removed by TestMain
 )
 
 func fixtures(t testing.TB) (goBin, cBin string) {
