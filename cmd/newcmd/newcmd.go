@@ -61,8 +61,14 @@ files, and an interrupted run leaves nothing behind.`,
 				opts.Path = args[0]
 			}
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Given[f.Name] = true })
-			opts.Prompter = prompter
-			if opts.Prompter == nil && !opts.Yes && io.CanPrompt() {
+			// Questions only on a terminal and without --yes: nothing ever
+			// waits for input in scripts and CI.
+			switch {
+			case opts.Yes || !io.CanPrompt():
+				opts.Prompter = nil
+			case prompter != nil:
+				opts.Prompter = prompter
+			default:
 				opts.Prompter = newSurveyPrompter(io.In, io.Out, io.ErrOut)
 			}
 			ctx := cmd.Context()
