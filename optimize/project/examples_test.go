@@ -112,12 +112,12 @@ var fixtures = []struct {
 	want      string // in the response
 }{
 	{name: "legacy-go-sam", lang: "go",
-		apply:   []string{"go1x-runtime", "go-ldflags", "arch-arm64", "go-tags-norpc", "go-cgo", "go-trimpath"},
+		apply:   []string{"go1x-runtime", "go-ldflags", "go-tags-norpc", "arch-arm64", "go-cgo", "go-trimpath"},
 		changed: []string{"Makefile", "template.yaml"},
 		build:   []string{"make", "build"}, bootstrap: "bin/bootstrap", arch: settings.ARM64,
 		event: `{"body":"{\"id\":\"o-1\",\"items\":[{\"sku\":\"a\",\"quantity\":2,\"price\":5}]}"}`, want: `\"total\":12`},
 	{name: "legacy-go-serverless", lang: "go",
-		apply:   []string{"go1x-runtime", "go-ldflags", "arch-arm64", "go-tags-norpc", "go-cgo", "go-trimpath"},
+		apply:   []string{"go1x-runtime", "go-ldflags", "go-tags-norpc", "arch-arm64", "go-cgo", "go-trimpath"},
 		changed: []string{"Makefile", "serverless.yml"},
 		build:   []string{"make", "build"}, bootstrap: "bin/bootstrap", arch: settings.ARM64,
 		event: `{"queryStringParameters":{"name":"Ada"}}`, want: `Hello, Ada!`},

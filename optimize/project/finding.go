@@ -68,10 +68,10 @@ const (
 	rankUPX
 	rankDebugBuild
 	rankLdflags
+	rankNoRPC
 	rankRustProfile
 	rankArm64
 	rankAL2
-	rankNoRPC
 	rankCgo
 	rankTrimpath
 	rankShippedDebug

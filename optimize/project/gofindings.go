@@ -17,11 +17,11 @@ func (a *analyzer) goFindings() {
 		Effect: "reproducible builds, slightly smaller binary"}
 	tags := Finding{ID: "go-tags-norpc", rank: rankNoRPC, Title: "go build without -tags " + settings.GoTags,
 		Why: "aws-lambda-go links a net/rpc server that only the retired go1.x runtime used; " + settings.GoTags +
-			" leaves it out (custom runtimes talk to the Runtime API over HTTP)",
-		Effect: "smaller binary and fewer packages to initialise at cold start"}
+			" leaves it out (custom runtimes talk to the Runtime API over HTTP); net/rpc also pulls in html/template",
+		Effect: "binary about 25% smaller (12.1 → 9.2 MB alone on examples/legacy-go-sam) and fewer packages to initialise"}
 	ld := Finding{ID: "go-ldflags", rank: rankLdflags, Title: fmt.Sprintf("go build without -ldflags %q", settings.GoLdflags),
 		Why:    "-s -w drop the symbol table and DWARF debug information, which Lambda never uses; -buildid= makes the binary reproducible",
-		Effect: "binary about 25-35% smaller: less to upload, store and page in at cold start"}
+		Effect: "binary about 30% smaller (12.1 → 8.4 MB alone on examples/legacy-go-sam): less to upload, store and read at cold start"}
 	cgo := Finding{ID: "go-cgo", rank: rankCgo, Title: "go build without CGO_ENABLED=0",
 		Why:    "with cgo enabled the binary can link against the build machine's glibc, which the Lambda runtime may not have, and loads through the dynamic linker",
 		Effect: "a static binary: no dynamic loader work at start, runs on any runtime base"}
@@ -129,7 +129,7 @@ func addListFlag(b *goBuildCmd, name string, want []string, sep string, seq int)
 func (a *analyzer) samGoBuilder(tuned settings.GoBuild) {
 	f := Finding{ID: "go-build-flags", rank: rankLdflags, Title: "SAM's Go builder cannot use the tuned build flags",
 		Why:    "BuildMethod go1.x runs a plain `go build`: the binary keeps symbols, DWARF and the RPC server",
-		Effect: "binary about 25-35% smaller with the tuned flags"}
+		Effect: "binary about half the size with the tuned flags (12.1 → 6.3 MB on examples/legacy-go-sam)"}
 	for _, fn := range a.fns {
 		if fn.resource == nil || (fn.buildMethod != "go1.x" && !(fn.buildMethod == "" && fn.runtime.value() == "go1.x")) {
 			continue
