@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +70,11 @@ changed then).`,
 			if len(args) == 1 {
 				opts.Dir = args[0]
 			}
-			return cmdutil.UsageError(Run(cmd.Context(), opts))
+			// Ctrl-C or a TERM cancels the build: the compiler's process
+			// group is killed and the staging folder removed.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return cmdutil.UsageError(Run(ctx, opts))
 		},
 	}
 	f := cmd.Flags()

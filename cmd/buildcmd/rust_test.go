@@ -11,10 +11,10 @@ import (
 )
 
 var rustProject = map[string]string{
-	"go.mod":     "",
-	"main.go":    "",
-	"fnopt.yaml": "name: rusty\nlanguage: rust\narch: x86_64\npackage: zip\n",
-	"Cargo.toml": "[package]\nname = \"rusty\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde_json = \"1\"\n",
+	"go.mod":      "",
+	"main.go":     "",
+	"fnopt.yaml":  "name: rusty\nlanguage: rust\narch: x86_64\npackage: zip\n",
+	"Cargo.toml":  "[package]\nname = \"rusty\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde_json = \"1\"\n",
 	"src/main.rs": "fn main() {\n    let v: serde_json::Value = serde_json::from_str(\"{}\").unwrap();\n    println!(\"{}\", v);\n}\n",
 }
 

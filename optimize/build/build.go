@@ -107,7 +107,7 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // run executes cmd with its standard error (and standard output unless
 // cmd.Stdout is already set) captured. With verbose the output is also
 // streamed to log; otherwise it is written to log only on failure.
-func run(cmd *exec.Cmd, tool string, log io.Writer, verbose bool) error {
+func run(ctx context.Context, cmd *exec.Cmd, tool string, log io.Writer, verbose bool) error {
 	var out bytes.Buffer
 	w := io.Writer(&out)
 	if verbose {
@@ -121,6 +121,11 @@ func run(cmd *exec.Cmd, tool string, log io.Writer, verbose bool) error {
 	err := cmd.Run()
 	if err == nil {
 		return nil
+	}
+	if ctx.Err() != nil {
+		// Killed because the build was cancelled (Ctrl-C): not the
+		// compiler's fault, and its partial output means nothing.
+		return fmt.Errorf("%s interrupted: %w", tool, ctx.Err())
 	}
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) {

@@ -300,3 +300,18 @@ func TestPickBinary(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildCancelled(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Build(ctx, dir, goConfig(settings.ARM64), Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
+	for _, e := range ents {
+		t.Errorf("dist/%s left by a cancelled build", e.Name())
+	}
+}

@@ -37,7 +37,7 @@ func buildGo(ctx context.Context, dir string, cfg *config.Config, arch settings.
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = environ(opts, gb.Env...)
-	if err := run(cmd, "go build", opts.Log, opts.Verbose); err != nil {
+	if err := run(ctx, cmd, "go build", opts.Log, opts.Verbose); err != nil {
 		return nil, err
 	}
 	out, size, err := install(tmp, opts.OutDir, arch)

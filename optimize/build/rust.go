@@ -168,7 +168,7 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	cmd.Env = environ(opts, rb.Env...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
-	if err := run(cmd, "cargo build", opts.Log, opts.Verbose); err != nil {
+	if err := run(ctx, cmd, "cargo build", opts.Log, opts.Verbose); err != nil {
 		return nil, err
 	}
 	bins, err := cargoBinaries(&stdout)
