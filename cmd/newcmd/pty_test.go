@@ -21,6 +21,7 @@ type ptyTerm struct {
 	ptmx *os.File
 	mu   sync.Mutex
 	seen bytes.Buffer
+	last time.Time // when output last came
 }
 
 func newTerminal(t *testing.T) (*ptyTerm, *cmdutil.IOStreams) {
@@ -40,11 +41,12 @@ func newTerminal(t *testing.T) (*ptyTerm, *cmdutil.IOStreams) {
 			n, err := ptmx.Read(buf)
 			// survey asks the terminal where the cursor is (ESC [6n) and
 			// waits for the answer, as a real terminal gives it.
-			if bytes.Contains(buf[:n], []byte("\x1b[6n")) {
+			for range bytes.Count(buf[:n], []byte("\x1b[6n")) {
 				ptmx.Write([]byte("\x1b[1;1R"))
 			}
 			term.mu.Lock()
 			term.seen.Write(buf[:n])
+			term.last = time.Now()
 			term.mu.Unlock()
 			if err != nil {
 				return
@@ -80,6 +82,7 @@ func (term *ptyTerm) expect(s string) {
 		}
 		term.mu.Unlock()
 		if i >= 0 {
+			term.settle()
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -87,6 +90,20 @@ func (term *ptyTerm) expect(s string) {
 	term.mu.Lock()
 	defer term.mu.Unlock()
 	term.t.Fatalf("timed out waiting for %q; screen:\n%q", s, term.seen.String())
+}
+
+// settle waits until the screen has been quiet for a moment: the prompt is
+// drawn and survey waits for keys, not for a cursor position report.
+func (term *ptyTerm) settle() {
+	for {
+		term.mu.Lock()
+		quiet := time.Since(term.last)
+		term.mu.Unlock()
+		if quiet > 150*time.Millisecond {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (term *ptyTerm) send(keys string) {
