@@ -399,6 +399,15 @@ func (p *Process) Trace() []FileAccess {
 	return p.traced
 }
 
+// Supported returns nil when this process may run sandboxes (as root, or
+// rootless through user namespaces), else the error Start would return,
+// so callers can refuse before flattening a large image. Start can still
+// fail where a container runtime forbids namespaces.
+func Supported() error {
+	_, err := checkPrivileges(os.Geteuid(), readSysctl)
+	return err
+}
+
 // checkPrivileges says whether the sandbox must be rootless (not root:
 // a user namespace owns the others), or refuses early, in one sentence,
 // where the machine allows neither.
