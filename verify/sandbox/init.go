@@ -38,6 +38,9 @@ func runInit() int {
 	_ = unix.CloseRange(initFD, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	buf := make([]byte, maxPacket)
 	n, err := unix.Read(initFD, buf)
+	for errors.Is(err, unix.EINTR) {
+		n, err = unix.Read(initFD, buf)
+	}
 	if err != nil || n == 0 {
 		return 1
 	}
