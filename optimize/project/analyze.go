@@ -199,8 +199,14 @@ func (a *analyzer) detectTargets() {
 		if t.Arch == "" {
 			t.Arch = string(settings.X86_64) + " (default)"
 		}
-		if fn.runtime.key != nil {
+		if t.Runtime == "" && fn.packageType == "Image" {
+			t.Runtime = "container image"
+		}
+		switch {
+		case fn.runtime.key != nil:
 			t.Line = fn.runtime.key.Line
+		case fn.resource != nil:
+			t.Line = fn.resource.Line
 		}
 		a.plan.Project.Functions = append(a.plan.Project.Functions, t)
 	}

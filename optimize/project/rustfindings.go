@@ -81,7 +81,7 @@ func (a *analyzer) rootCargo() *cargoFile {
 // cargo lambda cross-compiles by itself (--arm64); a plain cargo build
 // needs a target and a C linker installed, which fnopt cannot check for
 // the user's build machine, so that change is left to do by hand.
-func (a *analyzer) rustArch(arch settings.Arch) (blockers []string, edits []Edit, ev []Evidence, manual string) {
+func (a *analyzer) rustArch(arch settings.Arch, needed bool) (blockers []string, edits []Edit, ev []Evidence, manual string) {
 	for _, c := range a.cargos {
 		for _, n := range c.nativeDeps(a.dir) {
 			blockers = append(blockers, "native code: "+n+" (needs an arm64 C toolchain and libraries)")
@@ -92,6 +92,15 @@ func (a *analyzer) rustArch(arch settings.Arch) (blockers []string, edits []Edit
 			e := f.evidence(c.words[0].start)
 			target, hasTarget := c.has("--target")
 			if strings.HasPrefix(target, strings.SplitN(arch.RustTarget(), "-", 2)[0]) {
+				continue
+			}
+			if strings.Contains(target, "$") {
+				// Chosen by make at build time (ARCH=...): fnopt cannot
+				// tell what it builds, so it cannot change it safely.
+				if needed {
+					ev = append(ev, e)
+					manual = fmt.Sprintf("make the build at %s target %s (its --target %s is chosen by a variable)", e, arch.RustTarget(), target)
+				}
 				continue
 			}
 			if _, ok := c.has("--arm64"); ok && arch == settings.ARM64 {

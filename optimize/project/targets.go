@@ -217,7 +217,7 @@ func (a *analyzer) archFinding() {
 	if a.plan.Project.Language == "go" {
 		blockers, buildEdits, buildEv, buildManual = a.goArch(want, len(a.fns) == 0)
 	} else {
-		blockers, buildEdits, buildEv, buildManual = a.rustArch(want)
+		blockers, buildEdits, buildEv, buildManual = a.rustArch(want, len(f.Evidence) > 0)
 	}
 	f.Evidence = append(f.Evidence, buildEv...)
 	if len(f.Evidence) == 0 {

@@ -17,6 +17,8 @@ type textFile struct {
 	cmds  []command
 	vars  map[string]def // variables defined in the file (NAME = value)
 	env   map[string]def // variables exported to commands (export, ENV)
+	// ambiguous variables are defined more than once: never expanded.
+	ambiguous map[string]bool
 }
 
 // def is a variable definition with the span of its value.
@@ -38,12 +40,17 @@ var (
 
 func newTextFile(rel string, kind fileKind, src []byte) *textFile {
 	f := &textFile{rel: rel, kind: kind, src: src, lines: newLineIndex(src),
-		cmds: commands(src, kind), vars: map[string]def{}, env: map[string]def{}}
+		cmds: commands(src, kind), vars: map[string]def{}, env: map[string]def{}, ambiguous: map[string]bool{}}
 	for _, m := range varDefRE.FindAllSubmatchIndex(src, -1) {
 		if m[0] < len(src) && src[m[0]] == '\t' {
 			continue // a recipe line, not a definition
 		}
 		name := string(src[m[2]:m[3]])
+		if _, twice := f.vars[name]; twice {
+			// Defined in several places (ifeq branches, overrides): its
+			// value is not known without running make.
+			f.ambiguous[name] = true
+		}
 		f.vars[name] = def{val: trimQuotes(string(src[m[4]:m[5]])), start: m[4], end: m[5], line: f.lines.line(m[0])}
 	}
 	for _, m := range envLineRE.FindAllSubmatchIndex(src, -1) {
@@ -82,7 +89,7 @@ func (f *textFile) expand(s string) string {
 		s = refRE.ReplaceAllStringFunc(s, func(m string) string {
 			sub := refRE.FindStringSubmatch(m)
 			name := sub[1] + sub[2] + sub[3]
-			if d, ok := f.vars[name]; ok {
+			if d, ok := f.vars[name]; ok && !f.ambiguous[name] {
 				return d.val
 			}
 			return m
@@ -145,7 +152,8 @@ func (f *textFile) goBuilds() []*goBuildCmd {
 			}
 			break
 		}
-		if i+1 >= len(c.words) || c.words[i].val != "go" || c.words[i+1].val != "build" {
+		// $(GO) build, with GO ?= go, is a go build too.
+		if i+1 >= len(c.words) || path.Base(f.expand(c.words[i].val)) != "go" || c.words[i+1].val != "build" {
 			continue
 		}
 		b := &goBuildCmd{f: f, words: c.words, goIdx: i, prefix: prefix, flags: map[string]flagUse{}}
@@ -292,10 +300,11 @@ func (f *textFile) cargoBuilds() []*cargoBuildCmd {
 		if i+1 >= len(ws) {
 			continue
 		}
+		tool := path.Base(f.expand(ws[i].val)) // $(CARGO) build, with CARGO ?= cargo
 		switch {
-		case (ws[i].val == "cargo" || ws[i].val == "cross") && (ws[i+1].val == "build" || ws[i+1].val == "zigbuild"):
+		case (tool == "cargo" || tool == "cross") && (ws[i+1].val == "build" || ws[i+1].val == "zigbuild"):
 			out = append(out, &cargoBuildCmd{f: f, words: ws, buildIdx: i + 1})
-		case ws[i].val == "cargo" && ws[i+1].val == "lambda" && i+2 < len(ws) && ws[i+2].val == "build":
+		case tool == "cargo" && ws[i+1].val == "lambda" && i+2 < len(ws) && ws[i+2].val == "build":
 			out = append(out, &cargoBuildCmd{f: f, words: ws, buildIdx: i + 2, lambda: true})
 		}
 	}
@@ -311,7 +320,7 @@ func (c *cargoBuildCmd) has(flags ...string) (string, bool) {
 				if val == "" && j+1 < len(c.words) && !strings.HasPrefix(c.words[j+1].val, "-") {
 					val = c.words[j+1].val
 				}
-				return val, true
+				return c.f.expand(val), true
 			}
 		}
 	}

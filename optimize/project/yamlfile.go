@@ -182,6 +182,7 @@ type function struct {
 	// SAM only.
 	buildMethod string
 	codeURI     string
+	packageType string // Zip or Image
 	// serverless only: the zip the function ships (package.artifact).
 	artifact string
 	resource *yaml.Node // the resource mapping
@@ -209,7 +210,7 @@ func (y *yamlFile) samFunctions() []*function {
 		props := value(res, "Properties")
 		fn := &function{file: y, name: name, archKey: "Architectures", resource: res,
 			buildMethod: scalar(value(value(res, "Metadata"), "BuildMethod")),
-			codeURI:     scalar(value(props, "CodeUri"))}
+			codeURI:     scalar(value(props, "CodeUri")), packageType: scalar(value(props, "PackageType"))}
 		fn.runtime = pick(props, globals, "Runtime", typ == "AWS::Serverless::Function")
 		fn.handler = pick(props, globals, "Handler", typ == "AWS::Serverless::Function")
 		archs := pick(props, globals, "Architectures", typ == "AWS::Serverless::Function")
