@@ -176,17 +176,19 @@ func RustProfile() []RustProfileKey {
 //
 // None, on purpose: glibc is linked dynamically (provided.al2023 ships
 // glibc 2.34; a bootstrap built on Debian 12 needs at most GLIBC_2.34).
-// Measured on the minimal hello function, x86_64, opt-level "s", fat LTO:
+// Measured on the minimal hello function, x86_64, opt-level "s", fat LTO,
+// by BenchmarkRustMinimalSize (templates/rust_test.go), start-up being
+// exec to the first GET /next against the Runtime API emulator, median of
+// 200 interleaved runs:
 //
-//	                     bootstrap   gzip -9   exec→exit (hyperfine mean)
-//	dynamic glibc          381,904   194,615   0.9 ms
-//	+crt-static          1,386,960   633,258   0.5 ms
+//	                     bootstrap    start-up
+//	dynamic glibc          382,320     0.63 ms
+//	+crt-static          1,387,408     0.42 ms
 //
-// crt-static starts about 0.4 ms sooner (no dynamic loader) but makes the
+// crt-static starts about 0.2 ms sooner (no dynamic loader) but makes the
 // binary 3.6 times bigger: static glibc alone weighs 680 KB (a static C
 // hello world), which puts the 500 KB budget of a Rust function out of
-// reach. Non-PIE
-// (-C relocation-model=static) saved only 7 KB and gives up ASLR. A
-// dynamic bootstrap in an image needs glibc and its loader there: use
+// reach. Non-PIE (-C relocation-model=static) saved only 7 KB and gives
+// up ASLR. A dynamic bootstrap in an image needs glibc and its loader there: use
 // Lambda's provided:al2023 base image rather than scratch.
 func RustRustflags() []string { return nil }
