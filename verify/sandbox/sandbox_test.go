@@ -106,10 +106,18 @@ func goRoot(t testing.TB) string {
 func cRoot(t testing.TB) string {
 	_, cBin := fixtures(t)
 	root := filepath.Join(t.TempDir(), "root")
-	copyFile(t, cBin, filepath.Join(root, "usr/bin/cfn"), 0o755)
-	out, err := exec.Command("ldd", cBin).Output()
+	copyWithLibs(t, root, cBin, "/usr/bin/cfn")
+	return root
+}
+
+// copyWithLibs copies the host program bin to dst in root, with the
+// loader and libraries ldd names for it, at the same paths.
+func copyWithLibs(t testing.TB, root, bin, dst string) {
+	t.Helper()
+	copyFile(t, bin, filepath.Join(root, dst), 0o755)
+	out, err := exec.Command("ldd", bin).Output()
 	if err != nil {
-		t.Fatalf("ldd %s: %v", cBin, err)
+		t.Fatalf("ldd %s: %v", bin, err)
 	}
 	n := 0
 	for _, line := range strings.Split(string(out), "\n") {
@@ -121,9 +129,8 @@ func cRoot(t testing.TB) string {
 		}
 	}
 	if n < 2 {
-		t.Fatalf("ldd named %d libraries, want the loader and libc at least:\n%s", n, out)
+		t.Fatalf("ldd named %d libraries for %s, want the loader and libc at least:\n%s", n, bin, out)
 	}
-	return root
 }
 
 type report struct {
@@ -341,11 +348,14 @@ func TestDynamicBinaryAndExitStatus(t *testing.T) {
 func TestStartErrors(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := cRoot(t)
+	// Lambda's user may not run a program only root may read.
+	copyFile(t, filepath.Join(root, "usr/bin/cfn"), filepath.Join(root, "usr/bin/private"), 0o700)
 	tests := []struct {
 		name string
 		spec Spec
 		want string
 	}{
+		{"program only root may run", Spec{Root: root, Argv: []string{"/usr/bin/private"}}, "permission denied"},
 		{"missing program", Spec{Root: root, Argv: []string{"/nope"}}, "no such file"},
 		{"not on PATH", Spec{Root: root, Argv: []string{"nope"}, Env: []string{"PATH=/usr/bin"}}, "not found in the image's PATH"},
 		{"empty argv", Spec{Root: root}, "nothing to run"},
@@ -363,6 +373,34 @@ func TestStartErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestShellScriptEntrypoint runs a #! script, as the AWS base images'
+// /lambda-entrypoint.sh is, with the host's /bin/sh and its libraries.
+func TestShellScriptEntrypoint(t *testing.T) {
+	testenv.RequireRoot(t)
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	copyWithLibs(t, root, sh, "/bin/sh")
+	script := "#!/bin/sh\necho \"hello from $0 in $PWD as $(echo ok)\"\nexit 4\n"
+	if err := os.MkdirAll(filepath.Join(root, "var/task"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "lambda-entrypoint.sh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p := start(t, Spec{Root: root, Argv: []string{"/lambda-entrypoint.sh"}, WorkDir: "/var/task", Stdout: &out, Stderr: &out})
+	var ee *ExitError
+	if err := p.Wait(); !errors.As(err, &ee) || ee.Code != 4 {
+		t.Fatalf("Wait = %v, want exit status 4 (output %q)", err, out.String())
+	}
+	if got := strings.TrimSpace(out.String()); got != "hello from /lambda-entrypoint.sh in /var/task as ok" {
+		t.Fatalf("script said %q", got)
 	}
 }
 
