@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: scaffold Go and Rust Lambda functions with fnopt new into a
 # temporary folder, build them with fnopt build (tuned settings,
-# deterministic zip, OCI image) and print a table of their artifact sizes.
+# deterministic zip, OCI image), measure their cold starts with fnopt verify
+# and print a table of artifact sizes and start-up times.
 # Everything runs offline: Rust crates come from Debian's packaged sources
 # (make setup installs them) through a CARGO_HOME of the demo's own.
 set -euo pipefail
@@ -54,10 +55,13 @@ field() {
   awk -v sec="\"$1\": {" -v key="\"$2\":" '
     index($0, sec) { in_sec = 1; next }
     in_sec && /^  }/ { in_sec = 0 }
-    in_sec && index($0, key) { gsub(/[^0-9]/, "", $2); print $2; exit }'
+    in_sec && index($0, key) { v = $2; gsub(/[^0-9.]/, "", v); print v; exit }'
 }
 
 kib() { awk -v n="$1" 'BEGIN { printf "%.1f KiB", n / 1024 }'; }
+ms() { awk -v n="$1" 'BEGIN { printf "%.2f ms", n }'; }
+
+samples=${DEMO_SAMPLES:-20}
 
 rows=()
 for f in "${functions[@]}"; do
@@ -78,15 +82,23 @@ for f in "${functions[@]}"; do
     img_gz=$(kib "$(field image compressed_bytes <"$r")")
     img_raw=$(kib "$(field image uncompressed_bytes <"$r")")
   fi
-  rows+=("$(printf '%-13s %-14s %-7s %14s %14s %16s %18s' \
+  # Cold starts are measured on this machine's architecture (verify
+  # builds the project for it): local figures to compare the functions,
+  # not Lambda's Init Duration.
+  echo "demo: fnopt verify --samples $samples ($name)"
+  "$fnopt" verify "$dir" --samples "$samples" --json >"$work/$name.verify.json"
+  v="$work/$name.verify.json"
+  rows+=("$(printf '%-13s %-14s %-7s %12s %12s %14s %16s %10s %10s' \
     "$name" "$lang $client" "$arch" \
     "$(kib "$(field bootstrap bytes <"$r")")" \
-    "$(kib "$(field zip bytes <"$r")")" "$img_gz" "$img_raw")")
+    "$(kib "$(field zip bytes <"$r")")" "$img_gz" "$img_raw" \
+    "$(ms "$(field init_ms p50 <"$v")")" "$(ms "$(field cold_start_ms p50 <"$v")")")")
 done
 
 echo
-printf '%-13s %-14s %-7s %14s %14s %16s %18s\n' function template arch binary zip "image (gzip)" "image (unpacked)"
+printf '%-13s %-14s %-7s %12s %12s %14s %16s %10s %10s\n' function template arch binary zip "image (gzip)" "image (unpack)" "init p50" "cold p50"
 printf '%s\n' "${rows[@]}"
 echo
+echo "init = process start to the first /next; cold = start to the first response; p50 of $samples cold starts on this $(uname -m) machine."
 echo "Tuned settings from optimize/settings; zips are deterministic, images single-platform with gzip layers on no base."
 echo "Rust binaries link glibc dynamically: their image needs --base with a provided.al2023 image (not pulled offline)."
