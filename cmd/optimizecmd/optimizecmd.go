@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -144,7 +147,7 @@ func Run(ctx context.Context, opts *Options) error {
 		doc.Verify = vr
 	}
 	if opts.Apply {
-		files, err := project.Apply(plan, opts.Writer)
+		files, err := applyUninterrupted(plan, opts.Writer)
 		if err != nil {
 			return err
 		}
@@ -162,6 +165,26 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	printFooter(opts, doc, plan)
 	return nil
+}
+
+// applyUninterrupted applies the plan with Ctrl-C and SIGTERM held back:
+// the renames take milliseconds, and a signal between two of them would
+// leave some files changed and others not. A signal that came meanwhile is
+// reported once the files are consistent.
+func applyUninterrupted(plan *project.Plan, w project.Writer) ([]string, error) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	files, err := project.Apply(plan, w)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case s := <-sigs:
+		return files, fmt.Errorf("interrupted (%v) after the plan was applied in full: run fnopt optimize again to check", s)
+	default:
+	}
+	return files, nil
 }
 
 func printPlan(w io.Writer, doc *Document) {

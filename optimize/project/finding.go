@@ -25,6 +25,8 @@ type Finding struct {
 	// Manual, when set, says what to do by hand: fnopt could not make the
 	// change safely in these files. Nothing is edited.
 	Manual string `json:"manual,omitempty"`
+	// Status is "apply" (--apply makes the edits), "blocked" or "by-hand".
+	Status string `json:"status"`
 	// Edits are the changes that fix it; empty when Blocked or Manual.
 	Edits []Edit `json:"edits,omitempty"`
 
@@ -79,6 +81,16 @@ const (
 
 func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].rank < fs[j].rank })
+	for i := range fs {
+		switch f := &fs[i]; {
+		case f.Blocked != "":
+			f.Status, f.Edits = "blocked", nil
+		case f.Manual != "" || len(f.Edits) == 0:
+			f.Status, f.Edits = "by-hand", nil
+		default:
+			f.Status = "apply"
+		}
+	}
 }
 
 // applyEdits returns src with edits made. Edits must not overlap;

@@ -167,6 +167,18 @@ func TestServerlessWithoutArtifactIsByHand(t *testing.T) {
 	}
 }
 
+func TestGo1xBaseImage(t *testing.T) {
+	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n",
+		"Dockerfile": "FROM golang:1.20 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o /main .\n\nFROM public.ecr.aws/lambda/go:1\nCOPY --from=build /main ${LAMBDA_TASK_ROOT}\nCMD [\"main\"]\n"})
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Findings) != 1 || plan.Findings[0].ID != "go1x-image" || plan.Findings[0].Status != "by-hand" || plan.Findings[0].Evidence[0].Line != 6 {
+		t.Errorf("findings %+v, want go1x-image at Dockerfile:6, by hand", plan.Findings)
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"

@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/fnopt/fnopt/optimize/settings"
@@ -12,6 +13,7 @@ import (
 // tuned runtime and architecture.
 func (a *analyzer) runtimeFindings() {
 	a.go1xFinding()
+	a.go1xImageFinding()
 	a.al2Finding()
 	a.archFinding()
 }
@@ -138,6 +140,31 @@ func (a *analyzer) renameOutputs(handlers map[string]bool) ([]Edit, string) {
 	}
 	return edits, ""
 }
+
+// go1xImageFinding reports Dockerfiles built on the retired go1.x base
+// image. Moving an image to provided.al2023 changes its entrypoint and
+// layout, which is not a line edit: it is explained, not made.
+func (a *analyzer) go1xImageFinding() {
+	f := Finding{ID: "go1x-image", rank: rankGo1x, Title: "container image on the retired lambda/go base image",
+		Why:    "public.ecr.aws/lambda/go is the go1.x runtime's image: deprecated, Amazon Linux 1 based, and it starts the binary through an RPC shim",
+		Effect: "a supported, smaller image that runs the binary directly"}
+	for _, t := range a.text {
+		if t.kind != kindDockerfile {
+			continue
+		}
+		for _, m := range goBaseImageRE.FindAllIndex(t.src, -1) {
+			f.Evidence = append(f.Evidence, t.evidence(m[0]))
+		}
+	}
+	if len(f.Evidence) == 0 {
+		return
+	}
+	f.Manual = "build FROM public.ecr.aws/lambda/provided:al2023 (or scratch), copy the binary to ${LAMBDA_RUNTIME_DIR}/bootstrap " +
+		"or set ENTRYPOINT to it, and build it with the tuned flags; `fnopt build --package image` writes such an image"
+	a.add(f)
+}
+
+var goBaseImageRE = regexp.MustCompile(`(?m)^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?(?:public\.ecr\.aws|amazon)/lambda/go(?::\S*)?`)
 
 func (a *analyzer) al2Finding() {
 	f := Finding{ID: "al2-runtime", rank: rankAL2, Title: "provided.al2 → " + settings.Runtime,
