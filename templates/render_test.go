@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,6 +168,31 @@ func TestGoSumMatchesFnopt(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(fs["go.sum"].Data)), "\n") {
 		if !strings.Contains(string(own), line+"\n") {
 			t.Errorf("go.sum line %q is not in fnopt's go.sum", line)
+		}
+	}
+}
+
+// The Go projects' testdata/event.json are the AWS sample events of
+// ../shared/reference/events, unchanged.
+func TestSampleEventsAreTheReference(t *testing.T) {
+	ref := filepath.Join(sharedDir(t), "reference", "events")
+	for event, name := range map[string]string{
+		"raw":         "eventbridge-ecr-image-push-event.json",
+		"http":        "apigw-v2-request-no-authorizer.json",
+		"url":         "lambda-urls-request.json",
+		"sqs":         "sqs-event.json",
+		"s3":          "s3-event.json",
+		"eventbridge": "eventbridge-ecr-image-push-event.json",
+	} {
+		want, err := os.ReadFile(filepath.Join(ref, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, client := range templates.Choices["client"] {
+			fs := files(t, templates.Options{Name: "x", Lang: "go", Event: event, Arch: "arm64", Package: "zip", Client: client})
+			if !bytes.Equal(fs["testdata/event.json"].Data, want) {
+				t.Errorf("%s/%s: testdata/event.json differs from %s", client, event, name)
+			}
 		}
 	}
 }
