@@ -118,9 +118,11 @@ func (ip *imagePlan) make(ctx context.Context, prog *progress, res *build.Result
 	// A dynamically linked bootstrap (Rust links glibc dynamically, see
 	// settings.RustRustflags) on no base fails here with the fix: a
 	// provided.al2023 base.
-	switch vs := image.Check(img); len(vs) {
-	case 0:
-	case 1:
+	switch vs := image.Check(img); {
+	case len(vs) == 0:
+	case len(vs) == 1 && vs[0].Rule == image.RuleLoader && ip.base == nil:
+		return nil, fmt.Errorf("the image breaks Lambda's rule %s: the bootstrap is dynamically linked and an image without a base has no loader or libc: pass --base with a provided.al2023 image (public.ecr.aws/lambda/provided:al2023), or deploy dist/function.zip", image.RuleLoader)
+	case len(vs) == 1:
 		return nil, fmt.Errorf("the image breaks Lambda's rule %s", vs[0])
 	default:
 		names := make([]string, len(vs))

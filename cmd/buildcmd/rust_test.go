@@ -50,7 +50,7 @@ func TestBuildRust(t *testing.T) {
 	switch {
 	case static && code != 0:
 		t.Errorf("static Rust image: exit %d\n%s", code, errOut)
-	case !static && (code != 2 || !strings.Contains(errOut, "dynamic-loader") || !strings.Contains(errOut, "base image")):
+	case !static && (code != 2 || !strings.Contains(errOut, "dynamic-loader") || !strings.Contains(errOut, "pass --base with a provided.al2023 image")):
 		t.Errorf("dynamic Rust image on scratch: exit %d, want 2 with the dynamic-loader rule and its fix\n%s%s", code, out, errOut)
 	case !static:
 		if _, err := os.Stat(filepath.Join(dir, "dist", "image")); err == nil {
