@@ -1,0 +1,3 @@
+module go-minimal
+
+go 1.26

@@ -1,0 +1,3 @@
+module go-sqs
+
+go 1.26
