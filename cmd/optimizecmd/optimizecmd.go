@@ -40,6 +40,8 @@ type Options struct {
 	Samples int  // --samples
 	// ColdCache evicts the binaries from the page cache before each start.
 	ColdCache bool // --cold-cache
+	// EventFile is the payload sent to the function with --verify.
+	EventFile string // --event
 
 	// InitTimeout bounds the init-trace run of the function.
 	InitTimeout time.Duration
@@ -92,6 +94,7 @@ malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 	f.BoolVar(&opts.Init, "init", true, "for Go: build the function and trace its package initialisation")
 	f.BoolVar(&opts.Verify, "verify", false, "build before and after the changes and measure both (size, cold start)")
 	f.IntVar(&opts.Samples, "samples", 10, "cold starts per side with --verify")
+	f.StringVar(&opts.EventFile, "event", "", "with --verify, send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "with --verify, evict the binaries from the page cache before each cold start")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/project"
@@ -11,7 +12,15 @@ import (
 )
 
 func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*proof.Report, error) {
-	return proof.Compare(ctx, opts.Dir, plan, proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache})
+	var event []byte
+	if opts.EventFile != "" {
+		b, err := os.ReadFile(opts.EventFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the event: %w", err)
+		}
+		event = b
+	}
+	return proof.Compare(ctx, opts.Dir, plan, proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache, Event: event})
 }
 
 func printVerify(w io.Writer, r *proof.Report) {

@@ -47,6 +47,8 @@ type Options struct {
 	ColdCache bool
 	// BuildEnv is added to the compilers' environment.
 	BuildEnv []string
+	// Event is the payload of every invocation (default verify's).
+	Event []byte
 }
 
 // Compare builds the project in dir as it is and as the plan would leave
@@ -101,7 +103,7 @@ func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) 
 		t.Name = side.name
 		targets = append(targets, t)
 	}
-	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples, ColdCache: opts.ColdCache})
+	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples, ColdCache: opts.ColdCache, Event: opts.Event})
 	if err != nil {
 		return nil, err
 	}
