@@ -6,6 +6,7 @@ package optimizecmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,6 +119,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// Ctrl-C stops the init trace and --verify's builds and measurements
+	// (their processes are killed) instead of leaving them behind.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	plan, err := project.Analyze(opts.Dir)
 	if err != nil {
 		return err
@@ -148,6 +153,9 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		doc.Verify = vr
+	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted: nothing was written")
 	}
 	if opts.Apply {
 		files, err := applyUninterrupted(plan, opts.Writer)

@@ -179,6 +179,20 @@ func TestGo1xBaseImage(t *testing.T) {
 	}
 }
 
+func TestCargoLambda(t *testing.T) {
+	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n"
+	mk := "build:\n\tcargo lambda build --output-format zip\n"
+	tmpl := "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n" +
+		"    Properties:\n      Runtime: provided.al2023\n      Handler: bootstrap\n      Architectures: [x86_64]\n"
+	got, plan := applyTo(t, map[string]string{"Cargo.toml": cargo, "src/main.rs": "fn main() {}\n", "Makefile": mk, "template.yaml": tmpl}, "Makefile")
+	if want := "build:\n\tcargo lambda build --release --arm64 --output-format zip\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if ids := ids(plan.Findings, applicable); strings.Join(ids, " ") != "debug-build arch-arm64" {
+		t.Errorf("findings %v, want debug-build arch-arm64", ids)
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"
