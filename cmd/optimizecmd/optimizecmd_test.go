@@ -156,7 +156,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"malformed TOML", badTOML, project.OSWriter{}, nil, "Cargo.toml is not valid TOML"},
 		{"read-only file", readOnly, project.OSWriter{}, []string{"--apply"}, "serverless.yml is read-only"},
 		{"interrupted apply", interrupted, &failingWriter{}, []string{"--apply"}, "disk went away; every file was put back"},
-		{"missing folder", filepath.Join(notFn, "nope"), project.OSWriter{}, nil, "no such file or directory"},
+		{"missing folder", filepath.Join(notFn, "nope"), project.OSWriter{}, nil, "does not exist: give the function's folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,9 @@
 package project
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"go/parser"
 	"go/token"
 	"os"
@@ -43,6 +45,9 @@ type analyzer struct {
 // only; nothing is written.
 func Analyze(dir string) (*Plan, error) {
 	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: give the function's folder", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
