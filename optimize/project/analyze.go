@@ -3,9 +3,9 @@ package project
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
