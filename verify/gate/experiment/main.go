@@ -57,7 +57,7 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.trials, "trials", 20, "gate runs per kind (identical, regressed)")
-	flag.IntVar(&o.samples, "samples", 40, "cold starts per side in each gate run (fnopt verify --samples)")
+	flag.IntVar(&o.samples, "samples", gate.DefaultSamples, "cold starts per side in each gate run (fnopt verify --samples)")
 	flag.Float64Var(&o.regressionPct, "regression", 15, "added init cost, percent of the function's measured init p50")
 	flag.Float64Var(&o.baseWorkMs, "base-work", 8, "CPU work (ms) the base function does in init, standing for real initialisation")
 	flag.BoolVar(&o.verbose, "v", false, "print every trial")
@@ -84,7 +84,13 @@ type trial struct {
 	shiftPct float64
 	shiftMs  float64
 	p        float64
+	// beforeP50 and afterP50 are the gated metric's medians.
+	beforeP50, afterP50 float64
 }
+
+// calibrationSamples are the samples per side of the runs that calibrate
+// and check the injected regression: many, so their estimate is precise.
+const calibrationSamples = 150
 
 func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	root, err := repoRoot()
@@ -103,14 +109,19 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 		return false, err
 	}
 
-	perMs := calibrate()
-	baseWork := int(o.baseWorkMs * perMs)
-	fmt.Fprintf(w, "calibration: %.0f rounds of work per ms; base function does %d rounds (%.1f ms) in init\n", perMs, baseWork, o.baseWorkMs)
-
+	// Calibration, measured the way the gate measures: a third repository
+	// whose committed function does no work and whose working tree does
+	// baseWork rounds. One long interleaved gate run gives the function's
+	// init with the work (after p50) and what the rounds cost (the shift).
+	guess := int(o.baseWorkMs * calibrate())
 	identical := filepath.Join(work, "identical")
 	regressed := filepath.Join(work, "regressed")
-	for _, repo := range []string{identical, regressed} {
-		if err := makeRepo(ctx, repo, baseWork); err != nil {
+	zero := filepath.Join(work, "zero")
+	for _, r := range []struct {
+		repo string
+		work int
+	}{{identical, guess}, {regressed, guess}, {zero, 0}} {
+		if err := makeRepo(ctx, r.repo, r.work); err != nil {
 			return false, err
 		}
 	}
@@ -118,18 +129,45 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	if err := os.WriteFile(filepath.Join(identical, "fn", "README.md"), []byte("# gatefn\n\nDocs only.\n"), 0o644); err != nil {
 		return false, err
 	}
-
-	// The function's init, measured as the gate will measure it.
-	initP50, err := measureInit(ctx, fnopt, filepath.Join(identical, "fn"))
+	if err := writeWork(filepath.Join(zero, "fn"), guess); err != nil {
+		return false, err
+	}
+	fmt.Fprintln(w, "calibrating: init with and without the base work ...")
+	cal, err := gateRun(ctx, fnopt, filepath.Join(zero, "fn"), calibrationSamples)
 	if err != nil {
 		return false, err
 	}
+	if !(cal.shiftMs > 0) {
+		return false, fmt.Errorf("calibration: %d rounds of work did not lengthen init (shift %.3f ms)", guess, cal.shiftMs)
+	}
+	perMs := float64(guess) / cal.shiftMs
+	initP50 := cal.afterP50
 	extraMs := initP50 * o.regressionPct / 100
 	extra := int(extraMs * perMs)
-	if err := writeWork(filepath.Join(regressed, "fn"), baseWork+extra); err != nil {
+	if err := writeWork(filepath.Join(regressed, "fn"), guess+extra); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(w, "function init p50 %.2f ms; regression adds %d rounds = %.2f ms (+%g%%)\n", initP50, extra, extraMs, o.regressionPct)
+	// Check the injected regression with another long run, and correct
+	// it (twice at most) while the machine's speed makes it miss the
+	// target by more than half a point.
+	check, err := gateRun(ctx, fnopt, filepath.Join(regressed, "fn"), calibrationSamples)
+	if err != nil {
+		return false, err
+	}
+	for range 2 {
+		if !(check.shiftPct > 0) || math.Abs(check.shiftPct-o.regressionPct) <= 0.5 {
+			break
+		}
+		extra = int(float64(extra) * o.regressionPct / check.shiftPct)
+		if err := writeWork(filepath.Join(regressed, "fn"), guess+extra); err != nil {
+			return false, err
+		}
+		if check, err = gateRun(ctx, fnopt, filepath.Join(regressed, "fn"), calibrationSamples); err != nil {
+			return false, err
+		}
+	}
+	fmt.Fprintf(w, "function init p50 %.2f ms (%.2f ms without its %d rounds of work: %.0f rounds/ms)\n", initP50, cal.beforeP50, guess, perMs)
+	fmt.Fprintf(w, "regression: %d more rounds; measured in %d+%d interleaved samples: %+.2f ms, %+.1f%%\n", extra, calibrationSamples, calibrationSamples, check.shiftMs, check.shiftPct)
 
 	load0 := loadAverage()
 	var trials []trial
@@ -154,7 +192,7 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	}
 	elapsed := time.Since(start)
 
-	summary, ok := summarize(o, trials, initP50, extraMs, perMs, load0, elapsed)
+	summary, ok := summarize(o, trials, cal, check, load0, elapsed)
 	fmt.Fprint(w, "\n"+summary)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(summary), 0o644); err != nil {
@@ -166,7 +204,7 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 
 // summarize renders the figures as markdown and says whether the targets
 // are met.
-func summarize(o options, trials []trial, initP50, extraMs, perMs float64, load0 string, elapsed time.Duration) (string, bool) {
+func summarize(o options, trials []trial, cal, injected trial, load0 string, elapsed time.Duration) (string, bool) {
 	count := func(kind string, exit int) int {
 		n := 0
 		for _, t := range trials {
@@ -193,8 +231,10 @@ func summarize(o options, trials []trial, initP50, extraMs, perMs float64, load0
 	var b strings.Builder
 	fmt.Fprintf(&b, "## fnopt gate experiment\n\n")
 	fmt.Fprintf(&b, "- machine: %s, %d CPUs, load average %s at start, %s at end\n", cpuModel(), runtime.NumCPU(), load0, loadAverage())
-	fmt.Fprintf(&b, "- function: Go, stdlib Runtime API client, init p50 %.2f ms (%.1f ms of it calibrated CPU work)\n", initP50, o.baseWorkMs)
-	fmt.Fprintf(&b, "- regression: +%.2f ms of init work (+%g%% of init p50; %.0f rounds/ms)\n", extraMs, o.regressionPct, perMs)
+	fmt.Fprintf(&b, "- function: Go, stdlib Runtime API client; init p50 %.2f ms, of which %.2f ms CPU work standing for real initialisation (%.2f ms without it)\n",
+		cal.afterP50, cal.shiftMs, cal.beforeP50)
+	fmt.Fprintf(&b, "- regression: more init work, aimed at +%g%% of init p50; measured before the trials with %d+%d interleaved samples: %+.2f ms, %+.1f%%\n",
+		o.regressionPct, calibrationSamples, calibrationSamples, injected.shiftMs, injected.shiftPct)
 	fmt.Fprintf(&b, "- gate: `fnopt verify --against HEAD --samples %d` (defaults: alpha %g, max regression %g%%, min delta %g ms)\n\n",
 		o.samples, gate.DefaultAlpha, float64(gate.DefaultMaxRegressionPct), gate.DefaultMinDeltaMs)
 	fmt.Fprintf(&b, "| | identical builds | +%g%% init |\n|:--|--:|--:|\n", o.regressionPct)
@@ -240,6 +280,9 @@ func median(v []float64) float64 {
 // gateRun runs the gate once, as CI does, and reads its JSON report.
 func gateRun(ctx context.Context, fnopt, dir string, samples int) (trial, error) {
 	cmd := exec.CommandContext(ctx, fnopt, "verify", "--against", "HEAD", "--samples", strconv.Itoa(samples), "--format", "json")
+	// On Ctrl-C, ask fnopt to stop (it removes its worktree), not SIGKILL.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
 	var stdout, stderr bytes.Buffer
@@ -270,31 +313,10 @@ func gateRun(ctx context.Context, fnopt, dir string, samples int) (trial, error)
 	for _, m := range doc.Metrics {
 		if m.Gated {
 			t.shiftPct, t.shiftMs, t.p = float64(m.ShiftPct.Center), float64(m.Shift.Center), float64(m.P)
+			t.beforeP50, t.afterP50 = float64(m.Before.Center), float64(m.After.Center)
 		}
 	}
 	return t, nil
-}
-
-// measureInit measures the function's init p50 with fnopt verify.
-func measureInit(ctx context.Context, fnopt, dir string) (float64, error) {
-	cmd := exec.CommandContext(ctx, fnopt, "verify", "--samples", "60", "--json")
-	cmd.Dir = dir
-	cmd.Env = cleanEnv()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return 0, fmt.Errorf("fnopt verify: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	var doc struct {
-		Init struct {
-			P50 float64 `json:"p50"`
-		} `json:"init_ms"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil || doc.Init.P50 <= 0 {
-		return 0, fmt.Errorf("reading fnopt verify --json: %v", err)
-	}
-	return doc.Init.P50, nil
 }
 
 // cleanEnv is the environment for fnopt: no step summary to write to.
@@ -358,9 +380,9 @@ func render(path, text string, initWork int) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// calibrate measures how many rounds of the function's work fit in a
-// millisecond on this machine: the median of several timed runs of the
-// same loop the function runs.
+// calibrate estimates how many rounds of the function's work fit in a
+// millisecond, timing the same loop in this process: a first guess only,
+// which the measured calibration replaces.
 func calibrate() float64 {
 	const rounds = 4_000_000
 	var rates []float64
