@@ -55,27 +55,48 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 	if o.Output != nil {
 		output = teeWriter{out, o.Output}
 	}
-	proc, err := t.Starter.Start(ctx, StartSpec{
-		Env:         LambdaEnv(fn, time.Now()),
-		Output:      output,
-		MemoryBytes: int64(fn.MemoryMB) << 20,
-		Listener:    o.Listener,
-	})
-	if err != nil {
-		return nil, err
-	}
 	var h http.Handler = srv
 	if o.Handler != nil {
 		h = o.Handler(srv)
 	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: runtimeapi.ConnContext}
+	// A host process reaches the emulator on a listener made here, and
+	// served before the exec, so that a fast function never waits for the
+	// server to start accepting. The end of init is when the first
+	// /next's bytes arrive (runtimeapi.TimedListener), not when the server
+	// got round to reading them.
+	ln := o.Listener
+	if ln == nil && takesListener(t.Starter) {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("listening for the function: %w", err)
+		}
+	}
+	served := false
+	if ln != nil {
+		go func() { _ = hs.Serve(runtimeapi.TimedListener(ln)) }()
+		served = true
+	}
+	proc, err := t.Starter.Start(ctx, StartSpec{
+		Env:         LambdaEnv(fn, time.Now()),
+		Output:      output,
+		MemoryBytes: int64(fn.MemoryMB) << 20,
+		Listener:    ln,
+	})
+	if err != nil {
+		hs.Close()
+		return nil, err
+	}
+	if !served {
+		go func() { _ = hs.Serve(runtimeapi.TimedListener(proc.Listener())) }()
+	}
 	s := &Session{
 		Server: srv,
 		proc:   proc,
-		hs:     &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		hs:     hs,
 		out:    out,
 		exited: make(chan struct{}),
 	}
-	go func() { _ = s.hs.Serve(proc.Listener()) }()
 	go func() { s.waitErr = proc.Wait(); close(s.exited) }()
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	go func() {
@@ -86,6 +107,13 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 		}
 	}()
 	return s, nil
+}
+
+// takesListener reports whether a starter uses StartSpec.Listener (host
+// processes) rather than making its own (sandboxes).
+func takesListener(st Starter) bool {
+	_, ok := st.(interface{ takesListener() })
+	return ok
 }
 
 // Started is the moment just before the function's exec.

@@ -254,6 +254,11 @@ const prefix = "/2018-06-01/runtime/"
 
 // ServeHTTP routes the Runtime API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != prefix+"invocation/next" {
+		// Count the request on its connection, so that a later /next on
+		// it is not taken for the connection's first request.
+		arrivedAt(r.Context(), time.Now())
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, prefix)
 	if !ok {
 		writeError(w, http.StatusNotFound, "NotFound", "no such Runtime API path: "+r.URL.Path)
@@ -304,7 +309,7 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 
 // next hands the function its next event, blocking until there is one.
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
-	now := time.Now()
+	now := arrivedAt(r.Context(), time.Now())
 	s.mu.Lock()
 	if s.firstNextAt.IsZero() {
 		s.firstNextAt = now
