@@ -100,6 +100,8 @@ func (a *analyzer) read(rel string) ([]byte, error) {
 	return b, nil
 }
 
+var buildWordsRE = regexp.MustCompile(`\b(go|GO|GOCMD|cargo|CARGO)\b[^\n]*\bbuild\b`)
+
 var moduleRE = regexp.MustCompile(`(?m)^module[ \t]+"?([^\s"]+)"?`)
 
 // parse reads every build file. Malformed YAML or TOML in a file that
@@ -127,6 +129,12 @@ func (a *analyzer) parse() error {
 			}
 			if len(what) == 0 && group.kind != kindMakefile {
 				continue // a script that builds nothing is not a build file
+			}
+			if len(what) == 0 && buildWordsRE.Match(src) {
+				// Builds something, but not with a command fnopt can read
+				// (GOBUILD = $(GOCMD) build, a wrapper script...).
+				a.plan.Skipped = append(a.plan.Skipped, Skipped{File: rel,
+					Reason: "mentions a build but has no go build or cargo build command fnopt can read (built through variables or a wrapper?): check its flags by hand"})
 			}
 			a.text = append(a.text, f)
 			p.Build = append(p.Build, BuildFile{File: rel, Kind: group.name, Detail: strings.Join(what, ", ")})

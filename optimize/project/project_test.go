@@ -193,6 +193,36 @@ func TestCargoLambda(t *testing.T) {
 	}
 }
 
+func TestWhatFnoptCannotReadIsSaid(t *testing.T) {
+	tmpl := "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n" +
+		"    Properties:\n      Handler: main\n      Runtime: go1.x\n      Architectures: [arm64]\n"
+	tests := []struct {
+		name, makefile string
+		skipped        bool
+		manual         string
+	}{
+		{"binary named through a variable", "BINARY := main\nbuild-Fn:\n\tGOARCH=arm64 go build -o $(ARTIFACTS_DIR)/$(BINARY) .\n", false, "is named through a variable"},
+		{"build through variables", "GOCMD=go\nGOBUILD=$(GOCMD) build\nbuild-Fn:\n\t$(GOBUILD) -o $(ARTIFACTS_DIR)/main .\n", true, "write $(ARTIFACTS_DIR)/bootstrap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "template.yaml": tmpl, "Makefile": tt.makefile})
+			plan, err := Analyze(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(plan.Skipped) == 1 && plan.Skipped[0].File == "Makefile"; got != tt.skipped {
+				t.Errorf("Makefile reported as not understood: %v, want %v (%+v)", got, tt.skipped, plan.Skipped)
+			}
+			for _, f := range plan.Findings {
+				if f.ID == "go1x-runtime" && (f.Applicable() || !strings.Contains(f.Manual, tt.manual)) {
+					t.Errorf("go1x-runtime: %+v, want by hand with %q", f, tt.manual)
+				}
+			}
+		})
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"

@@ -100,11 +100,16 @@ func (a *analyzer) renameOutputs(handlers map[string]bool) ([]Edit, string) {
 	for _, f := range a.text {
 		for _, b := range f.goBuilds() {
 			w, val, ok := b.output()
-			if !ok || !handlers[path.Base(val)] {
+			if !ok || !handlers[path.Base(f.expand(val))] {
 				continue
 			}
 			if len(handlers) > 1 {
 				return nil, "several functions are built into one folder: build each into its own folder as " + settings.Handler
+			}
+			if path.Base(val) != path.Base(f.expand(val)) {
+				// -o $(BINARY): renaming the variable could rename other
+				// things (zips, folders) that deploy scripts rely on.
+				return nil, "the binary written at " + f.evidence(w.start).String() + " is named through a variable: make it " + settings.Handler
 			}
 			e, ok := replaceTail(f, w, path.Base(val), settings.Handler)
 			if !ok {
@@ -115,6 +120,9 @@ func (a *analyzer) renameOutputs(handlers map[string]bool) ([]Edit, string) {
 		}
 	}
 	if len(edits) == 0 {
+		if a.makefileBuilt() {
+			return nil, "make the Makefile's build-<Function> target write $(ARTIFACTS_DIR)/" + settings.Handler
+		}
 		return nil, ""
 	}
 	for _, f := range a.text {
@@ -165,6 +173,17 @@ func (a *analyzer) go1xImageFinding() {
 }
 
 var goBaseImageRE = regexp.MustCompile(`(?m)^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?(?:public\.ecr\.aws|amazon)/lambda/go(?::\S*)?`)
+
+// makefileBuilt reports whether a go1.x function is built by SAM through
+// the Makefile (BuildMethod: makefile).
+func (a *analyzer) makefileBuilt() bool {
+	for _, fn := range a.fns {
+		if fn.runtime.value() == "go1.x" && fn.buildMethod == "makefile" {
+			return true
+		}
+	}
+	return false
+}
 
 func (a *analyzer) al2Finding() {
 	f := Finding{ID: "al2-runtime", rank: rankAL2, Title: "provided.al2 → " + settings.Runtime,
