@@ -53,7 +53,10 @@ type Options struct {
 // NewCmd returns the `optimize` command. Subcommands for other kinds of
 // artifact (`optimize image`) are added to it with AddCommand.
 func NewCmd(ios *cmdutil.IOStreams) *cobra.Command {
-	return newCmd(ios, project.OSWriter{})
+	cmd := newCmd(ios, project.OSWriter{})
+	// Subcommands for other kinds of artifact go here, one line each:
+	// cmd.AddCommand(<pkg>.NewCmd(ios)) for `fnopt optimize image`.
+	return cmd
 }
 
 func newCmd(ios *cmdutil.IOStreams, w project.Writer) *cobra.Command {
