@@ -102,6 +102,9 @@ func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report
 			EventBytes: len(o.Event),
 		},
 	}
+	if len(o.Event) == 0 {
+		r.Settings.EventBytes = len(verify.DefaultEvent)
+	}
 	if r.Raw == nil {
 		r.Raw = []verify.Sample{}
 	}

@@ -7,9 +7,12 @@ package verifycmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -188,6 +191,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
+	// Ctrl-C or SIGTERM stops the measurement between or within samples;
+	// the function's processes and the temporary folders are still
+	// removed before fnopt exits.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	p := newProgress(o.IO, "preparing "+o.Target)
 	po := o.PrepareOptions()
 	t, err := verify.Prepare(ctx, o.Target, po)
@@ -200,6 +208,9 @@ func Run(ctx context.Context, o *Options) error {
 	runs, err := verify.Measure(ctx, []*verify.Target{t}, mo)
 	p.stop()
 	if err != nil {
+		if ctx.Err() != nil {
+			return cmdutil.UsageError(errors.New("interrupted; nothing was measured to the end"))
+		}
 		return cmdutil.UsageError(err)
 	}
 	run := runs[0]
