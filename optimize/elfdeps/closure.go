@@ -18,6 +18,10 @@ type Dep struct {
 	Name string
 	// By is the path of the program or library that needs it.
 	By string
+	// ConfFiles, when the library was found in a folder that
+	// ld.so.conf names, are the configuration files naming it (the
+	// include chain from /etc/ld.so.conf down).
+	ConfFiles []string
 }
 
 // Missing is a DT_NEEDED library (or interpreter) found nowhere.
@@ -43,12 +47,14 @@ type Resolver struct {
 	opts     Options
 	infos    map[string]*Info // by resolved path; nil for non-ELF files
 	confDirs []string
-	confRead bool
+	// confFiles maps a folder ld.so.conf names to the file chain naming it.
+	confFiles map[string][]string
+	confRead  bool
 }
 
 // NewResolver returns a resolver for programs of root.
 func NewResolver(root *Root, opts Options) *Resolver {
-	return &Resolver{root: root, opts: opts, infos: map[string]*Info{}}
+	return &Resolver{root: root, opts: opts, infos: map[string]*Info{}, confFiles: map[string][]string{}}
 }
 
 // Info inspects the file p resolves to; nil (and no error) when it is not
@@ -94,22 +100,25 @@ type object struct {
 // named). Programs that are not ELF files are skipped.
 func (r *Resolver) Closure(programs ...string) (*Closure, error) {
 	c := &Closure{}
-	seen := map[string]bool{}
+	queued := map[string]bool{}   // objects whose needs are resolved
+	reported := map[string]bool{} // objects listed in c.Deps
 	for _, prog := range programs {
 		info, res, err := r.Info(prog)
 		if err != nil {
 			return nil, err
 		}
-		if info == nil || seen[res.Path] {
+		if info == nil || queued[res.Path] {
 			continue
 		}
-		seen[res.Path] = true
+		queued[res.Path] = true
 		exe := object{path: prog, resolved: res.Path, info: info}
 		queue := []object{exe}
 		if info.Interp != "" {
 			if ires, err := r.root.Resolve(info.Interp); err == nil && ires.Info.Mode().IsRegular() {
-				c.Deps = append(c.Deps, Dep{Path: info.Interp, Resolved: ires, Name: "interpreter", By: prog})
-				seen[ires.Path] = true
+				if !reported[ires.Path] {
+					reported[ires.Path] = true
+					c.Deps = append(c.Deps, Dep{Path: info.Interp, Resolved: ires, Name: "interpreter", By: prog})
+				}
 			} else {
 				c.Missing = append(c.Missing, Missing{Name: info.Interp, By: prog})
 			}
@@ -126,13 +135,15 @@ func (r *Resolver) Closure(programs ...string) (*Closure, error) {
 					c.Missing = append(c.Missing, Missing{Name: name, By: obj.path})
 					continue
 				}
-				if seen[lib.resolved] {
-					continue
+				if !reported[lib.resolved] {
+					reported[lib.resolved] = true
+					res, _ := r.root.Resolve(lib.path)
+					c.Deps = append(c.Deps, Dep{Path: lib.path, Resolved: res, Name: name, By: obj.path, ConfFiles: r.confFiles[path.Dir(lib.path)]})
 				}
-				seen[lib.resolved] = true
-				res, _ := r.root.Resolve(lib.path)
-				c.Deps = append(c.Deps, Dep{Path: lib.path, Resolved: res, Name: name, By: obj.path})
-				queue = append(queue, lib)
+				if !queued[lib.resolved] {
+					queued[lib.resolved] = true
+					queue = append(queue, lib)
+				}
 			}
 		}
 	}
@@ -279,8 +290,9 @@ func (r *Resolver) ldSoConf() ([]string, error) {
 	}
 	r.confRead = true
 	seen := map[string]bool{}
-	var read func(file string, depth int) error
-	read = func(file string, depth int) error {
+	var read func(file string, chain []string, depth int) error
+	read = func(file string, chain []string, depth int) error {
+		chain = append(chain[:len(chain):len(chain)], file)
 		if depth > maxConfDepth || seen[file] {
 			return nil
 		}
@@ -306,7 +318,7 @@ func (r *Resolver) ldSoConf() ([]string, error) {
 						return err
 					}
 					for _, m := range matches {
-						if err := read(m, depth+1); err != nil {
+						if err := read(m, chain, depth+1); err != nil {
 							return err
 						}
 					}
@@ -316,14 +328,18 @@ func (r *Resolver) ldSoConf() ([]string, error) {
 				for _, d := range strings.FieldsFunc(line, func(c rune) bool { return c == ':' || c == ',' || c == ' ' || c == '\t' }) {
 					d, _, _ = strings.Cut(d, "=")
 					if strings.HasPrefix(d, "/") {
-						r.confDirs = append(r.confDirs, path.Clean(d))
+						d = path.Clean(d)
+						r.confDirs = append(r.confDirs, d)
+						if _, ok := r.confFiles[d]; !ok {
+							r.confFiles[d] = chain
+						}
 					}
 				}
 			}
 		}
 		return nil
 	}
-	if err := read("/etc/ld.so.conf", 0); err != nil {
+	if err := read("/etc/ld.so.conf", nil, 0); err != nil {
 		return nil, fmt.Errorf("reading /etc/ld.so.conf in the image: %w", err)
 	}
 	return r.confDirs, nil

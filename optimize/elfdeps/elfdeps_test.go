@@ -151,6 +151,9 @@ int main(int c, char **v){ return foo()+bar()+(int)sqrt((double)c)+(zlibVersion(
 		t.Errorf("missing %v", c.Missing)
 	}
 	for _, d := range c.Deps {
+		if d.Name == "libfoo.so" && strings.Join(d.ConfFiles, " ") != "/etc/ld.so.conf /etc/ld.so.conf.d/foo.conf" {
+			t.Errorf("libfoo found through %v, want the ld.so.conf include chain", d.ConfFiles)
+		}
 		if d.Name == "interpreter" && len(d.Resolved.Links) == 0 {
 			t.Errorf("interpreter %s reached without the /lib64 symlink: %+v", d.Path, d.Resolved)
 		}

@@ -1,0 +1,154 @@
+package slim
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// layerEntry is one entry of the layer written: a kept path with its
+// metadata from the image, or a whiteout.
+type layerEntry struct {
+	path     string
+	meta     meta
+	whiteout bool
+}
+
+// layerFile is a written layer: gzip-compressed tar in a file.
+type layerFile struct {
+	path   string
+	diffID string // sha256 hex of the tar
+	size   int64  // compressed bytes
+	tarLen int64
+	files  int // regular files and hardlinks written
+	bytes  int64
+}
+
+// writeLayer writes entries (sorted, parents first) as a reproducible
+// gzip tar to file: fixed times, the image's owners and modes, contents
+// read from the flattened image in rootDir. Entries that the flattened
+// image does not hold as the layers said (refused while flattening) are
+// left out and returned as notes.
+func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*layerFile, []string, error) {
+	root, err := os.OpenRoot(rootDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the flattened image: %w", err)
+	}
+	defer root.Close()
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the layer: %w", err)
+	}
+	defer f.Close()
+	cw := &countWriter{w: f}
+	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := sha256.New()
+	tc := &countWriter{w: io.MultiWriter(zw, h)}
+	tw := tar.NewWriter(tc)
+	lf := &layerFile{path: file}
+	var notes []string
+	written := map[string]bool{}
+	for _, e := range entries {
+		name := strings.TrimPrefix(e.path, "/")
+		if e.whiteout {
+			hdr := &tar.Header{Typeflag: tar.TypeReg, Name: path.Join(path.Dir(name), ".wh."+path.Base(name)), Mode: 0o644, ModTime: mtime, Format: tar.FormatPAX}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return nil, nil, fmt.Errorf("writing whiteout %s: %w", e.path, err)
+			}
+			continue
+		}
+		m := e.meta
+		hdr := &tar.Header{Name: name, Mode: m.mode, Uid: m.uid, Gid: m.gid, ModTime: mtime, Format: tar.FormatPAX}
+		var content *os.File
+		fi, lerr := root.Lstat(name)
+		switch m.typ {
+		case tar.TypeDir:
+			hdr.Typeflag, hdr.Name = tar.TypeDir, name+"/"
+			if lerr != nil || !fi.IsDir() {
+				notes = append(notes, e.path+": not a folder in the flattened image; left out")
+				continue
+			}
+		case tar.TypeSymlink:
+			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, m.link
+			if lerr != nil || fi.Mode()&fs.ModeSymlink == 0 {
+				notes = append(notes, e.path+": not a symlink in the flattened image; left out")
+				continue
+			}
+		case tar.TypeReg, tar.TypeLink:
+			if lerr != nil || !fi.Mode().IsRegular() {
+				notes = append(notes, e.path+": not a file in the flattened image; left out")
+				continue
+			}
+			if m.typ == tar.TypeLink && written[m.link] && m.link < e.path {
+				// Hardlinks stay hardlinks when their target is in the
+				// layer before them.
+				hdr.Typeflag, hdr.Linkname = tar.TypeLink, strings.TrimPrefix(m.link, "/")
+				lf.files++
+				break
+			}
+			hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
+			if m.typ == tar.TypeLink {
+				hdr.Mode = int64(fi.Mode().Perm())
+			}
+			if content, err = root.Open(name); err != nil {
+				return nil, nil, fmt.Errorf("reading %s from the flattened image: %w", e.path, err)
+			}
+		default:
+			continue
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			closeFile(content)
+			return nil, nil, fmt.Errorf("writing %s into the layer: %w", e.path, err)
+		}
+		if content != nil {
+			n, err := io.Copy(tw, content)
+			content.Close()
+			if err != nil || n != hdr.Size {
+				return nil, nil, fmt.Errorf("writing %s into the layer: %d of %d bytes: %v", e.path, n, hdr.Size, err)
+			}
+			lf.files++
+			lf.bytes += n
+		}
+		written[e.path] = true
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, fmt.Errorf("finishing the layer: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, nil, fmt.Errorf("compressing the layer: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, nil, fmt.Errorf("writing the layer: %w", err)
+	}
+	lf.diffID, lf.size, lf.tarLen = fmt.Sprintf("%x", h.(hash.Hash).Sum(nil)), cw.n, tc.n
+	return lf, notes, nil
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

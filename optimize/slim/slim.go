@@ -1,0 +1,415 @@
+// Package slim minimises a Lambda container image: it keeps only what the
+// function needs (its entrypoint as Lambda runs it, the ELF dependency
+// closure of every program kept, what one traced cold start and invocation
+// opens, CA certificates, user and group names, and what the caller asks
+// for) and writes them as one reproducible layer, or as one layer above
+// the untouched base layers. Every layer is treated as hostile
+// (verify/rootfs); nothing from the image runs outside the sandbox.
+package slim
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/fnopt/fnopt/optimize/elfdeps"
+	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/verify"
+	"github.com/fnopt/fnopt/verify/rootfs"
+)
+
+// Options say how to minimise.
+type Options struct {
+	// Keep are paths kept whatever the analysis says (folders with
+	// their content).
+	Keep []string
+	// Exclude are paths dropped whatever the analysis says: for trying
+	// what happens without a file (the proof catches a needed one).
+	Exclude []string
+	// KeepBase is the number of bottom layers (the base image) kept
+	// untouched; only the layers above are minimised. 0 writes one layer.
+	KeepBase int
+	// Event is the payload of the traced invocation (verify.DefaultEvent
+	// when empty).
+	Event []byte
+	// NoTrace skips the traced run: static analysis only (benchmarks).
+	NoTrace bool
+	// Limits bound what the image may make us read (rootfs defaults).
+	Limits rootfs.Limits
+	// Created is the new image's creation time and every file's
+	// modification time (zero: 1970-01-01 for files, 0001 in the config).
+	Created time.Time
+}
+
+// Stats describe an image for the side-by-side report.
+type Stats struct {
+	Compressed   int64 `json:"compressed_bytes"`
+	Uncompressed int64 `json:"uncompressed_bytes"`
+	Layers       int   `json:"layers"`
+	Files        int   `json:"files"`
+	FileBytes    int64 `json:"file_bytes"`
+	// WastedBytes are bytes of files that a later layer overwrites or
+	// deletes: stored and downloaded, never seen (as dive counts them).
+	WastedBytes int64 `json:"wasted_bytes"`
+	WastedFiles int   `json:"wasted_files"`
+}
+
+// Result is a minimised image and how it was made. Close removes its
+// working files (the image's layer lives there until then).
+type Result struct {
+	Image  v1.Image
+	Kept   []Kept
+	Before Stats
+	After  Stats
+	// Missing are libraries programs need that the image does not have
+	// (the original would fail to load them too).
+	Missing []string
+	// Skipped are unsafe layer entries left out (at most 100;
+	// SkippedCount has the total).
+	Skipped      []Skipped
+	SkippedCount int
+	// Traced is the traced run of the original (nil with NoTrace).
+	Traced *Traced
+	// Excluded counts the paths --exclude removed.
+	Excluded int
+	Notes    []string
+
+	work string
+}
+
+// Close removes the working folder (flattened image and layer file).
+func (r *Result) Close() error {
+	if r == nil || r.work == "" {
+		return nil
+	}
+	err := os.RemoveAll(r.work)
+	r.work = ""
+	return err
+}
+
+// ErrOriginalFails is wrapped when the original image does not answer the
+// traced invocation: there is nothing to preserve.
+var ErrOriginalFails = errors.New("the original image fails")
+
+// Minimize makes the minimised image of img. The result must be closed.
+func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading the image configuration: %w", err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("listing layers: %w", err)
+	}
+	if o.KeepBase < 0 || (o.KeepBase > 0 && o.KeepBase >= len(layers)) {
+		return nil, fmt.Errorf("--keep-base %d: the image has %d layers; keep fewer than that", o.KeepBase, len(layers))
+	}
+	work, err := os.MkdirTemp("", "fnopt-slim-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a working folder: %w", err)
+	}
+	res = &Result{work: work}
+	defer func() {
+		if err != nil {
+			res.Close()
+			res = nil
+		}
+	}()
+	rootDir := filepath.Join(work, "root")
+	if err := os.Mkdir(rootDir, 0o755); err != nil {
+		return nil, err
+	}
+
+	// Flattening (for the traced run and the contents) and the metadata
+	// pass (merged tree, wasted bytes) read the layers at the same time.
+	var inv *inventory
+	var scanErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		inv, scanErr = scanLayers(ctx, img, o.Limits, o.KeepBase)
+	}()
+	rep, flatErr := rootfs.Flatten(ctx, img, rootDir, o.Limits)
+	wg.Wait()
+	if flatErr != nil {
+		return nil, fmt.Errorf("flattening the image: %w", flatErr)
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("reading the layers: %w", scanErr)
+	}
+	res.Skipped, res.SkippedCount = inv.skipped, inv.skipCount
+	for _, s := range rep.Skipped {
+		if !hasSkip(res.Skipped, s.Layer, s.Name) && len(res.Skipped) < maxSkipped {
+			res.Skipped = append(res.Skipped, Skipped{Layer: s.Layer, Name: s.Name, Reason: s.Reason})
+			res.SkippedCount++
+		}
+	}
+	if res.Before, err = statsOf(img); err != nil {
+		return nil, err
+	}
+	res.Before.Files, res.Before.FileBytes = fileStats(inv.root)
+	res.Before.WastedBytes, res.Before.WastedFiles = inv.wasted, inv.wastedFiles
+
+	root := elfdeps.NewRoot(rootDir)
+	k := newKeeper(root, inv, cf)
+	if err := k.entrypoint(cf); err != nil {
+		return nil, err
+	}
+	if !o.NoTrace {
+		event := o.Event
+		if len(event) == 0 {
+			event = []byte(verify.DefaultEvent)
+		}
+		tr, err := traceImage(ctx, rootDir, cf, event)
+		if err != nil {
+			return nil, err
+		}
+		if tr.Failure != "" {
+			return nil, fmt.Errorf("%w its traced run: %s%s", ErrOriginalFails, tr.Failure, outputTail(tr.Output))
+		}
+		res.Traced = tr
+		if err := k.traced(tr.Accesses); err != nil {
+			return nil, err
+		}
+	}
+	k.extras()
+	for _, p := range o.Keep {
+		if err := k.tree(path.Clean("/"+p), "--keep "+p); err != nil {
+			return nil, fmt.Errorf("--keep %s: %w", p, err)
+		}
+	}
+	if res.Missing, err = k.closure(); err != nil {
+		return nil, err
+	}
+	for _, p := range o.Exclude {
+		res.Excluded += k.exclude(p)
+	}
+	res.Kept = k.list()
+
+	entries, after := plan(inv, res.Kept, o.KeepBase)
+	lf, notes, err := writeLayer(filepath.Join(work, "layer.tar.gz"), rootDir, entries, fileTime(o.Created))
+	if err != nil {
+		return nil, err
+	}
+	res.Notes = append(res.Notes, notes...)
+	if res.Image, err = assemble(img, cf, layers[:o.KeepBase], lf, o.Created); err != nil {
+		return nil, err
+	}
+	if vs := image.Check(res.Image); len(vs) > 0 {
+		var msgs []string
+		for _, v := range vs {
+			msgs = append(msgs, v.String())
+		}
+		return nil, fmt.Errorf("the minimised image fails the Lambda compliance check: %s", strings.Join(msgs, "; "))
+	}
+	if res.After, err = statsOf(res.Image); err != nil {
+		return nil, err
+	}
+	res.After.Files, res.After.FileBytes = after.Files, after.FileBytes
+	res.After.WastedBytes, res.After.WastedFiles = after.WastedBytes, after.WastedFiles
+	return res, nil
+}
+
+func hasSkip(list []Skipped, layer int, name string) bool {
+	for _, s := range list {
+		if s.Layer == layer && s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func outputTail(out string) string {
+	out = strings.TrimSpace(out)
+	if out == "" {
+		return ""
+	}
+	if len(out) > 300 {
+		out = "..." + out[len(out)-300:]
+	}
+	return " (output: " + strings.ReplaceAll(out, "\n", " | ") + ")"
+}
+
+func fileTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t.UTC()
+}
+
+func statsOf(img v1.Image) (Stats, error) {
+	s, err := image.SizesOf(img)
+	if err != nil {
+		return Stats{}, fmt.Errorf("measuring the image: %w", err)
+	}
+	return Stats{Compressed: s.Compressed, Uncompressed: s.Uncompressed, Layers: s.Layers}, nil
+}
+
+// plan turns the kept paths into the new layer's entries. Without a base
+// every kept path is written. With keepBase layers kept, paths the base
+// already provides as they are stay out, and whiteouts remove what the
+// base holds but the minimised layers deleted or replaced by something
+// not kept. It also counts the files of the minimised image.
+func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
+	var entries []layerEntry
+	var st Stats
+	keptSet := map[string]bool{}
+	for _, k := range kept {
+		keptSet[k.Path] = true
+	}
+	for _, k := range kept {
+		n := inv.lookup(k.Path)
+		if n == nil {
+			continue
+		}
+		fromBase := keepBase > 0 && n.layer < keepBase && n.layer >= 0
+		if fromBase && n.typ != tar.TypeDir {
+			continue // the base layers hold it, unchanged
+		}
+		entries = append(entries, layerEntry{path: k.Path, meta: n.meta})
+		if n.typ == tar.TypeReg || n.typ == tar.TypeLink {
+			st.Files++
+			st.FileBytes += n.size
+		}
+	}
+	if keepBase == 0 {
+		return entries, st
+	}
+	walk(inv.base, "/", func(p string, b *node) {
+		if p == "/" {
+			return
+		}
+		n := inv.lookup(p)
+		gone := n == nil || (n.layer >= keepBase && !keptSet[p] && n.typ != tar.TypeDir) ||
+			(n.typ == tar.TypeDir) != (b.typ == tar.TypeDir)
+		if gone {
+			if !underWhiteout(entries, p) {
+				entries = append(entries, layerEntry{path: p, whiteout: true})
+			}
+			countWaste(b, &st)
+			return
+		}
+		if n.layer < keepBase && (b.typ == tar.TypeReg || b.typ == tar.TypeLink) {
+			st.Files++
+			st.FileBytes += b.size
+		} else if b.typ == tar.TypeReg && keptSet[p] {
+			st.WastedBytes += b.size // replaced by the kept upper version
+			st.WastedFiles++
+		}
+	})
+	// A whiteout's folder must be listed in the layer too (Lambda
+	// refuses layers without parent folders).
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.path] = true
+	}
+	for _, e := range entries {
+		if !e.whiteout {
+			continue
+		}
+		for d := path.Dir(e.path); d != "/" && !have[d]; d = path.Dir(d) {
+			have[d] = true
+			if n := inv.lookup(d); n != nil && n.typ == tar.TypeDir {
+				entries = append(entries, layerEntry{path: d, meta: n.meta})
+			}
+		}
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
+	return entries, st
+}
+
+// underWhiteout reports whether an ancestor of p is already whited out
+// (walk visits parents first).
+func underWhiteout(entries []layerEntry, p string) bool {
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.whiteout && strings.HasPrefix(p, e.path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func countWaste(n *node, st *Stats) {
+	walk(n, "", func(_ string, c *node) {
+		if c.typ == tar.TypeReg {
+			st.WastedBytes += c.size
+			st.WastedFiles++
+		}
+	})
+}
+
+// assemble makes the minimised image: the base layers (untouched, same
+// blobs) and the new layer, with the original configuration.
+func assemble(orig v1.Image, cf *v1.ConfigFile, base []v1.Layer, lf *layerFile, created time.Time) (v1.Image, error) {
+	mt, err := orig.MediaType()
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest type: %w", err)
+	}
+	layerType := types.OCILayer
+	start := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	start = mutate.ConfigMediaType(start, types.OCIConfigJSON)
+	if mt == types.DockerManifestSchema2 {
+		layerType = types.DockerLayer
+		start = mutate.MediaType(empty.Image, types.DockerManifestSchema2)
+		start = mutate.ConfigMediaType(start, types.DockerConfigJSON)
+	}
+	var adds []mutate.Addendum
+	hist := cf.History
+	for _, l := range base {
+		// The base layers' own history entries, as far as they can be
+		// matched (empty-layer entries are dropped).
+		h := v1.History{}
+		for len(hist) > 0 {
+			h, hist = hist[0], hist[1:]
+			if !h.EmptyLayer {
+				break
+			}
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, History: h})
+	}
+	file := lf.path
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return os.Open(file) }, tarball.WithMediaType(layerType))
+	if err != nil {
+		return nil, fmt.Errorf("reading the new layer: %w", err)
+	}
+	adds = append(adds, mutate.Addendum{Layer: layer, History: v1.History{
+		Created:   v1.Time{Time: created},
+		CreatedBy: "fnopt optimize image",
+		Comment:   "minimised: only the files the function needs",
+	}})
+	img, err := mutate.Append(start, adds...)
+	if err != nil {
+		return nil, fmt.Errorf("assembling the image: %w", err)
+	}
+	ncf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	ncf = ncf.DeepCopy()
+	ncf.Architecture, ncf.OS, ncf.Variant, ncf.OSVersion = cf.Architecture, cf.OS, cf.Variant, cf.OSVersion
+	ncf.Config = *cf.Config.DeepCopy()
+	ncf.Created = v1.Time{Time: created}
+	ncf.Author = cf.Author
+	img, err = mutate.ConfigFile(img, ncf)
+	if err != nil {
+		return nil, fmt.Errorf("setting the configuration: %w", err)
+	}
+	return img, nil
+}

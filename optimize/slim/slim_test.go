@@ -1,0 +1,119 @@
+package slim
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/fnopt/fnopt/internal/registrytest"
+	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/optimize/image"
+)
+
+func keptPaths(res *Result) map[string][]string {
+	m := map[string][]string{}
+	for _, k := range res.Kept {
+		m[k.Path] = k.Reasons
+	}
+	return m
+}
+
+// TestMinimizeFromRegistry pushes the fixture to Debian's docker-registry,
+// minimises what it pulls back, and proves the result answers like the
+// original.
+func TestMinimizeFromRegistry(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LookPath(t, "strace", "strace")
+	img, sizes := fixture(t)
+	host := registrytest.Start(t)
+	src := host + "/fn/fixture:v1"
+	ref, err := name.ParseReference(src, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := image.ParseRef(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulled, err := image.Load(ctx, r, image.LoadOptions{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Minimize(ctx, pulled, Options{Event: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+
+	kept := keptPaths(res)
+	for _, p := range []string{
+		"/var/task/run.sh", "/var/task/fn", "/opt/greet/lib/libgreet.so.1", "/opt/plugins/libplugin.so",
+		"/var/task/data/greeting.txt", "/etc/passwd", "/etc/group", "/etc/ld.so.conf.d/greet.conf",
+	} {
+		if _, ok := kept[p]; !ok {
+			t.Errorf("%s not kept", p)
+		}
+	}
+	for _, p := range []string{"/usr/bin/curl", "/usr/bin/strace", "/usr/share/doc/fnopt/README", "/opt/plugins/unused.so", "/usr/share/big.bin"} {
+		if r, ok := kept[p]; ok {
+			t.Errorf("%s kept: %v", p, r)
+		}
+	}
+	if r := strings.Join(kept["/opt/plugins/libplugin.so"], ";"); !strings.Contains(r, "traced run") {
+		t.Errorf("the plugin should be found by the trace only, reasons: %s", r)
+	}
+	if r := strings.Join(kept["/opt/greet/lib/libgreet.so.1"], ";"); !strings.Contains(r, "needed by") {
+		t.Errorf("libgreet should be found by the ELF closure, reasons: %s", r)
+	}
+	if res.Before.WastedBytes != sizes.wasted {
+		t.Errorf("wasted bytes %d, want %d (the deleted big file and the overwritten greeting)", res.Before.WastedBytes, sizes.wasted)
+	}
+	if res.After.Layers != 1 || res.Before.Layers != 2 || res.After.Compressed >= res.Before.Compressed/2 {
+		t.Errorf("before %+v after %+v", res.Before, res.After)
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(res.Traced.Response, &resp); err != nil || resp["greeting"] != "hello world" || resp["answer"] != 42.0 {
+		t.Errorf("traced response %s (%v)", res.Traced.Response, err)
+	}
+
+	cf, err := res.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Config.Labels["org.example.team"] != "fnopt" || cf.Config.WorkingDir != "/var/task" || cf.Config.Entrypoint[0] != "/var/task/run.sh" {
+		t.Errorf("config not kept: %+v", cf.Config)
+	}
+
+	// Reproducible: the same input gives the same digest.
+	again, err := Minimize(ctx, pulled, Options{Event: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	d1, _ := res.Image.Digest()
+	d2, _ := again.Image.Digest()
+	if d1 != d2 {
+		t.Errorf("two minimisations differ: %s %s", d1, d2)
+	}
+
+	proof, err := Prove(ctx, src, res.Image, res.Traced.Response, ProofOptions{Samples: 2, Event: []byte(`{"n":1}`), Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proof.OK() {
+		t.Fatalf("proof failed: %v / %v (missing %s)", proof.Original.Failure, proof.Minimised.Failure, proof.MissingFile)
+	}
+	if len(proof.Original.Samples) != 2 || len(proof.Minimised.Samples) != 2 {
+		t.Errorf("samples: %d %d", len(proof.Original.Samples), len(proof.Minimised.Samples))
+	}
+}
