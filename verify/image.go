@@ -20,17 +20,23 @@ import (
 )
 
 // IsImageRef reports whether a TARGET argument names an image rather than
-// a path: oci:DIR[:TAG], tar:FILE, or a registry reference that is not an
-// existing path.
+// a path: oci:DIR[:TAG], tar:FILE, or a registry reference with an
+// explicit registry host (registry.example.com/fn:v1, localhost:5000/fn)
+// that is not an existing path. A bare "dist/bootstrap" that does not
+// exist is a mistyped path, not an image on Docker Hub.
 func IsImageRef(s string) bool {
 	if strings.HasPrefix(s, "oci:") || strings.HasPrefix(s, "tar:") {
 		return true
 	}
-	if _, err := os.Stat(s); err == nil {
+	if _, err := os.Lstat(s); err == nil {
+		return false
+	}
+	host, _, ok := strings.Cut(s, "/")
+	if !ok || !(strings.ContainsAny(host, ".:") || host == "localhost") {
 		return false
 	}
 	_, err := image.ParseRef(s)
-	return err == nil && strings.ContainsAny(s, "/:")
+	return err == nil
 }
 
 // maxColdCacheFiles bounds how many of an image's files --cold-cache

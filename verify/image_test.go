@@ -186,3 +186,27 @@ func TestMergeImageEnv(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+func TestIsImageRef(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "registry.example.com")
+	if err := os.Mkdir(existing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]bool{
+		"oci:dist/image":             true,
+		"oci:dist/image:v1":          true,
+		"tar:fn.tar":                 true,
+		"registry.example.com/fn:v1": true,
+		"localhost:5000/fn":          true,
+		"127.0.0.1:5000/team/fn@sha256:" + strings.Repeat("a", 64): true,
+		"dist/bootstrap": false, // a mistyped path, not docker.io/dist/bootstrap
+		"function.zip":   false,
+		".":              false,
+		existing:         false,
+	} {
+		if got := IsImageRef(ref); got != want {
+			t.Errorf("IsImageRef(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
