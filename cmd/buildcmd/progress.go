@@ -1,10 +1,17 @@
 package buildcmd
 
 import (
+	"sync"
+	"time"
+
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 )
+
+// progressDelay is how long a step runs before the spinner appears:
+// quick steps (a cached build, a zip) do not flash one.
+const progressDelay = 300 * time.Millisecond
 
 // progress shows a spinner with the current step on standard error, only
 // when it is a terminal (never in logs, pipes or --json consumers' files)
@@ -12,37 +19,61 @@ import (
 type progress struct {
 	ios     *cmdutil.IOStreams
 	enabled bool
-	bar     *progressbar.ProgressBar
+
+	mu    sync.Mutex
+	what  string
+	timer *time.Timer
+	bar   *progressbar.ProgressBar
 }
 
 func newProgress(ios *cmdutil.IOStreams, verbose bool) *progress {
 	return &progress{ios: ios, enabled: ios.ShowProgress() && !verbose}
 }
 
-// step starts showing what is being done now.
+// step says what is being done now; the spinner shows it once the work
+// has lasted progressDelay.
 func (p *progress) step(what string) {
 	if !p.enabled {
 		return
 	}
-	if p.bar == nil {
-		p.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(p.ios.ErrOut),
-			progressbar.OptionSpinnerType(14),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetRenderBlankState(true),
-			progressbar.OptionSetDescription(what),
-		)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.what = what
+	if p.bar != nil {
+		p.bar.Describe(what)
 		return
 	}
-	p.bar.Describe(what)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(progressDelay, p.show)
+	}
 }
 
-// stop clears the spinner; step may start a new one.
-func (p *progress) stop() {
-	if p.bar == nil {
-		return
+func (p *progress) show() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer == nil || p.bar != nil {
+		return // stopped meanwhile
 	}
-	p.bar.Finish()
-	p.bar = nil
+	p.bar = progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(p.ios.ErrOut),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionSetDescription(p.what),
+	)
+}
+
+// stop clears the spinner; a later step starts a new one.
+func (p *progress) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
 }

@@ -3,6 +3,9 @@ package buildcmd
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +32,19 @@ func (s *syncBuffer) String() string {
 }
 
 func TestProgressOnlyOnTerminalStderr(t *testing.T) {
+	// A compiler that takes longer than progressDelay, whatever the
+	// machine and the build cache.
+	realGo, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := t.TempDir()
+	script := "#!/bin/sh\nsleep 1\nexec " + realGo + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(slow, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", slow+string(os.PathListSeparator)+os.Getenv("PATH"))
+
 	ios, _, out, _ := cmdutil.Test()
 	errOut := &syncBuffer{}
 	ios.ErrOut = errOut
