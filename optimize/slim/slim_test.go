@@ -117,3 +117,89 @@ func TestMinimizeFromRegistry(t *testing.T) {
 		t.Errorf("samples: %d %d", len(proof.Original.Samples), len(proof.Minimised.Samples))
 	}
 }
+
+// TestKeepBase keeps the bottom layer as it is and minimises the one
+// above: the base blob is shared, the whiteout and the overwrite of the
+// app layer still apply, and the result answers like the original.
+func TestKeepBase(t *testing.T) {
+	testenv.RequireRoot(t)
+	img, _ := fixture(t)
+	src := writeOCI(t, img)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Minimize(ctx, img, Options{KeepBase: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	origLayers, _ := img.Layers()
+	newLayers, err := res.Image.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(newLayers) != 2 {
+		t.Fatalf("%d layers, want the base and one more", len(newLayers))
+	}
+	d0, _ := origLayers[0].Digest()
+	n0, _ := newLayers[0].Digest()
+	if d0 != n0 {
+		t.Errorf("base layer changed: %s -> %s", d0, n0)
+	}
+	files, err := image.ReadFiles(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files.Lookup("/usr/share/big.bin"); ok {
+		t.Error("the file the app layer deleted is back")
+	}
+	if _, ok := files.Lookup("/opt/plugins/unused.so"); ok {
+		t.Error("the unused plugin of the app layer is kept")
+	}
+	if _, ok := files.Lookup("/usr/share/doc/fnopt/README"); !ok {
+		t.Error("base content is gone: the base must stay untouched")
+	}
+	if f, ok := files.Lookup("/var/task/data/greeting.txt"); !ok || f.Layer != 1 {
+		t.Errorf("greeting: %+v %v, want the app layer's version", f, ok)
+	}
+	proof, err := Prove(ctx, src, res.Image, res.Traced.Response, ProofOptions{Samples: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proof.OK() {
+		t.Fatalf("proof failed: %v", proof.Minimised.Failure)
+	}
+	if _, err := Minimize(ctx, img, Options{KeepBase: 2}); err == nil || !strings.Contains(err.Error(), "has 2 layers") {
+		t.Errorf("--keep-base 2 of 2 layers: %v", err)
+	}
+}
+
+// TestExcludedFileIsNamed drops a file the function needs: the proof
+// fails and names it.
+func TestExcludedFileIsNamed(t *testing.T) {
+	testenv.RequireRoot(t)
+	img, _ := fixture(t)
+	src := writeOCI(t, img)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, tc := range []struct{ exclude, missing string }{
+		{"/opt/plugins/libplugin.so", "/opt/plugins/libplugin.so"},
+		{"/var/task/data", "/var/task/data/greeting.txt"},
+	} {
+		res, err := Minimize(ctx, img, Options{Exclude: []string{tc.exclude}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := Prove(ctx, src, res.Image, res.Traced.Response, ProofOptions{Samples: 1})
+		res.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if proof.OK() {
+			t.Errorf("--exclude %s: proof passed", tc.exclude)
+			continue
+		}
+		if proof.MissingFile != tc.missing {
+			t.Errorf("--exclude %s: missing file %q (%s), want %s", tc.exclude, proof.MissingFile, proof.MissingHow, tc.missing)
+		}
+	}
+}
