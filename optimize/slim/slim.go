@@ -126,8 +126,8 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	res = &Result{work: work}
 	defer func() {
 		if err != nil {
-			res.Close()
-			res = nil
+			// The return statement has already set res to nil.
+			os.RemoveAll(work)
 		}
 	}()
 	rootDir := filepath.Join(work, "root")

@@ -1,8 +1,12 @@
 package slim
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/verify/rootfs"
 )
 
 func keptPaths(res *Result) map[string][]string {
@@ -200,6 +205,94 @@ func TestExcludedFileIsNamed(t *testing.T) {
 		}
 		if proof.MissingFile != tc.missing {
 			t.Errorf("--exclude %s: missing file %q (%s), want %s", tc.exclude, proof.MissingFile, proof.MissingHow, tc.missing)
+		}
+	}
+}
+
+// TestHostileLayers adds a layer of unsafe entries to the fixture: each is
+// refused or neutralised (and reported), nothing lands outside the
+// working folder, and the function still minimises and checks.
+func TestHostileLayers(t *testing.T) {
+	testenv.RequireRoot(t)
+	img, _ := fixture(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	outside := filepath.Join(tmp, "outside-"+strconv.Itoa(os.Getpid()))
+	hostile := layerFiles{}.tarBytes(t,
+		&tar.Header{Name: "../../../../" + outside, Typeflag: tar.TypeReg, Mode: 0o644, Size: 3},
+		&tar.Header{Name: "/abs/file", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3},
+		&tar.Header{Name: "esc", Typeflag: tar.TypeSymlink, Linkname: filepath.Dir(outside)},
+		&tar.Header{Name: "esc/" + filepath.Base(outside) + "-via-symlink", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3},
+		&tar.Header{Name: "hl", Typeflag: tar.TypeLink, Linkname: "../../etc/shadow"},
+		&tar.Header{Name: "loop1", Typeflag: tar.TypeSymlink, Linkname: "loop2"},
+		&tar.Header{Name: "loop2", Typeflag: tar.TypeSymlink, Linkname: "loop1"},
+		&tar.Header{Name: "loop1/x", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3},
+		&tar.Header{Name: "dev/evil", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 1},
+		&tar.Header{Name: "pipe", Typeflag: tar.TypeFifo, Mode: 0o666},
+		&tar.Header{Name: "setuid", Typeflag: tar.TypeReg, Mode: 0o4755, Size: 3},
+	)
+	layers, _ := img.Layers()
+	bad := imageOf(t, []string{"/var/task/run.sh"}, append(layers, layerOf(t, hostile))...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Minimize(ctx, bad, Options{Keep: []string{"/abs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	reasons := map[string]string{}
+	for _, s := range res.Skipped {
+		reasons[s.Name] = s.Reason
+	}
+	for name, want := range map[string]string{
+		"../../../../" + outside: `".."`,
+		"hl":                     "hardlink",
+		"dev/evil":               "device node",
+		"pipe":                   "fifo",
+		"loop1/x":                "loop",
+	} {
+		if !strings.Contains(reasons[name], want) {
+			t.Errorf("%s: reason %q, want it to mention %s (all: %v)", name, reasons[name], want, reasons)
+		}
+	}
+	for _, p := range []string{outside, outside + "-via-symlink"} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s written outside the image root", p)
+		}
+	}
+	files, err := image.ReadFiles(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files.Lookup("/abs/file"); !ok {
+		t.Error("/abs/file (absolute name, neutralised) not kept by --keep /abs")
+	}
+	if _, ok := files.Lookup("/dev/evil"); ok {
+		t.Error("device node kept")
+	}
+	if err := res.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A truncated layer and a decompression bomb end with a clear error
+	// and leave no working folder behind.
+	full := layerFiles{}.tarBytes(t, &tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644, Size: 4 << 20})
+	for _, tc := range []struct {
+		name  string
+		layer []byte
+		lim   rootfs.Limits
+		want  string
+	}{
+		{"truncated", full[:len(full)/2], rootfs.Limits{}, "truncated"},
+		{"bomb", full, rootfs.Limits{MaxBytes: 1 << 20}, "extraction limits"},
+	} {
+		img := imageOf(t, []string{"/var/task/run.sh"}, append(layers, layerOf(t, tc.layer))...)
+		_, err := Minimize(ctx, img, Options{Limits: tc.lim})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s layer: %v, want an error about %s", tc.name, err, tc.want)
+		}
+		if left, _ := filepath.Glob(filepath.Join(tmp, "fnopt-slim-*")); len(left) > 0 {
+			t.Errorf("%s layer: working folders left: %v", tc.name, left)
 		}
 	}
 }
