@@ -101,6 +101,11 @@ func applyEdits(src []byte, edits []Edit) ([]byte, error) {
 		if es[i].Start != es[j].Start {
 			return es[i].Start < es[j].Start
 		}
+		// At one offset, insertions come before a replacement starting
+		// there, so both apply.
+		if ins := es[i].Start == es[i].End; ins != (es[j].Start == es[j].End) {
+			return ins
+		}
 		return es[i].seq < es[j].seq
 	})
 	var out []byte

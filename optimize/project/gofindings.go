@@ -25,6 +25,9 @@ func (a *analyzer) goFindings() {
 	cgo := Finding{ID: "go-cgo", rank: rankCgo, Title: "go build without CGO_ENABLED=0",
 		Why:    "with cgo enabled the binary can link against the build machine's glibc, which the Lambda runtime may not have, and loads through the dynamic linker",
 		Effect: "a static binary: no dynamic loader work at start, runs on any runtime base"}
+	dbg := Finding{ID: "go-debug-gcflags", rank: rankDebugBuild, Title: "go build with optimisations or inlining turned off",
+		Why:    "-gcflags with -N or -l (debugger settings) compile the function without optimisations or inlining: slower code and a larger binary",
+		Effect: "optimised code again: faster init and invocations, smaller binary"}
 	cgoUses := a.cgoUses()
 	builds := 0
 	for _, f := range a.text {
@@ -32,6 +35,15 @@ func (a *analyzer) goFindings() {
 			builds++
 			ev := f.evidence(b.goWord().start)
 			after := b.buildWord().end
+			if u, ok := b.flags["-gcflags"]; ok && debugGcflags(b.f.expand(u.val)) {
+				dbg.Evidence = append(dbg.Evidence, ev)
+				// Remove the flag and its value, with the space before it.
+				start, end := b.words[u.nameIdx].start, b.words[u.valIdx].end
+				for start > 0 && (f.src[start-1] == ' ' || f.src[start-1] == '\t') {
+					start--
+				}
+				dbg.Edits = append(dbg.Edits, Edit{File: f.rel, Line: ev.Line, Start: start, End: end})
+			}
 			if !b.hasFlag("-trimpath") {
 				trim.Evidence = append(trim.Evidence, ev)
 				trim.Edits = append(trim.Edits, Edit{File: f.rel, Line: ev.Line, Start: after, End: after, New: " -trimpath", seq: 0})
@@ -70,7 +82,7 @@ func (a *analyzer) goFindings() {
 	if len(cgoUses) > 0 && len(cgo.Evidence) > 0 {
 		cgo.Blocked = "the code uses cgo: " + cgoUses[0].String() + ` imports "C"`
 	}
-	for _, f := range []*Finding{&ld, &tags, &trim, &cgo} {
+	for _, f := range []*Finding{&dbg, &ld, &tags, &trim, &cgo} {
 		if len(f.Evidence) == 0 {
 			continue
 		}
@@ -82,6 +94,20 @@ func (a *analyzer) goFindings() {
 	if builds == 0 {
 		a.samGoBuilder(tuned)
 	}
+}
+
+// debugGcflags reports whether -gcflags turn off optimisation (-N) or
+// inlining (-l), for any package pattern ("all=-N -l").
+func debugGcflags(v string) bool {
+	for _, f := range strings.Fields(v) {
+		if i := strings.IndexByte(f, '='); i >= 0 {
+			f = f[i+1:]
+		}
+		if f == "-N" || f == "-l" {
+			return true
+		}
+	}
+	return false
 }
 
 // addListFlag returns the edit that adds the missing items of a list flag

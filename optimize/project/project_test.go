@@ -64,6 +64,10 @@ func TestGoBuildEdits(t *testing.T) {
 			"ARCH ?= arm64\nbuild:\n\tGOARCH=$(ARCH) CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bootstrap .\n"},
 		{"exported env and continuation lines", "export CGO_ENABLED=0\nexport GOARCH=amd64\nbuild:\n\tgo build \\\n\t  -o bootstrap .\n",
 			"export CGO_ENABLED=0\nexport GOARCH=arm64\nbuild:\n\tgo build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" \\\n\t  -o bootstrap .\n"},
+		{"debugger gcflags removed", "build:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -gcflags=\"all=-N -l\" -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bootstrap .\n",
+			"build:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bootstrap .\n"},
+		{"debugger gcflags first, other flags missing", "build:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -gcflags all=-N -o bootstrap .\n",
+			"build:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bootstrap .\n"},
 		{"comments and other commands untouched", "# go build in a comment is not a command\nbuild: # go build here neither\n\techo go build; go build -o bootstrap . && ls\n",
 			"# go build in a comment is not a command\nbuild: # go build here neither\n\techo go build; GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags \"-s -w -buildid=\" -o bootstrap . && ls\n"},
 	}
