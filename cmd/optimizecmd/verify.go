@@ -20,7 +20,17 @@ func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*proof.
 		}
 		event = b
 	}
-	return proof.Compare(ctx, opts.Dir, plan, proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache, Event: event})
+	po := proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache, Event: event}
+	if opts.IO.ShowProgress() {
+		fmt.Fprintln(opts.IO.ErrOut, "building the function as it is and as the plan leaves it...")
+		po.Progress = func(done, total int) {
+			fmt.Fprintf(opts.IO.ErrOut, "\rmeasuring cold starts %d/%d", done, total)
+			if done == total {
+				fmt.Fprintln(opts.IO.ErrOut)
+			}
+		}
+	}
+	return proof.Compare(ctx, opts.Dir, plan, po)
 }
 
 func printVerify(w io.Writer, r *proof.Report) {

@@ -49,6 +49,8 @@ type Options struct {
 	BuildEnv []string
 	// Event is the payload of every invocation (default verify's).
 	Event []byte
+	// Progress, when set, is called after each cold start.
+	Progress func(done, total int)
 }
 
 // Compare builds the project in dir as it is and as the plan would leave
@@ -103,7 +105,7 @@ func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) 
 		t.Name = side.name
 		targets = append(targets, t)
 	}
-	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples, ColdCache: opts.ColdCache, Event: opts.Event})
+	runs, err := verify.Measure(ctx, targets, verify.Options{Samples: samples, ColdCache: opts.ColdCache, Event: opts.Event, Progress: opts.Progress})
 	if err != nil {
 		return nil, err
 	}
