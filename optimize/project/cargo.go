@@ -47,16 +47,17 @@ var equivalent = map[string][]string{
 // different, and the edits that set them.
 func (c *cargoFile) profileEdits() ([]string, []Edit) {
 	tuned := settings.RustProfile()
+	nl := newline(c.src)
 	loc := profileHeaderRE.FindIndex(c.src)
 	if loc == nil {
 		var b strings.Builder
 		if len(c.src) > 0 && !strings.HasSuffix(string(c.src), "\n") {
-			b.WriteString("\n")
+			b.WriteString(nl)
 		}
-		b.WriteString("\n[profile.release]\n")
+		b.WriteString(nl + "[profile.release]" + nl)
 		var keys []string
 		for _, k := range tuned {
-			b.WriteString(k.Key + " = " + k.Value + "\n")
+			b.WriteString(k.Key + " = " + k.Value + nl)
 			keys = append(keys, k.Key+" = "+k.Value)
 		}
 		return keys, []Edit{{File: c.rel, Line: len(c.lines), Start: len(c.src), End: len(c.src), New: b.String()}}
@@ -90,7 +91,7 @@ func (c *cargoFile) profileEdits() ([]string, []Edit) {
 	for _, k := range tuned {
 		span, ok := present[k.Key]
 		if !ok {
-			add.WriteString(k.Key + " = " + k.Value + "\n")
+			add.WriteString(k.Key + " = " + k.Value + nl)
 			keys = append(keys, k.Key+" = "+k.Value)
 			continue
 		}
@@ -104,7 +105,7 @@ func (c *cargoFile) profileEdits() ([]string, []Edit) {
 	if add.Len() > 0 {
 		text := add.String()
 		if insertAt > 0 && insertAt == len(c.src) && c.src[insertAt-1] != '\n' {
-			text = "\n" + text
+			text = nl + text
 		}
 		edits = append(edits, Edit{File: c.rel, Line: c.lines.line(min(insertAt, len(c.src))), Start: insertAt, End: insertAt, New: text})
 	}

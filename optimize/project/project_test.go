@@ -227,6 +227,16 @@ func TestWhatFnoptCannotReadIsSaid(t *testing.T) {
 	}
 }
 
+func TestCRLFFilesKeepCRLF(t *testing.T) {
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+	sls := crlf("service: s\nprovider:\n  name: aws\n  runtime: provided.al2\nfunctions:\n  hello:\n    handler: bootstrap\n")
+	want := crlf("service: s\nprovider:\n  name: aws\n  runtime: provided.al2023\n  architecture: arm64\nfunctions:\n  hello:\n    handler: bootstrap\n")
+	got, _ := applyTo(t, map[string]string{"Cargo.toml": crlf("[package]\nname = \"f\"\nversion = \"0.1.0\"\n"), "serverless.yml": sls}, "serverless.yml")
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"

@@ -110,12 +110,13 @@ func (y *yamlFile) insertAfterEntry(k, v *yaml.Node, lines ...string) (Edit, boo
 		return Edit{}, false
 	}
 	indent := strings.Repeat(" ", k.Column-1)
+	nl := newline(y.src)
 	var b strings.Builder
 	if off := y.lineEnd(k.Line); off == len(y.src) && !bytes.HasSuffix(y.src, []byte("\n")) {
-		b.WriteString("\n")
+		b.WriteString(nl)
 	}
 	for _, l := range lines {
-		b.WriteString(indent + l + "\n")
+		b.WriteString(indent + l + nl)
 	}
 	at := y.lineEnd(k.Line)
 	return Edit{File: y.rel, Line: k.Line + 1, Start: at, End: at, New: b.String()}, true
@@ -128,12 +129,21 @@ func (y *yamlFile) insertBeforeKey(k *yaml.Node, lines ...string) (Edit, bool) {
 		return Edit{}, false
 	}
 	indent := strings.Repeat(" ", k.Column-1)
+	nl := newline(y.src)
 	var b strings.Builder
 	for _, l := range lines {
-		b.WriteString(indent + l + "\n")
+		b.WriteString(indent + l + nl)
 	}
 	at := y.lines[k.Line-1]
 	return Edit{File: y.rel, Line: k.Line, Start: at, End: at, New: b.String()}, true
+}
+
+// newline is the file's line ending: inserted lines use the same.
+func newline(src []byte) string {
+	if bytes.Contains(src, []byte("\r\n")) {
+		return "\r\n"
+	}
+	return "\n"
 }
 
 // get returns the key and value nodes of a mapping entry.
