@@ -189,17 +189,29 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) (*Result, error
 	case <-s.closed:
 		return nil, ErrClosed
 	}
+	result := func() *Result {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		res := inv.result
+		return &res
+	}
 	select {
 	case <-inv.done:
-		s.mu.Lock()
-		res := inv.result
-		s.mu.Unlock()
-		return &res, nil
+		return result(), nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for the function's answer to %s: %w", inv.id, ctx.Err())
 	case <-s.closed:
-		return nil, ErrClosed
 	}
+	// An answer that came in just before the end still counts (a function
+	// may answer and exit at once).
+	select {
+	case <-inv.done:
+		return result(), nil
+	default:
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("waiting for the function's answer to %s: %w", inv.id, ctx.Err())
+	}
+	return nil, ErrClosed
 }
 
 // WaitNext waits for the function's first GET /next, the end of its init,
@@ -208,16 +220,23 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) (*Result, error
 func (s *Server) WaitNext(ctx context.Context) (time.Time, error) {
 	select {
 	case <-s.firstNext:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.firstNextAt, nil
 	case <-s.initErrCh:
 		return time.Time{}, fmt.Errorf("function init failed: %w", s.InitError())
 	case <-ctx.Done():
-		return time.Time{}, fmt.Errorf("waiting for the function's first /next: %w", ctx.Err())
 	case <-s.closed:
-		return time.Time{}, ErrClosed
 	}
+	select {
+	case <-s.firstNext:
+		// Also when it came just before ctx ended.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.firstNextAt, nil
+	default:
+	}
+	if ctx.Err() != nil {
+		return time.Time{}, fmt.Errorf("waiting for the function's first /next: %w", ctx.Err())
+	}
+	return time.Time{}, ErrClosed
 }
 
 // InitError is the error the function posted to /runtime/init/error, or nil.
