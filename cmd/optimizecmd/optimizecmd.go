@@ -100,6 +100,7 @@ malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 	f.IntVar(&opts.Samples, "samples", 10, "cold starts per side with --verify")
 	f.StringVar(&opts.EventFile, "event", "", "with --verify, send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "with --verify, evict the binaries from the page cache before each cold start")
+	cmd.AddCommand(newImageCmd(ios))
 	return cmd
 }
 
