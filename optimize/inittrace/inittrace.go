@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,34 +150,63 @@ func summarise(entries []Entry, module, pkg string, top int) *Report {
 	sorted := append([]Entry(nil), entries...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ClockMs > sorted[j].ClockMs })
 	rep.Top = sorted[:min(top, len(sorted))]
+	// The user's own packages are what they can change: the heaviest few
+	// are reported even when the standard library outweighs them.
+	extra := 0
+	for _, e := range sorted[len(rep.Top):] {
+		if e.Own && extra < maxOwnExtra && (e.ClockMs > 0 || e.Allocs > 0) {
+			rep.Top = append(rep.Top, e)
+			extra++
+		}
+	}
 	return rep
 }
 
+// maxOwnExtra bounds the own packages reported beyond the top entries.
+const maxOwnExtra = 5
+
 var moduleRE = regexp.MustCompile(`(?m)^module[ \t]+"?([^\s"]+)"?`)
 
-// findModule returns the folder of the function's go.mod (dir itself or a
-// folder just below it) and the module path.
+// findModule returns the folder of the function's go.mod — dir itself, or
+// the first found below it (SAM projects keep each function's module in
+// its own folder) — and the module path.
 func findModule(dir string) (string, string, error) {
-	cands := []string{dir}
-	if entries, err := os.ReadDir(dir); err == nil {
-		for _, e := range entries {
-			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-				cands = append(cands, filepath.Join(dir, e.Name()))
+	var found string
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		found = dir
+	}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipAll
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() && rel != "." {
+			name := d.Name()
+			if strings.HasPrefix(name, ".") || name == "vendor" || name == "node_modules" || name == "testdata" || strings.Count(rel, string(filepath.Separator)) >= 3 {
+				return filepath.SkipDir
 			}
 		}
-	}
-	for _, d := range cands {
-		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err != nil {
-			continue
+		if !d.IsDir() && d.Name() == "go.mod" {
+			found = filepath.Dir(p)
+			return filepath.SkipAll
 		}
-		m := moduleRE.FindSubmatch(b)
-		if m == nil {
-			return "", "", fmt.Errorf("%s/go.mod has no module line", d)
-		}
-		return d, string(m[1]), nil
+		return nil
+	})
+	if err != nil {
+		return "", "", err
 	}
-	return "", "", fmt.Errorf("%s: no go.mod found: the init trace needs a Go module", dir)
+	if found == "" {
+		return "", "", fmt.Errorf("%s: no go.mod found: the init trace needs a Go module", dir)
+	}
+	b, err := os.ReadFile(filepath.Join(found, "go.mod"))
+	if err != nil {
+		return "", "", fmt.Errorf("reading %s/go.mod: %w", found, err)
+	}
+	m := moduleRE.FindSubmatch(b)
+	if m == nil {
+		return "", "", fmt.Errorf("%s/go.mod has no module line", found)
+	}
+	return found, string(m[1]), nil
 }
 
 // mainPackage picks the package to build: the module root when it is a

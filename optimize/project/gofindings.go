@@ -188,6 +188,11 @@ func (a *analyzer) goArch(arch settings.Arch, force bool) (blockers []string, ed
 		for _, m := range platformRE.FindAllIndex(f.src, -1) {
 			blockers = append(blockers, fmt.Sprintf("%s pins the image platform to linux/amd64", f.evidence(m[0])))
 		}
+		if f.kind == kindDockerfile {
+			// An image's architecture is its build platform (docker build
+			// --platform), not something a RUN line should pin.
+			continue
+		}
 		for _, b := range f.goBuilds() {
 			e := f.evidence(b.goWord().start)
 			if v, ok := b.envValue("CGO_ENABLED"); ok && v == "1" {
