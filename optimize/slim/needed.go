@@ -337,7 +337,15 @@ func (k *keeper) closure() ([]string, error) {
 		if len(todo) == 0 {
 			break
 		}
-		sort.Strings(todo)
+		// Programs first, so that each library is reported as needed by
+		// the program that loads it.
+		sort.Slice(todo, func(i, j int) bool {
+			pi, pj := k.scanned[todo[i]], k.scanned[todo[j]]
+			if pi != pj {
+				return pi
+			}
+			return todo[i] < todo[j]
+		})
 		c, err := r.Closure(todo...)
 		if err != nil {
 			return nil, err

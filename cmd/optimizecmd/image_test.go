@@ -1,0 +1,174 @@
+package optimizecmd
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/verify/sandbox"
+)
+
+func TestMain(m *testing.M) {
+	// optimize image runs images in the sandbox, which re-executes the
+	// test binary as its init.
+	sandbox.MaybeRunInit()
+	os.Exit(m.Run())
+}
+
+// dynamicImage is an image of verify's minimal C runtime built
+// dynamically, with the libraries ldd names and some unused weight.
+func dynamicImage(t *testing.T) (ref string, libc string) {
+	t.Helper()
+	testenv.LookPath(t, "gcc", "gcc")
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	if out, err := exec.Command("gcc", "-O2", "-o", bin, "../../verify/testdata/minimal/main.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"var/task/bootstrap": bin, "usr/bin/unused": "/usr/bin/gcc"}
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "/") {
+				files[strings.TrimPrefix(f, "/")] = f
+				if strings.Contains(f, "libc.so") {
+					libc = f
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	for name, src := range files {
+		for d := filepath.Dir(name); d != "."; d = filepath.Dir(d) {
+			if !dirs[d] {
+				dirs[d] = true
+				tw.WriteHeader(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+			}
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(b))})
+		tw.Write(b)
+	}
+	tw.Close()
+	data := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
+	cf.Config.Entrypoint = []string{"/var/task/bootstrap"}
+	cf.Config.WorkingDir = "/var/task"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	ref = "oci:" + filepath.Join(t.TempDir(), "src")
+	r, _ := image.ParseRef(ref)
+	if err := image.Write(context.Background(), img, r, image.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return ref, libc
+}
+
+func runImage(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	cmd := newImageCmd(ios)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetContext(context.Background())
+	err := cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func exitCode(err error) int {
+	var ee *cmdutil.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err == nil {
+		return 0
+	}
+	return 2
+}
+
+func TestOptimizeImage(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LookPath(t, "strace", "strace")
+	src, libc := dynamicImage(t)
+	dstDir := filepath.Join(t.TempDir(), "slim")
+
+	t.Run("written after the proof", func(t *testing.T) {
+		out, _, err := runImage(t, src, "--to", "oci:"+dstDir, "--explain", "--samples", "2")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		t.Log(out)
+		for _, want := range []string{"/var/task/bootstrap", "entrypoint", libc, "compressed", "cold start p50", "wrote oci:" + dstDir} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "/usr/bin/unused") {
+			t.Errorf("unused program kept:\n%s", out)
+		}
+		r, _ := image.ParseRef("oci:" + dstDir)
+		img, err := image.Load(context.Background(), r, image.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs := image.Check(img); len(vs) > 0 {
+			t.Errorf("written image fails the check: %v", vs)
+		}
+	})
+
+	t.Run("existing destination refused", func(t *testing.T) {
+		_, _, err := runImage(t, src, "--to", "oci:"+dstDir)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "already exists") {
+			t.Errorf("got %v", err)
+		}
+	})
+
+	t.Run("failing minimisation writes nothing and names the file", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "broken.tar")
+		out, _, err := runImage(t, src, "--to", "tar:"+dst, "--exclude", libc, "--samples", "1")
+		if exitCode(err) != 1 {
+			t.Fatalf("exit %d (%v), want 1\n%s", exitCode(err), err, out)
+		}
+		if !strings.Contains(err.Error(), "libc.so.6") || !strings.Contains(out, "probably lacks") {
+			t.Errorf("the missing library is not named: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(dst); err == nil {
+			t.Errorf("%s written although the proof failed", dst)
+		}
+	})
+}
+
