@@ -5,12 +5,12 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,30 +52,29 @@ func TestGeneratedGoProjects(t *testing.T) {
 	}
 	root := t.TempDir()
 	host := settings.HostArch()
+	var mu sync.Mutex
 	bootstraps := map[string]string{} // client/event → bootstrap for the host
-	for _, client := range templates.Choices["client"] {
-		for _, event := range templates.Choices["event"] {
-			for _, arch := range templates.Choices["arch"] {
-				o := templates.Options{Name: "fn-" + event, Lang: "go", Event: event, Arch: arch, Package: "zip", Client: client}
-				dir := filepath.Join(root, client+"-"+event+"-"+arch)
-				t.Run(fmt.Sprintf("build/%s/%s/%s", client, event, arch), func(t *testing.T) {
-					writeProject(t, dir, o)
-					run(t, dir, "make", "build")
-					checkBootstrap(t, filepath.Join(dir, "dist", "bootstrap"), settings.Arch(arch))
-					if arch == string(host) {
-						bootstraps[client+"/"+event] = filepath.Join(dir, "dist", "bootstrap")
-						// The project's own tests: the handler fed the AWS sample
-						// event, and (minimal) the runtime client's tests.
-						run(t, dir, "go", "test", "-count=1", "./...")
-					}
-					if event == "raw" && arch == string(host) {
-						run(t, dir, "make", "zip")
-						checkZip(t, filepath.Join(dir, "dist", "function.zip"))
-					}
-				})
+	// The builds run two at a time: most of a build is the linker, which
+	// uses one core.
+	t.Run("build", func(t *testing.T) {
+		for _, client := range templates.Choices["client"] {
+			for _, event := range templates.Choices["event"] {
+				for _, arch := range templates.Choices["arch"] {
+					o := templates.Options{Name: "fn-" + event, Lang: "go", Event: event, Arch: arch, Package: "zip", Client: client}
+					dir := filepath.Join(root, client+"-"+event+"-"+arch)
+					t.Run(client+"/"+event+"/"+arch, func(t *testing.T) {
+						t.Parallel()
+						buildProject(t, dir, o)
+						if arch == string(host) && !t.Failed() {
+							mu.Lock()
+							bootstraps[client+"/"+event] = filepath.Join(dir, "dist", "bootstrap")
+							mu.Unlock()
+						}
+					})
+				}
 			}
 		}
-	}
+	})
 	t.Run("contract/minimal", func(t *testing.T) {
 		dir := filepath.Join(root, "minimal-raw-"+string(host))
 		if bootstraps["minimal/raw"] == "" {
@@ -121,6 +120,24 @@ func TestGeneratedGoProjects(t *testing.T) {
 				t.Errorf("response %s (%v), error %v", res.Body, err, res.Error)
 			}
 		})
+	}
+}
+
+// buildProject writes o's project into dir and builds it with its own
+// Makefile; for the host's architecture it also runs the project's own
+// tests (the handler fed the AWS sample event and, minimal, the runtime
+// client's tests) and, for the raw event, makes the zip.
+func buildProject(t *testing.T, dir string, o templates.Options) {
+	writeProject(t, dir, o)
+	run(t, dir, "make", "build")
+	checkBootstrap(t, filepath.Join(dir, "dist", "bootstrap"), settings.Arch(o.Arch))
+	if o.Arch != string(settings.HostArch()) {
+		return
+	}
+	run(t, dir, "go", "test", "-count=1", "./...")
+	if o.Event == "raw" {
+		run(t, dir, "make", "zip")
+		checkZip(t, filepath.Join(dir, "dist", "function.zip"))
 	}
 }
 
