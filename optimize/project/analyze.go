@@ -81,6 +81,10 @@ func Analyze(dir string) (*Plan, error) {
 	}
 	a.runtimeFindings()
 	a.binaryFindings()
+	a.holdBackForGo1x()
+	for i := range a.plan.Findings {
+		a.plan.Findings[i].Evidence = uniqueEvidence(a.plan.Findings[i].Evidence)
+	}
 	sortFindings(a.plan.Findings)
 	for _, f := range a.plan.Findings {
 		for _, e := range f.Edits {
@@ -303,6 +307,44 @@ func (a *analyzer) hasFinding(ids ...string) bool {
 		}
 	}
 	return false
+}
+
+// holdBackForGo1x: while a function stays on go1.x (its move could not be
+// made automatically), changes that only work on a custom runtime must
+// wait. go1.x starts the binary through the RPC server lambda.norpc
+// removes, and it only runs on x86_64.
+func (a *analyzer) holdBackForGo1x() {
+	stays := false
+	for _, f := range a.plan.Findings {
+		if f.ID == "go1x-runtime" && !f.Applicable() {
+			stays = true
+		}
+	}
+	if !stays {
+		return
+	}
+	for i := range a.plan.Findings {
+		f := &a.plan.Findings[i]
+		switch {
+		case f.ID == "go-tags-norpc" && f.Applicable():
+			f.Manual = "add it once the function runs on " + settings.Runtime + ": the go1.x runtime needs the RPC server it removes"
+		case f.ID == "arch-arm64" && f.Blocked == "":
+			f.Blocked = "the go1.x runtime only runs on x86_64: move to " + settings.Runtime + " first"
+			f.Title += " (blocked)"
+		}
+	}
+}
+
+func uniqueEvidence(ev []Evidence) []Evidence {
+	var out []Evidence
+	seen := map[Evidence]bool{}
+	for _, e := range ev {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // dedupe drops edits that repeat one already in the list (shared nodes,

@@ -155,8 +155,9 @@ func TestRenamesFollowTheBinary(t *testing.T) {
 }
 
 func TestServerlessWithoutArtifactIsByHand(t *testing.T) {
-	sls := "service: s\nprovider:\n  name: aws\n  runtime: go1.x\n  architecture: arm64\nfunctions:\n  hello:\n    handler: bin/hello\n"
-	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "serverless.yml": sls, "serverless.ts": "export {}\n"})
+	sls := "service: s\nprovider:\n  name: aws\n  runtime: go1.x\nfunctions:\n  hello:\n    handler: bin/hello\n"
+	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "serverless.yml": sls, "serverless.ts": "export {}\n",
+		"Makefile": "build:\n\tGOARCH=amd64 go build -o bin/hello .\n"})
 	plan, err := Analyze(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +166,14 @@ func TestServerlessWithoutArtifactIsByHand(t *testing.T) {
 		if f.ID == "go1x-runtime" && (f.Applicable() || !strings.Contains(f.Manual, "package hello as its own zip")) {
 			t.Errorf("go1x-runtime should be by hand: %+v", f)
 		}
+		// While the function stays on go1.x, what only a custom runtime
+		// supports must wait.
+		if f.ID == "arch-arm64" && !strings.Contains(f.Blocked, "go1.x runtime only runs on x86_64") {
+			t.Errorf("arch-arm64 should be blocked by go1.x: %+v", f)
+		}
+	}
+	if got := ids(plan.Findings, applicable); strings.Contains(strings.Join(got, " "), "go-tags-norpc") {
+		t.Errorf("lambda.norpc applied while the function stays on go1.x: %v", got)
 	}
 	if len(plan.Skipped) != 1 || plan.Skipped[0].File != "serverless.ts" {
 		t.Errorf("not understood: %+v, want serverless.ts", plan.Skipped)
