@@ -378,6 +378,7 @@ struct Seen {
     trace_env: Option<String>,
     client_context: Option<String>,
     cognito_identity: Option<String>,
+    tenant_id: Option<String>,
 }
 
 fn main() {
@@ -401,6 +402,7 @@ fn main() {
                 trace_env: std::env::var("_X_AMZN_TRACE_ID").ok(),
                 client_context: ctx.client_context.clone(),
                 cognito_identity: ctx.cognito_identity.clone(),
+                tenant_id: ctx.tenant_id.clone(),
             })
         })
     })
@@ -429,6 +431,7 @@ func testRustContract(t *testing.T, rb *rustBuilder, root string) {
 		Payload:         []byte(`{}`),
 		ClientContext:   `{"client":{"app_title":"fnopt"}}`,
 		CognitoIdentity: `{"cognitoIdentityId":"id"}`,
+		TenantID:        "tenant-1",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -442,6 +445,7 @@ func testRustContract(t *testing.T, rb *rustBuilder, root string) {
 		TraceEnv        *string `json:"trace_env"`
 		ClientContext   string  `json:"client_context"`
 		CognitoIdentity string  `json:"cognito_identity"`
+		TenantID        string  `json:"tenant_id"`
 	}
 	if err := json.Unmarshal(res.Body, &got); err != nil {
 		t.Fatalf("response %s: %v (error %v)", res.Body, err, res.Error)
@@ -458,8 +462,8 @@ func testRustContract(t *testing.T, rb *rustBuilder, root string) {
 	if got.RemainingMs <= 0 || got.RemainingMs > 10000 {
 		t.Errorf("remaining %d ms of a 10 s timeout", got.RemainingMs)
 	}
-	if got.ClientContext != `{"client":{"app_title":"fnopt"}}` || got.CognitoIdentity != `{"cognitoIdentityId":"id"}` {
-		t.Errorf("client context %q, cognito identity %q", got.ClientContext, got.CognitoIdentity)
+	if got.ClientContext != `{"client":{"app_title":"fnopt"}}` || got.CognitoIdentity != `{"cognitoIdentityId":"id"}` || got.TenantID != "tenant-1" {
+		t.Errorf("client context %q, cognito identity %q, tenant %q", got.ClientContext, got.CognitoIdentity, got.TenantID)
 	}
 
 	// With panic = "abort" the panic hook reports the error before the
