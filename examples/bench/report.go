@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fnopt/fnopt/verify"
+	"github.com/fnopt/fnopt/verify/stats"
+)
+
+// Row is one variant's figures in one regime.
+type Row struct {
+	Name        string        `json:"name"`
+	Init        stats.Summary `json:"init_ms"`
+	FirstInvoke stats.Summary `json:"first_invoke_ms"`
+	ColdStart   stats.Summary `json:"cold_start_ms"`
+	Warm        stats.Summary `json:"warm_invoke_ms"`
+	MaxRSS      stats.Summary `json:"max_rss_bytes"`
+	// Ratios of the init and cold-start medians to the go-plain and floor
+	// rows' in the same regime.
+	InitVsPlain float64 `json:"init_p50_vs_go_plain"`
+	InitVsFloor float64 `json:"init_p50_vs_floor"`
+	ColdVsPlain float64 `json:"cold_start_p50_vs_go_plain"`
+	ColdVsFloor float64 `json:"cold_start_p50_vs_floor"`
+}
+
+// Regime is one measuring pass over every variant: with the page cache
+// emptied before each sample (as on a first start on Lambda, where the
+// code has just been fetched) or with the files cached.
+type Regime struct {
+	Name      string   `json:"name"`
+	ColdCache bool     `json:"cold_cache"`
+	Rows      []Row    `json:"rows"`
+	Targets   []Target `json:"targets"`
+	Notes     []string `json:"notes,omitempty"`
+}
+
+// Artifact is what a variant's build produced, the same in every regime.
+type Artifact struct {
+	Name        string `json:"name"`
+	What        string `json:"what"`
+	Command     string `json:"command"`
+	BinaryBytes int64  `json:"binary_bytes"`
+	ZipBytes    int64  `json:"zip_bytes"`
+}
+
+// Target is one of the benchmark's goals: a ratio of init medians
+// measured in the same run.
+type Target struct {
+	Name     string  `json:"name"`
+	Row      string  `json:"row"`
+	Against  string  `json:"against"`
+	Limit    float64 `json:"limit"`
+	Measured float64 `json:"measured"`
+	Met      bool    `json:"met"`
+}
+
+// Report is everything one run found; it is written as results.json.
+type Report struct {
+	Schema    string         `json:"schema"`
+	Date      time.Time      `json:"date"`
+	Machine   verify.Machine `json:"machine"`
+	Go        string         `json:"go"`
+	Rust      string         `json:"rust"`
+	Samples   int            `json:"samples"`
+	Warm      int            `json:"warm"`
+	Artifacts []Artifact     `json:"artifacts"`
+	Regimes   []Regime       `json:"regimes"`
+}
+
+// goals are the benchmark's targets: init p50 of Row at most Limit times
+// that of Against.
+func goals() []Target {
+	return []Target{
+		{Name: "Go tuned vs Go plain", Row: "go-tuned", Against: baselineName, Limit: 0.65},
+		{Name: "Go minimal vs Go plain", Row: "go-minimal", Against: baselineName, Limit: 0.45},
+		{Name: "Rust minimal vs Go plain", Row: "rust-minimal", Against: baselineName, Limit: 0.35},
+		{Name: "Rust minimal vs floor", Row: "rust-minimal", Against: floorName, Limit: 1.6},
+	}
+}
+
+// newArtifacts lists what was built, in table order.
+func newArtifacts(built []Built) []Artifact {
+	out := make([]Artifact, len(built))
+	for i, b := range built {
+		out[i] = Artifact{Name: b.Name, What: b.What, Command: b.Command, BinaryBytes: b.BinaryBytes, ZipBytes: b.ZipBytes}
+	}
+	return out
+}
+
+// newRegime summarises one pass: runs[i] measured built[i].
+func newRegime(name string, coldCache bool, built []Built, runs []verify.Run) (Regime, error) {
+	if len(built) != len(runs) {
+		return Regime{}, fmt.Errorf("%d variants but %d runs", len(built), len(runs))
+	}
+	r := Regime{Name: name, ColdCache: coldCache}
+	for i, b := range built {
+		s := runs[i].Samples
+		r.Rows = append(r.Rows, Row{
+			Name:        b.Name,
+			Init:        stats.Summarize(verify.Values(s, verify.MetricInit)),
+			FirstInvoke: stats.Summarize(verify.Values(s, verify.MetricFirstInvoke)),
+			ColdStart:   stats.Summarize(verify.Values(s, verify.MetricColdStart)),
+			Warm:        stats.Summarize(verify.Values(s, verify.MetricWarmInvoke)),
+			MaxRSS:      stats.Summarize(verify.Values(s, verify.MetricMaxRSS)),
+		})
+		for _, n := range runs[i].Notes {
+			r.Notes = append(r.Notes, b.Name+": "+n)
+		}
+	}
+	byName := map[string]*Row{}
+	for i := range r.Rows {
+		byName[r.Rows[i].Name] = &r.Rows[i]
+	}
+	plain, floor := byName[baselineName], byName[floorName]
+	if plain == nil || floor == nil {
+		return Regime{}, fmt.Errorf("the %s and %s rows are needed for the ratios", baselineName, floorName)
+	}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		row.InitVsPlain = ratio(row.Init.P50, plain.Init.P50)
+		row.InitVsFloor = ratio(row.Init.P50, floor.Init.P50)
+		row.ColdVsPlain = ratio(row.ColdStart.P50, plain.ColdStart.P50)
+		row.ColdVsFloor = ratio(row.ColdStart.P50, floor.ColdStart.P50)
+	}
+	for _, g := range goals() {
+		row, against := byName[g.Row], byName[g.Against]
+		if row == nil || against == nil {
+			continue
+		}
+		g.Measured = ratio(row.Init.P50, against.Init.P50)
+		g.Met = g.Measured <= g.Limit
+		r.Targets = append(r.Targets, g)
+	}
+	return r, nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// WriteMarkdown writes the report as Markdown: per regime the figures and
+// the targets, then the sizes and how each variant was built.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	sizes := map[string]Artifact{}
+	for _, a := range r.Artifacts {
+		sizes[a.Name] = a
+	}
+	for _, g := range r.Regimes {
+		fmt.Fprintf(&b, "### %s\n\n", g.Name)
+		b.WriteString("| variant | init p50 | init p90 | first invoke p50 | cold start p50 | warm invoke p50 | peak RSS p50 | binary | zip | init ÷ go-plain | init ÷ floor | cold start ÷ go-plain | cold start ÷ floor |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, row := range g.Rows {
+			a := sizes[row.Name]
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				row.Name, msText(row.Init.P50), msText(row.Init.P90), msText(row.FirstInvoke.P50),
+				msText(row.ColdStart.P50), msText(row.Warm.P50), bytesText(row.MaxRSS.P50),
+				bytesText(float64(a.BinaryBytes)), bytesText(float64(a.ZipBytes)),
+				ratioText(row.InitVsPlain), ratioText(row.InitVsFloor), ratioText(row.ColdVsPlain), ratioText(row.ColdVsFloor))
+		}
+		b.WriteString("\n| target (init p50 ratio) | measured | limit | |\n|---|--:|--:|---|\n")
+		for _, t := range g.Targets {
+			verdict := "met"
+			if !t.Met {
+				verdict = fmt.Sprintf("**missed** by %.0f%%", 100*(t.Measured/t.Limit-1))
+			}
+			fmt.Fprintf(&b, "| %s | %s | ≤ %s | %s |\n", t.Name, ratioText(t.Measured), ratioText(t.Limit), verdict)
+		}
+		for _, n := range g.Notes {
+			fmt.Fprintf(&b, "\nNote: %s\n", n)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%d cold starts per variant and regime, measured interleaved (one sample of each variant in turn) by verify.Measure, %d warm invocations after each.\n",
+		r.Samples, r.Warm)
+	fmt.Fprintf(&b, "Machine: %s, %d CPUs, %s, Linux %s; %s, %s; %s UTC.\n",
+		r.Machine.CPU, r.Machine.CPUs, r.Machine.Arch, r.Machine.Kernel, r.Go, r.Rust, r.Date.UTC().Format("2006-01-02 15:04"))
+	b.WriteString("Times are local and comparative (fnopt's Runtime API emulator on this machine), not Lambda's Init Duration.\n")
+	b.WriteString("\nHow each variant was built (for this machine's architecture):\n\n")
+	for _, a := range r.Artifacts {
+		fmt.Fprintf(&b, "- **%s**: %s. `%s`\n", a.Name, a.What, a.Command)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func msText(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+
+func ratioText(v float64) string { return fmt.Sprintf("%.2f×", v) }
+
+// bytesText gives sizes in KiB below a MiB, else MiB.
+func bytesText(v float64) string {
+	if v >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	}
+	return fmt.Sprintf("%.0f KiB", v/(1<<10))
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/fnopt/fnopt/optimize/artifact"
+	"github.com/fnopt/fnopt/optimize/build"
+	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/optimize/settings"
+)
+
+// Variant is one way of building a function that the benchmark measures.
+type Variant struct {
+	// Name labels the row of the table ("go-plain").
+	Name string
+	// What says in a few words what was built and how.
+	What string
+	// Build writes an executable bootstrap for this machine into out and
+	// returns the command that did it.
+	Build func(ctx context.Context, w *workspace, out string) (string, error)
+}
+
+// Built is a variant after building: the bootstrap that runs and the zip
+// that would ship.
+type Built struct {
+	Variant
+	Command     string
+	Bootstrap   string
+	BinaryBytes int64
+	ZipBytes    int64
+}
+
+// Names of the rows the targets are stated against.
+const (
+	baselineName = "go-plain"
+	floorName    = "floor"
+)
+
+// variants are the rows of the benchmark, in table order. The Go
+// official hello is the same source in the first two rows: only how it is
+// built differs.
+func variants() []Variant {
+	return []Variant{
+		{
+			Name: baselineName,
+			What: "examples/go-official (aws-lambda-go), plain `go build`, as tutorials and SAM's Go builder do",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.plainGo(ctx, "go-official", out)
+			},
+		},
+		{
+			Name: "go-tuned",
+			What: "the same code built by fnopt (optimize/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.fnoptBuild(ctx, "go-official", out, nil)
+			},
+		},
+		{
+			Name: "go-minimal",
+			What: "examples/go-minimal: standard-library runtime client, fnopt's tuned build",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.fnoptBuild(ctx, "go-minimal", out, nil)
+			},
+		},
+		{
+			Name: "rust-minimal",
+			What: "examples/rust-minimal: serde_json and a std-only runtime client, fnopt's tuned release profile",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				env, err := w.cargoEnv("cargo-target")
+				if err != nil {
+					return "", err
+				}
+				return w.fnoptBuild(ctx, "rust-minimal", out, env)
+			},
+		},
+		{
+			Name: "rust-static",
+			What: "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				env, err := w.cargoEnv("cargo-target-static")
+				if err != nil {
+					return "", err
+				}
+				env = append(env, "RUSTFLAGS=-C target-feature=+crt-static")
+				cmd, err := w.fnoptBuild(ctx, "rust-minimal", out, env)
+				return "RUSTFLAGS=\"-C target-feature=+crt-static\" " + cmd, err
+			},
+		},
+		{
+			Name: floorName,
+			What: "examples/floor/floor.c: raw sockets, no allocation, static C",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.floor(ctx, out)
+			},
+		},
+	}
+}
+
+// workspace is where the benchmark copies and builds the examples, so
+// nothing is written into the source tree.
+type workspace struct {
+	examples string // the repository's examples folder
+	dir      string // a temporary folder of the run's own
+	cache    string // persistent cache (cargo's target folder); "" for none
+	log      io.Writer
+}
+
+// project copies examples/name into the workspace and returns the copy.
+func (w *workspace) project(name string) (string, error) {
+	dst := filepath.Join(w.dir, "src", name)
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join(w.examples, name))); err != nil {
+		return "", fmt.Errorf("copying examples/%s: %w", name, err)
+	}
+	// Build output a developer left in the example must not be measured.
+	for _, d := range []string{"dist", "target"} {
+		if err := os.RemoveAll(filepath.Join(dst, d)); err != nil {
+			return "", err
+		}
+	}
+	return dst, nil
+}
+
+// plainGo builds examples/name the way most tutorials and SAM's default Go
+// builder do: `go build` with no flags. CGO_ENABLED=0 is what a
+// cross-compiling tutorial gets by default and what SAM sets, so the
+// binary is static like the tuned one; only the flags differ.
+func (w *workspace) plainGo(ctx context.Context, name, out string) (string, error) {
+	dir, err := w.project(name)
+	if err != nil {
+		return "", err
+	}
+	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + settings.HostArch().GOARCH()}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	if err := runTool(cmd, w.log); err != nil {
+		return "", fmt.Errorf("plain go build of examples/%s: %w", name, err)
+	}
+	return strings.Join(env, " ") + " go build -o bootstrap .", nil
+}
+
+// fnoptBuild builds examples/name with optimize/build, as `fnopt build`
+// does, for this machine's architecture.
+func (w *workspace) fnoptBuild(ctx context.Context, name, out string, env []string) (string, error) {
+	dir, err := w.project(name)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return "", fmt.Errorf("examples/%s: %w", name, err)
+	}
+	res, err := build.Build(ctx, dir, cfg, build.Options{
+		Arch:   settings.HostArch(),
+		OutDir: filepath.Dir(out),
+		// Command then names dist/bootstrap, as `fnopt build` writes it.
+		FinalDir: filepath.Join(dir, "dist"),
+		Log:      w.log,
+		Env:      env,
+	})
+	if err != nil {
+		return "", fmt.Errorf("building examples/%s: %w", name, err)
+	}
+	if res.Bootstrap != out {
+		if err := os.Rename(res.Bootstrap, out); err != nil {
+			return "", err
+		}
+	}
+	return res.Command, nil
+}
+
+// floor compiles examples/floor/floor.c statically: with musl when
+// musl-gcc is there (a few KB), else with glibc.
+func (w *workspace) floor(ctx context.Context, out string) (string, error) {
+	src := filepath.Join(w.examples, "floor", "floor.c")
+	cc := "musl-gcc"
+	if _, err := exec.LookPath(cc); err != nil {
+		cc = "gcc"
+	}
+	args := []string{"-static", "-O2", "-s", "-o", out, src}
+	cmd := exec.CommandContext(ctx, cc, args...)
+	if err := runTool(cmd, w.log); err != nil {
+		return "", fmt.Errorf("compiling examples/floor/floor.c with %s (make setup installs musl-tools and gcc): %w", cc, err)
+	}
+	return cc + " -static -O2 -s -o bootstrap floor.c", nil
+}
+
+// cargoEnv makes cargo build offline against Debian's packaged crate
+// sources (make setup installs them), as internal/testenv.CargoEnv does
+// for the tests: a CARGO_HOME whose configuration replaces crates.io.
+// CARGO_HOME and the target folder (targetDir, one per set of RUSTFLAGS,
+// which invalidate each other's builds) live in the cache, so a second run
+// does not rebuild serde.
+func (w *workspace) cargoEnv(targetDir string) ([]string, error) {
+	const crates = "/usr/share/cargo/registry"
+	if _, err := exec.LookPath("cargo"); err != nil {
+		return nil, fmt.Errorf("cargo not found: install Rust with rustup (https://rustup.rs)")
+	}
+	if _, err := os.Stat(crates); err != nil {
+		return nil, fmt.Errorf("%s missing: run `make setup` (it installs the Debian crate sources)", crates)
+	}
+	base := w.cache
+	if base == "" {
+		base = w.dir
+	}
+	home := filepath.Join(base, "cargo-home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, err
+	}
+	cfg := "[source.crates-io]\nreplace-with = \"debian\"\n\n[source.debian]\ndirectory = \"" + crates + "\"\n\n[net]\noffline = true\n"
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	env := []string{"CARGO_HOME=" + home, "CARGO_TARGET_DIR=" + filepath.Join(base, targetDir)}
+	if os.Getenv("RUSTUP_HOME") == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			env = append(env, "RUSTUP_HOME="+filepath.Join(h, ".rustup"))
+		}
+	}
+	return env, nil
+}
+
+// runTool runs cmd; its output goes to log, and into the error when it fails.
+func runTool(cmd *exec.Cmd, log io.Writer) error {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if log != nil {
+		_, _ = log.Write(out.Bytes())
+	}
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(lastLines(out.String(), 15)))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// buildAll builds every variant into the workspace and zips it as it
+// would ship.
+func buildAll(ctx context.Context, w *workspace, vs []Variant) ([]Built, error) {
+	var out []Built
+	for _, v := range vs {
+		dir := filepath.Join(w.dir, "out", v.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		bin := filepath.Join(dir, "bootstrap")
+		command, err := v.Build(ctx, w, bin)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.Name, err)
+		}
+		st, err := os.Stat(bin)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.Name, err)
+		}
+		zipBytes, err := artifact.WriteZip(bin, filepath.Join(dir, "function.zip"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: zipping: %w", v.Name, err)
+		}
+		out = append(out, Built{Variant: v, Command: command, Bootstrap: bin, BinaryBytes: st.Size(), ZipBytes: zipBytes})
+	}
+	return out, nil
+}
