@@ -157,7 +157,7 @@ func (a *analyzer) samGoBuilder(tuned settings.GoBuild) {
 		Why:    "BuildMethod go1.x runs a plain `go build`: the binary keeps symbols, DWARF and the RPC server",
 		Effect: "binary about half the size with the tuned flags (12.1 → 6.3 MB on examples/legacy-go-sam)"}
 	for _, fn := range a.fns {
-		if fn.resource == nil || (fn.buildMethod != "go1.x" && !(fn.buildMethod == "" && fn.runtime.value() == "go1.x")) {
+		if !fn.sam || (fn.buildMethod != "go1.x" && !(fn.buildMethod == "" && fn.runtime.value() == "go1.x")) {
 			continue
 		}
 		ev := fn.file.evidence(fn.runtime.val)

@@ -246,6 +246,34 @@ func TestCRLFFilesKeepCRLF(t *testing.T) {
 	}
 }
 
+func TestShippedDebugBinary(t *testing.T) {
+	dir := write(t, map[string]string{"go.mod": "module example.com/fn\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() {}\n",
+		"Makefile": "build:\n\tGOARCH=arm64 CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w -buildid=\" -o bin/bootstrap .\n"})
+	// A plain build, as an old deploy left it in bin/.
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "bootstrap"), ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Findings) != 1 || plan.Findings[0].ID != "shipped-debug" || !strings.Contains(plan.Findings[0].Evidence[0].Text, "DWARF") ||
+		!strings.Contains(plan.Findings[0].Manual, "stale") {
+		t.Errorf("findings %+v, want shipped-debug (DWARF, stale binary)", plan.Findings)
+	}
+}
+
+func TestPlainCloudFormationGetsNoSAMMetadata(t *testing.T) {
+	tmpl := "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: main\n      Runtime: go1.x\n      Architectures: [arm64]\n      Code:\n        S3Bucket: b\n        S3Key: k.zip\n"
+	want := "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: bootstrap\n      Runtime: provided.al2023\n      Architectures: [arm64]\n      Code:\n        S3Bucket: b\n        S3Key: k.zip\n"
+	got, _ := applyTo(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n", "template.yaml": tmpl}, "template.yaml")
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"

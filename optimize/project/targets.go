@@ -56,7 +56,7 @@ func (a *analyzer) go1xFinding() {
 		}
 		// SAM infers the Go builder from the go1.x runtime; a custom
 		// runtime needs to be told.
-		if fn.resource != nil && fn.buildMethod == "" {
+		if fn.sam && fn.buildMethod == "" {
 			pk, pv := get(fn.resource, "Properties")
 			_, meta := get(fn.resource, "Metadata")
 			if pk == nil || meta != nil {

@@ -193,6 +193,7 @@ type function struct {
 	buildMethod string
 	codeURI     string
 	packageType string // Zip or Image
+	sam         bool   // AWS::Serverless::Function (sam build builds it)
 	// serverless only: the zip the function ships (package.artifact).
 	artifact string
 	resource *yaml.Node // the resource mapping
@@ -220,7 +221,8 @@ func (y *yamlFile) samFunctions() []*function {
 		props := value(res, "Properties")
 		fn := &function{file: y, name: name, archKey: "Architectures", resource: res,
 			buildMethod: scalar(value(value(res, "Metadata"), "BuildMethod")),
-			codeURI:     scalar(value(props, "CodeUri")), packageType: scalar(value(props, "PackageType"))}
+			codeURI:     scalar(value(props, "CodeUri")), packageType: scalar(value(props, "PackageType")),
+			sam: typ == "AWS::Serverless::Function"}
 		fn.runtime = pick(props, globals, "Runtime", typ == "AWS::Serverless::Function")
 		fn.handler = pick(props, globals, "Handler", typ == "AWS::Serverless::Function")
 		archs := pick(props, globals, "Architectures", typ == "AWS::Serverless::Function")
