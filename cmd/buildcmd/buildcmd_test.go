@@ -324,3 +324,27 @@ func TestFailedBuildKeepsPreviousArtifacts(t *testing.T) {
 		}
 	}
 }
+
+// DIR relative to the working directory, as users type it.
+func TestBuildRelativeDir(t *testing.T) {
+	dir := project(t, nil)
+	t.Chdir(filepath.Dir(dir))
+	rel := filepath.Base(dir)
+	code, out, errOut := run(t, rel, "--package", "image")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{filepath.Join(rel, "dist", "bootstrap"), "oci:" + filepath.Join(rel, "dist", "image"), "-o dist/bootstrap ."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
+	if len(ents) != 3 {
+		t.Errorf("dist holds %d entries, want bootstrap, function.zip and image", len(ents))
+	}
+	// Nothing written anywhere else in the project.
+	if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
+		t.Errorf("%s/%s created: a path was resolved against the project instead of the working directory", dir, rel)
+	}
+}

@@ -69,13 +69,24 @@ func Build(ctx context.Context, dir string, cfg *config.Config, opts Options) (*
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join(dir, "dist")
 	}
+	// The compilers run in dir: every path handed to them must not
+	// depend on the working directory.
+	var err error
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("building %s: %w", dir, err)
+	}
+	if opts.OutDir, err = filepath.Abs(opts.OutDir); err != nil {
+		return nil, fmt.Errorf("building %s: %w", dir, err)
+	}
+	if opts.FinalDir != "" {
+		if opts.FinalDir, err = filepath.Abs(opts.FinalDir); err != nil {
+			return nil, fmt.Errorf("building %s: %w", dir, err)
+		}
+	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	var (
-		res *Result
-		err error
-	)
+	var res *Result
 	switch cfg.Language {
 	case "go":
 		res, err = buildGo(ctx, dir, cfg, arch, opts)
