@@ -100,11 +100,18 @@ func TestInterruptLeavesCompleteOrNothing(t *testing.T) {
 		cmd.Process.Signal(os.Interrupt)
 		err := cmd.Wait()
 		entries, _ := os.ReadDir(dir)
+		if err != nil {
+			interrupted++
+		}
 		switch {
-		case err == nil:
-			if len(entries) != 1 || entries[0].Name() != "proj" {
-				t.Fatalf("run %d succeeded but the folder holds %v", i, entries)
-			}
+		case len(entries) == 0 && err == nil:
+			t.Fatalf("run %d succeeded and wrote nothing", i)
+		case len(entries) == 0:
+			// Interrupted before the project was in place: nothing left.
+		case len(entries) != 1 || entries[0].Name() != "proj":
+			t.Fatalf("run %d (%v) left %v", i, err, entries)
+		default:
+			// Complete, whether or not the signal came after the write.
 			n := 0
 			filepath.WalkDir(filepath.Join(dir, "proj"), func(p string, d os.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
@@ -113,12 +120,7 @@ func TestInterruptLeavesCompleteOrNothing(t *testing.T) {
 				return nil
 			})
 			if n != len(files) {
-				t.Fatalf("run %d: %d files, want %d", i, n, len(files))
-			}
-		default:
-			interrupted++
-			if len(entries) != 0 {
-				t.Fatalf("run %d was interrupted (%v) and left %v", i, err, entries)
+				t.Fatalf("run %d (%v): %d files, want %d", i, err, n, len(files))
 			}
 		}
 	}
