@@ -97,6 +97,12 @@ func walk(dir string) (*tree, error) {
 			return nil
 		}
 		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
+		if d.Type()&fs.ModeSymlink != 0 && !generated && isBuildFileName(name) {
+			// Replacing a link with a file would cut it from its target;
+			// editing the target would change files outside the project.
+			t.skipped = append(t.skipped, Skipped{File: rel, Reason: "a symbolic link: fnopt does not edit through links; check it by hand"})
+			return nil
+		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
@@ -139,6 +145,14 @@ func walk(dir string) (*tree, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// isBuildFileName reports whether a file name is one fnopt reads as a
+// build or deploy file.
+func isBuildFileName(name string) bool {
+	return name == "go.mod" || name == "Cargo.toml" || makefileRE.MatchString(name) || strings.HasSuffix(name, ".sh") ||
+		name == "Dockerfile" || strings.HasPrefix(name, "Dockerfile.") || strings.HasPrefix(name, "template.") ||
+		strings.HasPrefix(name, "serverless.")
 }
 
 // readFile reads a project file for the plan.

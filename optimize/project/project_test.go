@@ -274,6 +274,28 @@ func TestPlainCloudFormationGetsNoSAMMetadata(t *testing.T) {
 	}
 }
 
+func TestSymlinkedBuildFileIsLeftAlone(t *testing.T) {
+	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n",
+		"shared/Makefile": "build:\n\tgo build -o bootstrap .\n"})
+	if err := os.Symlink("shared/Makefile", filepath.Join(dir, "Makefile")); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Skipped) != 1 || plan.Skipped[0].File != "Makefile" || !strings.Contains(plan.Skipped[0].Reason, "symbolic link") {
+		t.Errorf("skipped %+v, want the Makefile link", plan.Skipped)
+	}
+	for _, f := range plan.Findings {
+		for _, e := range f.Edits {
+			if e.File == "Makefile" {
+				t.Errorf("an edit goes through the link: %+v", e)
+			}
+		}
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"
