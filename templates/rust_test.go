@@ -180,7 +180,10 @@ func checkCargoConfig(t *testing.T, data []byte) {
 // and are rustfmt-clean; the official client's cannot be compiled here
 // (its crates are not packaged in Debian), so this is their syntax check.
 func TestRustSourcesFormatted(t *testing.T) {
-	rustfmt := testenv.LookPath(t, "rustfmt", "rustup component add rustfmt")
+	rustfmt, err := exec.LookPath("rustfmt")
+	if err != nil {
+		t.Fatal("rustfmt not found: install it with `rustup component add rustfmt`")
+	}
 	root := t.TempDir()
 	for _, client := range templates.Choices["client"] {
 		for _, event := range templates.Choices["event"] {
