@@ -162,11 +162,12 @@ func sample(ctx context.Context, t *Target, o Options, run *Run) (Sample, *Failu
 		run.note(n)
 	}
 	s, fail, err := drive(ctx, sess, o)
-	if fail != nil {
-		fail.Output = sess.Output()
-	}
 	if serr := sess.Stop(); serr != nil && err == nil && fail == nil {
 		err = serr
+	}
+	if fail != nil {
+		// After Stop: all the function wrote has been copied.
+		fail.Output = sess.Output()
 	}
 	s.MaxRSSBytes = sess.MaxRSS()
 	return s, fail, err

@@ -91,7 +91,8 @@ func execute(t *testing.T, args ...string) (string, string, int) {
 	cmd.SetErr(errOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(err) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: --against builds two projects, slowly under -race.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	code := cmdutil.Report(errOut, cmd.ExecuteContext(ctx))
 	return out.String(), errOut.String(), code
