@@ -47,6 +47,9 @@ func CheckTarget(dir string) error {
 // whose entries are moved into it, undone on failure). Cancelling ctx (an
 // interrupt) stops the write and removes everything written.
 func Write(ctx context.Context, dir string, files []File) (err error) {
+	// Lexically clean, so the temporary sibling and the target agree on
+	// the parent folder ("a/../b" is "b").
+	dir = filepath.Clean(dir)
 	if err := CheckTarget(dir); err != nil {
 		return err
 	}
@@ -115,12 +118,16 @@ func moveInto(src, dst string) error {
 	return nil
 }
 
-// unwrapPath drops the operation and path of a *fs.PathError: the caller's
-// message already says which file.
+// unwrapPath drops the operation and paths of a *fs.PathError or
+// *os.LinkError: the caller's message already says which file.
 func unwrapPath(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
 	}
 	return err
 }

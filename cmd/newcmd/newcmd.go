@@ -137,6 +137,7 @@ func resolve(opts *Options) (templates.Options, string, error) {
 	}
 	path := opts.Path
 	if path != "" {
+		path = filepath.Clean(path)
 		if !opts.Given["name"] {
 			o.Name = nameFromPath(path)
 			if err := templates.ValidateName(o.Name); err != nil {
