@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/fnopt/fnopt/optimize/config"
 	"github.com/fnopt/fnopt/optimize/settings"
 	"github.com/fnopt/fnopt/templates"
@@ -67,6 +69,7 @@ func TestRenderEveryCombination(t *testing.T) {
 				t.Errorf("fnopt.yaml budgets %+v", cfg.Budgets)
 			}
 			checkMakefile(t, o, string(fs["Makefile"].Data), string(fs["template.yaml"].Data))
+			checkWorkflow(t, fs[".github/workflows/ci.yml"].Data)
 		})
 	}
 }
@@ -194,5 +197,35 @@ func TestSampleEventsAreTheReference(t *testing.T) {
 				t.Errorf("%s/%s: testdata/event.json differs from %s", client, event, name)
 			}
 		}
+	}
+}
+
+// checkWorkflow: the CI workflow is YAML whose job tests and builds.
+func checkWorkflow(t *testing.T, data []byte) {
+	t.Helper()
+	var wf struct {
+		On   map[string]any `yaml:"on"`
+		Jobs map[string]struct {
+			RunsOn string `yaml:"runs-on"`
+			Steps  []struct {
+				Uses string `yaml:"uses"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf("ci.yml: %v", err)
+	}
+	job, ok := wf.Jobs["build"]
+	if !ok || job.RunsOn == "" || wf.On == nil {
+		t.Fatalf("ci.yml has no build job or trigger: %s", data)
+	}
+	var runs []string
+	for _, s := range job.Steps {
+		runs = append(runs, s.Run)
+	}
+	all := strings.Join(runs, "\n")
+	if !strings.Contains(all, "make test") || !strings.Contains(all, "make zip") {
+		t.Errorf("ci.yml does not test and build: %q", runs)
 	}
 }
