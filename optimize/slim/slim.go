@@ -137,15 +137,19 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 
 	// Flattening (for the traced run and the contents) and the metadata
 	// pass (merged tree, wasted bytes) read the layers at the same time.
+	counted, err := newCountedImage(img)
+	if err != nil {
+		return nil, err
+	}
 	var inv *inventory
 	var scanErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		inv, scanErr = scanLayers(ctx, img, o.Limits, o.KeepBase)
+		inv, scanErr = scanLayers(ctx, counted, o.Limits, o.KeepBase)
 	}()
-	rep, flatErr := rootfs.Flatten(ctx, img, rootDir, o.Limits)
+	rep, flatErr := rootfs.Flatten(ctx, counted, rootDir, o.Limits)
 	wg.Wait()
 	if flatErr != nil {
 		return nil, fmt.Errorf("flattening the image: %w", flatErr)
@@ -160,7 +164,7 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 			res.SkippedCount++
 		}
 	}
-	if res.Before, err = statsOf(img); err != nil {
+	if res.Before, err = statsOf(img, counted, len(layers)); err != nil {
 		return nil, err
 	}
 	res.Before.Files, res.Before.FileBytes = fileStats(inv.root)
@@ -218,9 +222,10 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 		}
 		return nil, fmt.Errorf("the minimised image fails the Lambda compliance check: %s", strings.Join(msgs, "; "))
 	}
-	if res.After, err = statsOf(res.Image); err != nil {
+	if res.After, err = statsOf(res.Image, counted, o.KeepBase); err != nil {
 		return nil, err
 	}
+	res.After.Uncompressed += lf.tarLen
 	res.After.Files, res.After.FileBytes = after.Files, after.FileBytes
 	res.After.WastedBytes, res.After.WastedFiles = after.WastedBytes, after.WastedFiles
 	return res, nil
@@ -253,12 +258,26 @@ func fileTime(t time.Time) time.Time {
 	return t.UTC()
 }
 
-func statsOf(img v1.Image) (Stats, error) {
-	s, err := image.SizesOf(img)
+// statsOf measures img from its manifest; the uncompressed size of its
+// first n layers is what the passes over the original counted (they are
+// the original's, and a minimised image's others are ours).
+func statsOf(img v1.Image, counted *countedImage, n int) (Stats, error) {
+	m, err := img.Manifest()
 	if err != nil {
 		return Stats{}, fmt.Errorf("measuring the image: %w", err)
 	}
-	return Stats{Compressed: s.Compressed, Uncompressed: s.Uncompressed, Layers: s.Layers}, nil
+	raw, err := img.RawManifest()
+	if err != nil {
+		return Stats{}, fmt.Errorf("measuring the image: %w", err)
+	}
+	s := Stats{Layers: len(m.Layers), Compressed: int64(len(raw)) + m.Config.Size}
+	for _, d := range m.Layers {
+		s.Compressed += d.Size
+	}
+	for i := range n {
+		s.Uncompressed += counted.uncompressed(i)
+	}
+	return s, nil
 }
 
 // plan turns the kept paths into the new layer's entries. Without a base

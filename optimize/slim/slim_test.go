@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/fnopt/fnopt/internal/registrytest"
@@ -59,6 +60,21 @@ func TestMinimizeFromRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Close()
+
+	// The sizes counted while streaming agree with image.SizesOf's own pass.
+	for _, c := range []struct {
+		img   v1.Image
+		got   Stats
+		label string
+	}{{pulled, res.Before, "original"}, {res.Image, res.After, "minimised"}} {
+		want, err := image.SizesOf(c.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.got.Compressed != want.Compressed || c.got.Uncompressed != want.Uncompressed {
+			t.Errorf("%s sizes %+v, image.SizesOf says %+v", c.label, c.got, want)
+		}
+	}
 
 	kept := keptPaths(res)
 	for _, p := range []string{
