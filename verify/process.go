@@ -84,54 +84,50 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 			return nil, fmt.Errorf("listening for the function: %w", err)
 		}
 	}
-	cmd := exec.Command(h.Bootstrap, h.Args...)
-	cmd.Dir = h.Dir
-	cmd.Env = append(append([]string(nil), spec.Env...), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
-	cmd.Stdin = nil // /dev/null
-	pidfd := -1
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid: true,
-		// If fnopt dies, its functions die with it.
-		Pdeathsig: syscall.SIGKILL,
-		// Wait watches this pidfd through the netpoller.
-		PidFD: &pidfd,
-	}
+	env := append(append([]string(nil), spec.Env...), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	// Children the function leaves behind are orphaned when it is killed;
 	// as a subreaper fnopt inherits and reaps them (release), instead of
 	// leaving zombies to an init that may not reap (containers, VMs).
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	p := &hostProcess{ln: ln, cmd: cmd}
+	p := &hostProcess{ln: ln}
 	if h.Cgroups != nil && spec.MemoryBytes > 0 {
 		cg, err := h.Cgroups.New(spec.MemoryBytes)
 		if err != nil {
 			p.notes = append(p.notes, "memory limit not enforced: "+err.Error())
 		} else {
 			p.cg = cg
-			cmd.SysProcAttr.UseCgroupFD = true
-			cmd.SysProcAttr.CgroupFD = cg.FD()
 		}
 	}
 	// The output pipe is made here rather than by os/exec, so that its
 	// making is not counted in init.
-	var pr *os.File
+	var pr, pw *os.File
 	if spec.Output != nil {
-		var pw *os.File
 		var err error
 		if pr, pw, err = os.Pipe(); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("creating the function's output pipe: %w", err)
 		}
 		defer pw.Close() // the child has its own copy
-		cmd.Stdout, cmd.Stderr = pw, pw
 	}
+	pidfd := -1
+	p.cmd = h.command(env, pw, &pidfd, p.cg)
 	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
+	err := p.cmd.Start()
+	if err != nil && p.cg != nil {
+		// Some machines refuse to start a process straight into a new
+		// cgroup (clone3 with CLONE_INTO_CGROUP); measure without the
+		// limit rather than blame the function.
+		p.notes = append(p.notes, "memory limit not enforced: starting in the cgroup: "+err.Error())
+		_ = p.cg.Remove()
+		p.cg, pidfd = nil, -1
+		p.cmd = h.command(env, pw, &pidfd, nil)
+		p.started = time.Now()
+		err = p.cmd.Start()
+	}
+	if err != nil {
 		ln.Close()
 		if pr != nil {
 			pr.Close()
-		}
-		if p.cg != nil {
-			_ = p.cg.Remove()
 		}
 		return nil, fmt.Errorf("starting %s: %w", h.Bootstrap, err)
 	}
@@ -150,6 +146,30 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 		}()
 	}
 	return p, nil
+}
+
+// command is the bootstrap's exec.Cmd: its own process group, the given
+// environment only, the task root as working directory, output to out
+// (nil: /dev/null), its pidfd stored in *pidfd, born in cg when not nil.
+func (h *HostStarter) command(env []string, out *os.File, pidfd *int, cg *Cgroup) *exec.Cmd {
+	cmd := exec.Command(h.Bootstrap, h.Args...)
+	cmd.Dir = h.Dir
+	cmd.Env = env
+	if out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// If fnopt dies, its functions die with it.
+		Pdeathsig: syscall.SIGKILL,
+		// Wait watches this pidfd through the netpoller.
+		PidFD: pidfd,
+	}
+	if cg != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = cg.FD()
+	}
+	return cmd
 }
 
 type hostProcess struct {
