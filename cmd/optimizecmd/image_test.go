@@ -171,4 +171,3 @@ func TestOptimizeImage(t *testing.T) {
 		}
 	})
 }
-
