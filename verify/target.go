@@ -113,23 +113,28 @@ func Prepare(ctx context.Context, path string, o PrepareOptions) (*Target, error
 
 // PrepareBootstrap runs path as it is, with its folder as the task root.
 func PrepareBootstrap(path string, o PrepareOptions) (*Target, error) {
+	return prepareBootstrap(path, path, o)
+}
+
+// prepareBootstrap is PrepareBootstrap naming the file as shown in errors.
+func prepareBootstrap(path, shown string, o PrepareOptions) (*Target, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap %s: %w", path, err)
+		return nil, fmt.Errorf("bootstrap %s: %w", shown, err)
 	}
 	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
-		return nil, fmt.Errorf("bootstrap %s is not an executable file: chmod +x it, or pass a project folder or zip", path)
+		return nil, fmt.Errorf("bootstrap %s is not an executable file: chmod +x it, or pass a project folder or zip", shown)
 	}
 	arch, err := elfArch(abs)
 	if err != nil {
 		return nil, err
 	}
 	if arch != "" && arch != settings.HostArch() {
-		return nil, fmt.Errorf("bootstrap %s is built for %s and this machine is %s: pass the project folder (verify builds it for this machine) or a %s bootstrap", path, arch, settings.HostArch(), settings.HostArch())
+		return nil, fmt.Errorf("%s is built for %s and this machine is %s: pass the project folder (verify builds it for this machine) or a %s build", shown, arch, settings.HostArch(), settings.HostArch())
 	}
 	return &Target{
 		Name:      path,
@@ -173,13 +178,13 @@ func PrepareZip(path string, o PrepareOptions) (*Target, error) {
 		t.Close()
 		return nil, err
 	}
-	boot, err := PrepareBootstrap(filepath.Join(root, settings.Handler), o)
+	boot, err := prepareBootstrap(filepath.Join(root, settings.Handler), "the bootstrap in "+path, o)
 	if err != nil {
 		t.Close()
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("zip %s has no %s at its top level: Lambda's custom runtime runs /var/task/bootstrap", path, settings.Handler)
 		}
-		return nil, fmt.Errorf("zip %s: %w", path, err)
+		return nil, err
 	}
 	st, err := os.Stat(path)
 	if err != nil {
