@@ -280,3 +280,46 @@ func TestServeExternal(t *testing.T) {
 		t.Errorf("invoke through the external function = %q", got)
 	}
 }
+
+// TestFailureExitStatus: every way a function can fail ends `fnopt verify`
+// with status 1, and no process of it is left.
+func TestFailureExitStatus(t *testing.T) {
+	for _, tt := range []struct {
+		mode string
+		args []string
+		want string
+	}{
+		{"crash", nil, "exit status 3"},
+		{"initerror", nil, "Runtime.ConfigError"},
+		{"error", nil, "HandlerError"},
+		{"big", nil, "Function.ResponseSizeTooLarge"},
+		{"signal", nil, "signal: killed"},
+		{"noanswer", []string{"--timeout", "300ms"}, "Sandbox.Timedout"},
+		{"echo", []string{"--expect", `{"other":1}`}, "expected {\"other\":1}"},
+	} {
+		out, errOut, code := execute(t, append([]string{bootstrap(t, tt.mode), "--samples", "2"}, tt.args...)...)
+		if code != 1 || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: exit %d, want 1 with %q:\n%s%s", tt.mode, code, tt.want, out, errOut)
+		}
+		if left := running(t, "/"+tt.mode+"/bootstrap"); len(left) != 0 {
+			t.Errorf("%s: processes left: %v", tt.mode, left)
+		}
+	}
+}
+
+// running lists the pids whose command line contains s.
+func running(t *testing.T, s string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
