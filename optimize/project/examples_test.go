@@ -137,6 +137,8 @@ var fixtures = []struct {
 func TestFixtures(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
+			// The Rust build is the long one: the Go fixtures run beside it.
+			t.Parallel()
 			dir := fixture(t, fx.name)
 			before := checksum(t, dir)
 			plan, err := Analyze(dir)
