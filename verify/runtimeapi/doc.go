@@ -39,6 +39,10 @@
 //     out, gets 400. After Close every request gets 500 (container error:
 //     the runtime should exit).
 //
+// Served through TimedListener with ConnContext, the end of init (the
+// first /next) is the moment the request's first bytes were read from the
+// socket rather than when the HTTP server got round to handling it.
+//
 // NewInvokeAPI adds Lambda's own Invoke API
 // (POST /2015-03-31/functions/{name}/invocations) on top, so that a person
 // can invoke a locally running function with curl.
