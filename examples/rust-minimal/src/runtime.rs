@@ -272,10 +272,11 @@ impl Response {
             return Ok(self);
         }
         let body = String::from_utf8_lossy(&self.body);
-        Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!("{what}: status {}: {}", self.status, body.trim()),
-        ))
+        Err(io::Error::other(format!(
+            "{what}: status {}: {}",
+            self.status,
+            body.trim()
+        )))
     }
 }
 
@@ -461,10 +462,10 @@ fn read_response(
     let mut keep_alive = version == "HTTP/1.1"
         && !resp
             .header("Connection")
-            .map_or(false, |v| v.eq_ignore_ascii_case("close"));
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
     let chunked = resp
         .header("Transfer-Encoding")
-        .map_or(false, |v| v.to_ascii_lowercase().contains("chunked"));
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length = resp
         .header("Content-Length")
         .map(|v| v.trim().parse::<usize>());
@@ -623,6 +624,28 @@ mod tests {
             "{}",
             seen[0]
         );
+    }
+
+    #[test]
+    fn a_refused_response_fails_the_invocation() {
+        // Lambda answers 413 to a response that is too large: the runtime
+        // then reports the invocation as failed, with the reason.
+        let too_large = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\r\ntoo large";
+        let (addr, server) = serve(vec![vec![too_large, ACCEPTED]]);
+        let mut c = Client::new(addr);
+        c.post_response("req-4", b"{}".to_vec()).unwrap();
+        let seen = server.join().unwrap();
+        assert!(
+            seen[1].starts_with("POST /2018-06-01/runtime/invocation/req-4/error HTTP/1.1\n"),
+            "{}",
+            seen[1]
+        );
+        assert!(
+            seen[1].contains("\"errorType\":\"Runtime.ResponseError\""),
+            "{}",
+            seen[1]
+        );
+        assert!(seen[1].contains("status 413: too large"), "{}", seen[1]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ const (
 	headerTraceID         = "lambda-runtime-trace-id"
 	headerClientContext   = "lambda-runtime-client-context"
 	headerCognitoIdentity = "lambda-runtime-cognito-identity"
+	headerTenantID        = "lambda-runtime-aws-tenant-id"
 )
 
 // Context describes the invocation being handled.
@@ -44,6 +45,9 @@ type Context struct {
 	// invocations through the AWS Mobile SDK; empty otherwise.
 	ClientContext   string
 	CognitoIdentity string
+	// TenantID is the tenant of the invocation for functions with tenant
+	// isolation; empty otherwise.
+	TenantID string
 }
 
 type contextKey struct{}
@@ -164,6 +168,7 @@ func (rt *runtimeClient) next() (*invocation, error) {
 		TraceID:            h[headerTraceID],
 		ClientContext:      h[headerClientContext],
 		CognitoIdentity:    h[headerCognitoIdentity],
+		TenantID:           h[headerTenantID],
 	}}
 	if inv.ctx.AwsRequestID == "" {
 		return nil, fmt.Errorf("the Runtime API sent an event without %s", headerRequestID)

@@ -68,6 +68,9 @@ func event(id, body string) map[string]string {
 		"Lambda-Runtime-Deadline-Ms":          "4102444800000", // 2100-01-01
 		"Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
 		"Lambda-Runtime-Trace-Id":             "Root=1-5e9f0c65-1de4d666d4dd26aced652b6c",
+		"Lambda-Runtime-Client-Context":       `{"custom":{"k":"v"}}`,
+		"Lambda-Runtime-Cognito-Identity":     `{"cognitoIdentityId":"id"}`,
+		"Lambda-Runtime-Aws-Tenant-Id":        "tenant-1",
 		"body":                                body,
 	}
 }
@@ -114,7 +117,8 @@ func TestInvocations(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "panicked: boom") {
 		t.Fatalf("serve ended with %v, want the panic", err)
 	}
-	if seen.AwsRequestID != "ok" || seen.InvokedFunctionArn == "" || seen.Deadline.Year() != 2100 {
+	if seen.AwsRequestID != "ok" || seen.InvokedFunctionArn == "" || seen.Deadline.Year() != 2100 ||
+		seen.ClientContext != `{"custom":{"k":"v"}}` || seen.CognitoIdentity != `{"cognitoIdentityId":"id"}` || seen.TenantID != "tenant-1" {
 		t.Errorf("context = %+v", seen)
 	}
 	want := []struct{ path, errorType, body string }{
