@@ -347,3 +347,12 @@ func writeOCI(t testing.TB, img v1.Image) string {
 	}
 	return ref
 }
+
+func mustRead(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -197,6 +197,9 @@ func (k *keeper) program(p, reason string, depth int) error {
 		}
 	}
 	for _, name := range scriptPaths(head) {
+		if notOnLambda[name] {
+			continue
+		}
 		nres, err := k.root.Resolve(name)
 		if err != nil || nres.Info.IsDir() {
 			continue
@@ -212,6 +215,12 @@ func (k *keeper) program(p, reason string, depth int) error {
 	}
 	return nil
 }
+
+// notOnLambda are paths start scripts name that never run on Lambda: the
+// AWS base images' /lambda-entrypoint.sh runs the runtime interface
+// emulator only when AWS_LAMBDA_RUNTIME_API is unset, which Lambda always
+// sets. (The traced run would still keep it if it ran.)
+var notOnLambda = map[string]bool{"/usr/local/bin/aws-lambda-rie": true}
 
 // shebang parses a #! line: the interpreter and its one optional argument.
 func shebang(b []byte) (interp, arg string) {

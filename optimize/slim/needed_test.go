@@ -1,0 +1,84 @@
+package slim
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestShebangAndScriptPaths(t *testing.T) {
+	for _, tc := range []struct {
+		script, interp, arg string
+		paths               []string
+	}{
+		{"#!/bin/sh\nexec /var/task/fn \"$@\"\n", "/bin/sh", "", []string{"/var/task/fn"}},
+		{"#!/usr/bin/env python3\nimport x\n", "/usr/bin/env", "python3", nil},
+		{"#! /bin/bash -e\nRUNTIME_ENTRYPOINT=/var/runtime/bootstrap\nexec \"${X}\" '/opt/a b'\n", "/bin/bash", "-e", []string{"/bin/bash", "/var/runtime/bootstrap", "/opt/a"}},
+		{"#!\n", "", "", nil},
+	} {
+		interp, arg := shebang([]byte(tc.script))
+		if interp != tc.interp || arg != tc.arg {
+			t.Errorf("%q: shebang %q %q, want %q %q", tc.script, interp, arg, tc.interp, tc.arg)
+		}
+		if got := strings.Join(scriptPaths([]byte(tc.script)), " "); got != strings.Join(tc.paths, " ") {
+			t.Errorf("%q: paths %q, want %q", tc.script, got, tc.paths)
+		}
+	}
+}
+
+// lambdaEntrypoint is the start script of AWS's Lambda base images.
+const lambdaEntrypoint = `#!/bin/sh
+# Copyright Amazon.com, Inc. or its affiliates. All Rights Reserved.
+if [ $# -ne 1 ]; then
+  echo "entrypoint requires the handler name to be the first argument" 1>&2
+  exit 142
+fi
+export _HANDLER="$1"
+
+RUNTIME_ENTRYPOINT=/var/runtime/bootstrap
+if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
+  exec /usr/local/bin/aws-lambda-rie $RUNTIME_ENTRYPOINT
+else
+  exec $RUNTIME_ENTRYPOINT
+fi
+`
+
+// TestAWSBaseLayout: /lambda-entrypoint.sh leads to /var/runtime/bootstrap
+// (and its libraries), not to the runtime interface emulator.
+func TestAWSBaseLayout(t *testing.T) {
+	b := bins(t)
+	l := layerFiles{}
+	l.mirrorWithLibs(t, "/bin/sh")
+	l.mirrorWithLibs(t, "/usr/bin/curl")
+	l.file("lambda-entrypoint.sh", []byte(lambdaEntrypoint), 0o755)
+	l.file("usr/local/bin/aws-lambda-rie", []byte("not run on Lambda"), 0o755)
+	l.file("var/runtime/bootstrap", mustRead(t, b.fn), 0o755) // needs libz, which curl brought
+	img := imageOf(t, []string{"/lambda-entrypoint.sh"}, layerOf(t, l.tarBytes(t)))
+	res, err := Minimize(context.Background(), img, Options{NoTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	kept := keptPaths(res)
+	if r := strings.Join(kept["/var/runtime/bootstrap"], ";"); !strings.Contains(r, "named in script /lambda-entrypoint.sh") {
+		t.Errorf("bootstrap reasons %q", r)
+	}
+	if r, ok := kept["/usr/local/bin/aws-lambda-rie"]; ok {
+		t.Errorf("the emulator is kept: %v", r)
+	}
+	if _, ok := kept["/usr/bin/curl"]; ok {
+		t.Error("curl kept")
+	}
+	libz := false
+	for p, r := range kept {
+		if strings.Contains(p, "libz.so") && strings.Contains(strings.Join(r, ";"), "needed by /var/runtime/bootstrap") {
+			libz = true
+		}
+	}
+	if !libz {
+		t.Errorf("libz not kept for the bootstrap: %v", kept)
+	}
+	if len(res.Missing) != 2 || !strings.Contains(strings.Join(res.Missing, ";"), "libgreet.so.1, needed by /var/runtime/bootstrap, is not in the image") {
+		t.Errorf("missing %v, want libgreet and libm (not in this image)", res.Missing)
+	}
+}
