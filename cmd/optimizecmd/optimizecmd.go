@@ -76,7 +76,8 @@ keeping comments and formatting; every file is replaced atomically and only
 after the whole plan has been checked, so a failure leaves them all as they were.
 Files fnopt does not understand are left alone and listed.
 
-Exit status: 0 plan shown or applied; 2 bad input (not a function folder,
+Exit status: 0 plan shown or applied; 1 --verify found that the plan's arm64
+build does not answer an invocation; 2 bad input (not a function folder,
 malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 		Example: `  fnopt optimize
   fnopt optimize ./orders --diff
@@ -171,7 +172,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		if err := enc.Encode(doc); err != nil {
+			return err
+		}
+		return crossFailure(doc)
 	}
 	printPlan(opts.IO.Out, doc)
 	if opts.Diff && diff != "" {
@@ -179,7 +183,16 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprint(opts.IO.Out, diff)
 	}
 	printFooter(opts, doc, plan)
-	return nil
+	return crossFailure(doc)
+}
+
+// crossFailure fails the run (exit 1) when the plan's build for the new
+// architecture did not answer: the plan would break the function.
+func crossFailure(doc *Document) error {
+	if doc.Verify == nil || doc.Verify.Cross == nil || doc.Verify.Cross.Failure == "" {
+		return nil
+	}
+	return cmdutil.FailError(fmt.Errorf("the %s build of the plan failed: %s", doc.Verify.Cross.Arch, doc.Verify.Cross.Failure))
 }
 
 // applyUninterrupted applies the plan with Ctrl-C and SIGTERM held back:

@@ -52,6 +52,16 @@ func printVerify(w io.Writer, r *proof.Report) {
 	row("init p50", r.Before.Init.P50, r.After.Init.P50, "ms")
 	row("cold start p50", r.Before.ColdStart.P50, r.After.ColdStart.P50, "ms")
 	row("max RSS p50", r.Before.MaxRSS.P50, r.After.MaxRSS.P50, "B")
+	if c := r.Cross; c != nil {
+		switch {
+		case c.Answered:
+			fmt.Fprintf(w, "    the %s build (%s, zip %s) answered an invocation under qemu\n", c.Arch, fmtVal(float64(c.BinaryBytes), "B"), fmtVal(float64(c.ZipBytes), "B"))
+		case c.Skipped != "":
+			fmt.Fprintf(w, "    the %s build was not run: %s\n", c.Arch, c.Skipped)
+		default:
+			fmt.Fprintf(w, "    the %s build FAILED: %s\n", c.Arch, c.Failure)
+		}
+	}
 }
 
 func fmtVal(v float64, unit string) string {

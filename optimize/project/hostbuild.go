@@ -23,6 +23,12 @@ import (
 // Without a build command, a plain `go build` or `cargo build --release`
 // is used. env is added to the compiler's environment.
 func BuildForHost(ctx context.Context, dir, outDir string, env []string) (string, error) {
+	return BuildFor(ctx, dir, outDir, settings.HostArch(), env)
+}
+
+// BuildFor is BuildForHost for another architecture. Only Go projects can
+// be cross-built this way; Rust needs a cross toolchain (an error then).
+func BuildFor(ctx context.Context, dir, outDir string, arch settings.Arch, env []string) (string, error) {
 	t, err := walk(dir)
 	if err != nil {
 		return "", err
@@ -44,18 +50,20 @@ func BuildForHost(ctx context.Context, dir, outDir string, env []string) (string
 		return "", fmt.Errorf("creating %s: %w", outDir, err)
 	}
 	if len(t.goMods) > 0 {
-		return goHostBuild(ctx, dir, outDir, t, files, env)
+		return goHostBuild(ctx, dir, outDir, arch, t, files, env)
 	}
 	if len(t.cargos) > 0 {
+		if arch != settings.HostArch() {
+			return "", fmt.Errorf("building Rust for %s needs a cross toolchain: use fnopt build", arch)
+		}
 		return cargoHostBuild(ctx, dir, outDir, t, files, env)
 	}
 	return "", fmt.Errorf("%s: %w", dir, ErrNotFunction)
 }
 
-func goHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*textFile, env []string) (string, error) {
+func goHostBuild(ctx context.Context, dir, outDir string, arch settings.Arch, t *tree, files []*textFile, env []string) (string, error) {
 	out := filepath.Join(outDir, settings.Handler)
-	host := settings.HostArch()
-	cmdEnv := append(append(os.Environ(), env...), "GOOS=linux", "GOARCH="+host.GOARCH())
+	cmdEnv := append(append(os.Environ(), env...), "GOOS=linux", "GOARCH="+arch.GOARCH())
 	args := []string{"build"}
 	pkgs := []string{"."}
 	runDir := filepath.Join(dir, filepath.Dir(t.goMods[0]))

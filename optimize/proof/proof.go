@@ -27,6 +27,9 @@ type Report struct {
 	ColdCache bool `json:"cold_cache"`
 	Before    Side `json:"before"`
 	After     Side `json:"after"`
+	// Cross is set when the plan changes the architecture: the after
+	// build for that architecture, run once under emulation.
+	Cross *CrossCheck `json:"cross,omitempty"`
 }
 
 // Side is one build's measured figures.
@@ -117,5 +120,65 @@ func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) 
 		side.ColdStart = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricColdStart))
 		side.MaxRSS = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricMaxRSS))
 	}
+	if arch := targetArch(plan); arch != "" && arch != settings.HostArch() {
+		rep.Cross = crossCheck(ctx, filepath.Join(tmp, "after"), arch, opts)
+	}
 	return rep, nil
+}
+
+// CrossCheck is the plan's build for the architecture it moves to, run
+// once under emulation: proof that what ships still starts and answers,
+// not a timing (emulation is far slower).
+type CrossCheck struct {
+	Arch        settings.Arch `json:"arch"`
+	BinaryBytes int64         `json:"binary_bytes,omitempty"`
+	ZipBytes    int64         `json:"zip_bytes,omitempty"`
+	// Answered is true when the function answered an invocation.
+	Answered bool `json:"answered"`
+	// Failure says how it failed; Skipped why it was not run.
+	Failure string `json:"failure,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// targetArch is the architecture the plan moves the function to, or "".
+func targetArch(plan *project.Plan) settings.Arch {
+	for _, f := range plan.Applicable() {
+		if f.ID == "arch-arm64" && plan.Project.Language == "go" {
+			return settings.ARM64
+		}
+	}
+	return ""
+}
+
+func crossCheck(ctx context.Context, after string, arch settings.Arch, opts Options) *CrossCheck {
+	cc := &CrossCheck{Arch: arch}
+	if verify.QemuPath(arch) == "" {
+		cc.Skipped = "no qemu-aarch64-static to run it (Debian package qemu-user-static)"
+		return cc
+	}
+	bin, err := project.BuildFor(ctx, filepath.Join(after, "src"), filepath.Join(after, "cross"), arch, opts.BuildEnv)
+	if err != nil {
+		cc.Failure = err.Error()
+		return cc
+	}
+	if st, err := os.Stat(bin); err == nil {
+		cc.BinaryBytes = st.Size()
+	}
+	if cc.ZipBytes, err = artifact.WriteZip(bin, filepath.Join(after, "cross.zip")); err != nil {
+		cc.Failure = err.Error()
+		return cc
+	}
+	t := &verify.Target{Name: "after", CrossBootstrap: bin, CrossArch: arch}
+	run, err := verify.FunctionalCheck(ctx, t, verify.Options{Event: opts.Event})
+	switch {
+	case err != nil:
+		cc.Failure = err.Error()
+	case run == nil:
+		cc.Skipped = "verify could not run it"
+	case run.Failure != nil:
+		cc.Failure = run.Failure.Error()
+	default:
+		cc.Answered = true
+	}
+	return cc
 }
