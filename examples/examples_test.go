@@ -152,19 +152,28 @@ func TestRustOfficialExample(t *testing.T) {
 	}
 }
 
-// TestFloor builds the floor (examples/floor/floor.c) as the benchmark
-// does and checks that it answers an invocation: a floor that fails would
-// make every ratio to it meaningless.
+// TestFloor builds the floors (examples/floor: floor.c and its Go
+// counterpart) as the benchmark does and checks that they answer: a floor
+// that fails would make every ratio to it meaningless.
 func TestFloor(t *testing.T) {
 	cc := "musl-gcc"
 	if _, err := exec.LookPath(cc); err != nil {
 		cc = testenv.LookPath(t, "gcc", "gcc")
 	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
+	out := t.TempDir()
+	bin := filepath.Join(out, "c", "bootstrap")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command(cc, "-static", "-O2", "-s", "-o", bin, mustAbs(t, "floor/floor.c")).CombinedOutput(); err != nil {
 		t.Fatalf("%s floor.c: %v\n%s", cc, err, out)
 	}
 	invoke(t, bin, example{dir: "floor", expect: `{"ok":true}`})
+
+	gb := settings.Go(settings.HostArch())
+	goBin := filepath.Join(out, "go", "bootstrap")
+	goCmd(t, mustAbs(t, "."), gb.Env, append(append([]string{"build"}, gb.Flags...), "-o", goBin, "./floor/gofloor")...)
+	invoke(t, goBin, example{dir: "floor", expect: `{"ok":true}`})
 }
 
 // invoke runs bin against the Runtime API emulator as verify does: one

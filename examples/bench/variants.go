@@ -94,6 +94,13 @@ func variants() []Variant {
 			},
 		},
 		{
+			Name: "go-floor",
+			What: "examples/floor/gofloor: floor.c in Go with raw system calls, fnopt's tuned build: the Go runtime's own start-up, the least any Go function costs",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.goFloor(ctx, out)
+			},
+		},
+		{
 			Name: floorName,
 			What: "examples/floor/floor.c: raw sockets, no allocation, static C",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
@@ -177,6 +184,20 @@ func (w *workspace) fnoptBuild(ctx context.Context, name, out string, env []stri
 		}
 	}
 	return res.Command, nil
+}
+
+// goFloor builds examples/floor/gofloor (a package of the fnopt module)
+// with the tuned Go settings.
+func (w *workspace) goFloor(ctx context.Context, out string) (string, error) {
+	gb := settings.Go(settings.HostArch())
+	args := append(append([]string{"build"}, gb.Flags...), "-o", out, "./floor/gofloor")
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = w.examples
+	cmd.Env = append(os.Environ(), gb.Env...)
+	if err := runTool(cmd, w.log); err != nil {
+		return "", fmt.Errorf("building examples/floor/gofloor: %w", err)
+	}
+	return gb.Command("bootstrap", "./examples/floor/gofloor"), nil
 }
 
 // floor compiles examples/floor/floor.c statically: with musl when
