@@ -1,0 +1,91 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr string
+		check   func(t *testing.T, c *Config)
+	}{
+		{
+			name: "full",
+			in:   "name: f\nlanguage: rust\nevent: sqs\narch: x86_64\npackage: image\nclient: minimal\nbudgets:\n  init_p50_ms: 12.5\n  artifact_bytes: 500000\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Language != "rust" || c.Event != "sqs" || c.Package != "image" || c.Budgets.InitP50Ms != 12.5 || c.Budgets.ArtifactBytes != 500000 {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "defaults for arch and package",
+			in:   "name: f\nlanguage: go\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Arch != "arm64" || c.Package != "zip" {
+					t.Errorf("defaults: arch %q package %q", c.Arch, c.Package)
+				}
+			},
+		},
+		{name: "unknown key", in: "name: f\nlanguage: go\nlangauge: go\n", wantErr: "not valid"},
+		{name: "bad language", in: "name: f\nlanguage: cobol\n", wantErr: `language "cobol"`},
+		{name: "bad arch", in: "name: f\nlanguage: go\narch: mips\n", wantErr: `arch "mips"`},
+		{name: "bad event", in: "name: f\nlanguage: go\nevent: kafka\n", wantErr: `event "kafka"`},
+		{name: "negative budget", in: "name: f\nlanguage: go\nbudgets:\n  init_p90_ms: -1\n", wantErr: "negative"},
+		{name: "not yaml", in: "name: [\n", wantErr: "not valid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadDetects(t *testing.T) {
+	tests := []struct {
+		file, lang string
+	}{
+		{"go.mod", "go"},
+		{"Cargo.toml", "rust"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "myfn")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, tt.file), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Language != tt.lang || c.Name != "myfn" || c.Arch != "arm64" || c.Package != "zip" {
+				t.Errorf("got %+v", c)
+			}
+		})
+	}
+	t.Run("not a project", func(t *testing.T) {
+		_, err := Load(t.TempDir())
+		if !errors.Is(err, ErrNotProject) {
+			t.Fatalf("error %v, want ErrNotProject", err)
+		}
+	})
+}
