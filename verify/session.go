@@ -36,12 +36,6 @@ type SessionOptions struct {
 	Timeout time.Duration
 	// Output also receives the function's stdout and stderr.
 	Output io.Writer
-	// Handler, when set, is served on the function's listener instead of
-	// the bare emulator (--serve adds the Invoke API next to it).
-	Handler func(*runtimeapi.Server) http.Handler
-	// Listener, when set, is where the emulator is served; host starters
-	// use it instead of a fresh port. The session closes it.
-	Listener net.Listener
 }
 
 // StartSession starts a fresh copy of t and serves the emulator for it.
@@ -55,18 +49,14 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 	if o.Output != nil {
 		output = teeWriter{out, o.Output}
 	}
-	var h http.Handler = srv
-	if o.Handler != nil {
-		h = o.Handler(srv)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: runtimeapi.ConnContext}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ConnContext: runtimeapi.ConnContext}
 	// A host process reaches the emulator on a listener made here, and
 	// served before the exec, so that a fast function never waits for the
 	// server to start accepting. The end of init is when the first
 	// /next's bytes arrive (runtimeapi.TimedListener), not when the server
 	// got round to reading them.
-	ln := o.Listener
-	if ln == nil && takesListener(t.Starter) {
+	var ln net.Listener
+	if takesListener(t.Starter) {
 		var err error
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("listening for the function: %w", err)
