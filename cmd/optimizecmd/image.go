@@ -158,6 +158,25 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		return cmdutil.UsageError(fmt.Errorf("image %s is for %s and this machine is %s: minimising runs the function, so run fnopt on a %s machine", o.Src, cf.Architecture, host.GOARCH(), cf.Architecture))
 	}
 	errOut := o.IO.ErrOut
+	// A registry image is read by several passes (metadata, flattening,
+	// the proof): download it once into a local layout.
+	proofSrc := o.Src
+	if src.Kind == image.Registry {
+		fmt.Fprintf(errOut, "downloading %s...\n", o.Src)
+		tmp, err := os.MkdirTemp("", "fnopt-optimize-image-")
+		if err != nil {
+			return cmdutil.UsageError(err)
+		}
+		defer os.RemoveAll(tmp)
+		local := image.Ref{Kind: image.OCI, Path: tmp + "/src"}
+		if err := image.Write(ctx, img, local, image.WriteOptions{}); err != nil {
+			return cmdutil.UsageError(fmt.Errorf("downloading %s: %w", o.Src, err))
+		}
+		if img, err = image.Load(ctx, local, image.LoadOptions{}); err != nil {
+			return cmdutil.UsageError(err)
+		}
+		proofSrc = local.String()
+	}
 	fmt.Fprintf(errOut, "minimising %s (traced run in the sandbox)...\n", o.Src)
 	res, err := slim.Minimize(ctx, img, slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event})
 	if errors.Is(err, slim.ErrOriginalFails) {
@@ -177,7 +196,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		doc.Kept = res.Kept
 	}
 	fmt.Fprintf(errOut, "proving: %d cold starts of each image with the same event...\n", o.Samples)
-	proof, err := slim.Prove(ctx, o.Src, res.Image, res.Traced.Response, slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure})
+	proof, err := slim.Prove(ctx, proofSrc, res.Image, res.Traced.Response, slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure})
 	if errors.Is(err, slim.ErrOriginalFails) {
 		return cmdutil.FailError(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/image"
 	"github.com/fnopt/fnopt/optimize/settings"
@@ -147,6 +149,35 @@ func TestOptimizeImage(t *testing.T) {
 		}
 		if vs := image.Check(img); len(vs) > 0 {
 			t.Errorf("written image fails the check: %v", vs)
+		}
+	})
+
+	t.Run("registry to registry", func(t *testing.T) {
+		host := registrytest.InProcess(t)
+		r, _ := image.ParseRef(src)
+		img, err := image.Load(context.Background(), r, image.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, _ := image.ParseRef(host + "/fn:v1")
+		if err := image.Write(context.Background(), img, from, image.WriteOptions{Insecure: true}); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := runImage(t, host+"/fn:v1", "--to", host+"/fn:slim", "--insecure", "--samples", "1", "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var doc ImageDocument
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || !doc.Written || doc.Schema != ImageSchema {
+			t.Fatalf("document %+v (%v)", doc, err)
+		}
+		to, _ := image.ParseRef(host + "/fn:slim")
+		pushed, err := image.Load(context.Background(), to, image.LoadOptions{Insecure: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := pushed.Digest(); d.String() != doc.Digest {
+			t.Errorf("pushed %s, reported %s", d, doc.Digest)
 		}
 	})
 
