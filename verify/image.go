@@ -52,6 +52,10 @@ func PrepareImage(ctx context.Context, refStr string, o PrepareOptions) (*Target
 	if err != nil {
 		return nil, err
 	}
+	// Say at once when this machine cannot run images, before loading one.
+	if err := sandbox.Supported(); err != nil {
+		return nil, fmt.Errorf("image %s: %w", refStr, err)
+	}
 	host := settings.HostArch()
 	img, err := image.Load(ctx, ref, image.LoadOptions{Platform: image.PlatformOf(host), Insecure: o.Insecure})
 	if err != nil {

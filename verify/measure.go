@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/verify/runtimeapi"
+	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
 // DefaultEvent is the event sent when none is given.
@@ -156,6 +157,10 @@ func sample(ctx context.Context, t *Target, o Options, run *Run) (Sample, *Failu
 	}
 	sess, err := StartSession(ctx, t, SessionOptions{Function: o.Function, Timeout: o.Timeout, Output: o.Output})
 	if err != nil {
+		if errors.Is(err, sandbox.ErrUnsupported) {
+			// The machine, not the function, is the problem.
+			return Sample{}, nil, err
+		}
 		return Sample{}, &Failure{Phase: "start", Reason: err.Error()}, nil
 	}
 	for _, n := range sess.Notes() {
