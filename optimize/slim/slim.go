@@ -136,10 +136,15 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	}
 
 	// Flattening (for the traced run and the contents) and the metadata
-	// pass (merged tree, wasted bytes) read the layers at the same time.
+	// pass (merged tree, wasted bytes) read the layers at the same time,
+	// each layer fetched and decompressed once for both.
 	counted, err := newCountedImage(img)
 	if err != nil {
 		return nil, err
+	}
+	tee, err := newTeeImage(counted, 2)
+	if err != nil {
+		return nil, fmt.Errorf("listing layers: %w", err)
 	}
 	var inv *inventory
 	var scanErr error
@@ -147,9 +152,11 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		inv, scanErr = scanLayers(ctx, counted, o.Limits, o.KeepBase)
+		defer tee.done(0)
+		inv, scanErr = scanLayers(ctx, tee.pass(0), o.Limits, o.KeepBase)
 	}()
-	rep, flatErr := rootfs.Flatten(ctx, counted, rootDir, o.Limits)
+	rep, flatErr := rootfs.Flatten(ctx, tee.pass(1), rootDir, o.Limits)
+	tee.done(1)
 	wg.Wait()
 	if flatErr != nil {
 		return nil, fmt.Errorf("flattening the image: %w", flatErr)
