@@ -187,6 +187,8 @@ func (p *plan) execute(ctx context.Context) (*Report, error) {
 		FinalDir: p.dist,
 		Log:      p.opts.IO.ErrOut,
 		Verbose:  p.opts.Verbose,
+		// An image with no base has no loader or libc: link statically.
+		Static: p.image != nil && p.image.base == nil,
 	})
 	if err != nil {
 		prog.stop() // the compiler output goes on a clean line

@@ -115,9 +115,9 @@ func (ip *imagePlan) make(ctx context.Context, prog *progress, res *build.Result
 	}
 	// fnopt checks its own output as it checks anyone's image: a
 	// violation here is a bug in fnopt or a base Lambda cannot run.
-	// A dynamically linked bootstrap (Rust links glibc dynamically, see
-	// settings.RustRustflags) on no base fails here with the fix: a
-	// provided.al2023 base.
+	// A bootstrap for an image without a base is linked statically
+	// (build.Options.Static); one still dynamic on no base fails here
+	// with the fix.
 	switch vs := image.Check(img); {
 	case len(vs) == 0:
 	case len(vs) == 1 && vs[0].Rule == image.RuleLoader && ip.base == nil:

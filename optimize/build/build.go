@@ -39,6 +39,10 @@ type Options struct {
 	Log io.Writer
 	// Verbose streams the compiler's output to Log as it runs.
 	Verbose bool
+	// Static links the C runtime statically where the language would
+	// otherwise link it dynamically (Rust on glibc): for an image with no
+	// base, which has no loader or libc. Go builds are always static.
+	Static bool
 	// Env is added to the compiler's environment (after the process's,
 	// before the tuned settings, which win).
 	Env []string

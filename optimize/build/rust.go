@@ -29,11 +29,15 @@ type RustBuild struct {
 // settings.RustProfile through --config, so a project without fnopt's
 // profile in Cargo.toml is still built tuned (--config wins over the
 // manifest).
-func Rust(arch settings.Arch, linker string) RustBuild {
+func Rust(arch settings.Arch, linker string, static bool) RustBuild {
 	rb := RustBuild{Target: arch.RustTarget()}
+	flags := settings.RustRustflags()
+	if static {
+		flags = settings.RustStaticRustflags()
+	}
 	// RUSTFLAGS replaces the project's own rustflags (.cargo/config.toml),
 	// so it is set only when fnopt has flags to pass.
-	if flags := settings.RustRustflags(); len(flags) > 0 {
+	if len(flags) > 0 {
 		rb.Env = append(rb.Env, "RUSTFLAGS="+strings.Join(flags, " "))
 	}
 	if linker != "" {
@@ -159,7 +163,7 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	if err != nil {
 		return nil, err
 	}
-	rb := Rust(arch, linker)
+	rb := Rust(arch, linker, opts.Static)
 	// Cargo reports what it built as JSON on standard output; diagnostics
 	// stay human-readable on standard error.
 	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")

@@ -13,14 +13,29 @@ func TestRustInvocation(t *testing.T) {
 	cases := []struct {
 		arch    settings.Arch
 		linker  string
+		static  bool
 		wantEnv string // "" = no linker variable
 	}{
-		{settings.ARM64, "aarch64-linux-gnu-gcc", "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc"},
-		{settings.X86_64, "", ""},
-		{settings.X86_64, "x86_64-linux-gnu-gcc", "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=x86_64-linux-gnu-gcc"},
+		{settings.ARM64, "aarch64-linux-gnu-gcc", false, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc"},
+		{settings.X86_64, "", false, ""},
+		{settings.X86_64, "", true, ""},
+		{settings.X86_64, "x86_64-linux-gnu-gcc", false, "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=x86_64-linux-gnu-gcc"},
 	}
 	for _, c := range cases {
-		rb := Rust(c.arch, c.linker)
+		rb := Rust(c.arch, c.linker, c.static)
+		// A static build (an image with no base) links the C runtime
+		// statically; otherwise RUSTFLAGS is left to the project.
+		var rustflags string
+		for _, e := range rb.Env {
+			if v, ok := strings.CutPrefix(e, "RUSTFLAGS="); ok {
+				rustflags = v
+			}
+		}
+		if want := strings.Join(settings.RustStaticRustflags(), " "); c.static && rustflags != want {
+			t.Errorf("static build: RUSTFLAGS %q, want %q", rustflags, want)
+		} else if !c.static && len(settings.RustRustflags()) == 0 && rustflags != "" {
+			t.Errorf("dynamic build sets RUSTFLAGS %q", rustflags)
+		}
 		if rb.Target != c.arch.RustTarget() {
 			t.Errorf("%s: target %s", c.arch, rb.Target)
 		}

@@ -192,3 +192,11 @@ func RustProfile() []RustProfileKey {
 // up ASLR. A dynamic bootstrap in an image needs glibc and its loader there: use
 // Lambda's provided:al2023 base image rather than scratch.
 func RustRustflags() []string { return nil }
+
+// RustStaticRustflags are the rustc flags for a bootstrap that must run
+// with no C library beside it: an image on an empty (scratch) base. There
+// the 1 MB that static glibc adds is the price of having no loader and no
+// libc to ship, and the start is about 0.2 ms sooner (see RustRustflags).
+func RustStaticRustflags() []string {
+	return []string{"-C", "target-feature=+crt-static"}
+}
