@@ -108,6 +108,13 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 			return nil, fmt.Errorf("creating the function's output pipe: %w", err)
 		}
 		defer pw.Close() // the child has its own copy
+		// The copier starts now, before the clock, rather than right after
+		// the exec, when it would compete with the starting function.
+		p.output, p.copied = pr, make(chan struct{})
+		go func() {
+			_, _ = io.Copy(spec.Output, pr)
+			close(p.copied)
+		}()
 	}
 	pidfd := -1
 	p.cmd = h.command(env, pw, &pidfd, p.cg)
@@ -137,13 +144,6 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 		} else {
 			unix.Close(pidfd)
 		}
-	}
-	if pr != nil {
-		p.output, p.copied = pr, make(chan struct{})
-		go func() {
-			_, _ = io.Copy(spec.Output, pr)
-			close(p.copied)
-		}()
 	}
 	return p, nil
 }

@@ -87,14 +87,11 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 		out:    out,
 		exited: make(chan struct{}),
 	}
-	go func() { s.waitErr = proc.Wait(); close(s.exited) }()
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	go func() {
-		select {
-		case <-s.exited:
-			s.cancel()
-		case <-s.ctx.Done():
-		}
+		s.waitErr = proc.Wait()
+		close(s.exited)
+		s.cancel()
 	}()
 	return s, nil
 }
