@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=${BENCH_OUT:-bench-results}
-samples=${BENCH_SAMPLES:-40}
+samples=${BENCH_SAMPLES:-150}
 
 for tool in go cargo musl-gcc; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found: run \`make setup\` (Rust itself comes from rustup)" >&2; exit 2; }

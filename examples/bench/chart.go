@@ -17,6 +17,21 @@ import (
 // regime, so the gap between the rows, the spread within each and what
 // the page cache changes can be read at a glance.
 func chartSVG(r *Report) ([]byte, error) {
+	p, err := chartPlot(r)
+	if err != nil {
+		return nil, err
+	}
+	c := vgsvg.New(vg.Points(720), vg.Points(400))
+	p.Draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("writing the chart: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// chartPlot lays out the chart.
+func chartPlot(r *Report) (*plot.Plot, error) {
 	if len(r.Regimes) == 0 {
 		return nil, fmt.Errorf("nothing to chart: no regime measured")
 	}
@@ -37,11 +52,13 @@ func chartSVG(r *Report) ([]byte, error) {
 		color color.Color
 	}
 	var all []series
+	top := 0.0
 	for i, g := range r.Regimes {
 		short, _, _ := strings.Cut(g.Name, " (")
 		p50, p90 := make(plotter.Values, len(g.Rows)), make(plotter.Values, len(g.Rows))
 		for j, row := range g.Rows {
 			p50[j], p90[j] = row.Init.P50, row.Init.P90
+			top = max(top, row.Init.P90)
 		}
 		c := palette[i%len(palette)]
 		all = append(all, series{short + ": p50", p50, c[0]}, series{short + ": p90", p90, c[1]})
@@ -63,13 +80,7 @@ func chartSVG(r *Report) ([]byte, error) {
 		names[i] = row.Name
 	}
 	p.NominalX(names...)
-	p.Y.Min = 0
-
-	c := vgsvg.New(vg.Points(720), vg.Points(400))
-	p.Draw(draw.New(c))
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("writing the chart: %w", err)
-	}
-	return b.Bytes(), nil
+	// Room above the tallest bar for the legend.
+	p.Y.Min, p.Y.Max = 0, top*1.25
+	return p, nil
 }

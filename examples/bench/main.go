@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/fnopt/fnopt/internal/atomicfile"
 	"github.com/fnopt/fnopt/verify"
 )
@@ -38,18 +40,20 @@ type options struct {
 	warmOnly bool
 	verbose  bool
 	strict   bool
+	progress bool // show progress (stderr is a terminal)
 }
 
 func main() {
 	o := options{}
 	flag.StringVar(&o.out, "out", "bench-results", "folder for results.md, results.json and chart.svg")
 	flag.StringVar(&o.examples, "examples", "", "the repository's examples folder (default: found from the working directory)")
-	flag.IntVar(&o.samples, "samples", 40, "cold starts per variant")
+	flag.IntVar(&o.samples, "samples", 150, "cold starts per variant and page-cache regime")
 	flag.IntVar(&o.warm, "warm", 10, "warm invocations after each cold start")
 	flag.BoolVar(&o.warmOnly, "warm-only", false, "skip the cold page cache pass (where evicting files is not possible)")
 	flag.BoolVar(&o.verbose, "v", false, "show compiler output")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
 	flag.Parse()
+	o.progress = term.IsTerminal(int(os.Stderr.Fd()))
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q: see -help\n", flag.Arg(0))
 		os.Exit(2)
@@ -146,9 +150,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (int, error) 
 			Samples:   o.samples,
 			Warm:      o.warm,
 			ColdCache: rg.cold,
-			Progress:  progress(stderr),
+			Progress:  progress(stderr, o.progress),
 		})
-		fmt.Fprintln(stderr)
+		if o.progress {
+			fmt.Fprintln(stderr)
+		}
 		if err != nil {
 			return 2, err
 		}
@@ -216,8 +222,12 @@ func rustVersion(ctx context.Context) string {
 	return strings.TrimSpace(string(out))
 }
 
-// progress rewrites one line with how many samples are done, every 20.
-func progress(w io.Writer) func(done, total int) {
+// progress rewrites one line with how many samples are done, every 20,
+// when stderr is a terminal.
+func progress(w io.Writer, on bool) func(done, total int) {
+	if !on {
+		return nil
+	}
 	return func(done, total int) {
 		if done%20 == 0 || done == total {
 			fmt.Fprintf(w, "\rbench: sample %d/%d", done, total)
