@@ -50,7 +50,9 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 	}
 	defer f.Close()
 	cw := &countWriter{w: f}
-	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	// The default level: the best one took more CPU than all the rest of
+	// a minimisation (reading a 500 MB image included) for ~1% less.
+	zw, err := gzip.NewWriterLevel(cw, gzip.DefaultCompression)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -211,6 +211,9 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	for _, p := range o.Exclude {
 		res.Excluded += k.exclude(p)
 	}
+	if res.Excluded > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("--exclude dropped %d paths the analysis kept", res.Excluded))
+	}
 	res.Kept = k.list()
 
 	entries, after := plan(inv, res.Kept, o.KeepBase)

@@ -55,7 +55,8 @@ func TestMinimizeFromRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Minimize(ctx, pulled, Options{Event: []byte(`{"n":1}`)})
+	opts := Options{Event: []byte(`{"n":1}`), Keep: []string{"/var/task/fn-copy"}}
+	res, err := Minimize(ctx, pulled, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +108,13 @@ func TestMinimizeFromRegistry(t *testing.T) {
 		t.Errorf("traced response %s (%v)", res.Traced.Response, err)
 	}
 
+	files, err := image.ReadFiles(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := files.Lookup("/var/task/fn-copy"); !ok || f.Type != tar.TypeLink || f.Link != "/var/task/fn" {
+		t.Errorf("the kept hardlink is %+v (%v), want a hardlink to /var/task/fn", f, ok)
+	}
 	cf, err := res.Image.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +124,7 @@ func TestMinimizeFromRegistry(t *testing.T) {
 	}
 
 	// Reproducible: the same input gives the same digest.
-	again, err := Minimize(ctx, pulled, Options{Event: []byte(`{"n":1}`)})
+	again, err := Minimize(ctx, pulled, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package slim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +37,7 @@ func traceImage(ctx context.Context, root string, cf *v1.ConfigFile, event []byt
 	t := &verify.Target{Name: "traced run", Starter: st, TaskRoot: "/var/task"}
 	ctx, cancel := context.WithTimeout(ctx, 2*traceTimeout)
 	defer cancel()
-	var out bytes.Buffer
-	sess, err := verify.StartSession(ctx, t, verify.SessionOptions{Timeout: traceTimeout, Output: &limitedBuffer{b: &out, max: 64 << 10}})
+	sess, err := verify.StartSession(ctx, t, verify.SessionOptions{Timeout: traceTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("starting the traced run: %w", err)
 	}
@@ -71,19 +69,6 @@ func traceImage(ctx context.Context, root string, cf *v1.ConfigFile, event []byt
 		tr.Accesses = st.proc.Trace()
 	}
 	return tr, nil
-}
-
-// limitedBuffer keeps the first max bytes written to it.
-type limitedBuffer struct {
-	b   *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
 
 // tracedStarter starts an image's entrypoint in the sandbox with tracing,
