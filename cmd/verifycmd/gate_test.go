@@ -58,6 +58,7 @@ func TestGateBaselineRegression(t *testing.T) {
 }
 
 func TestGateBaselineImprovementPasses(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "") // even when the tests run in GitHub Actions
 	base := filepath.Join(t.TempDir(), "base.json")
 	if _, errOut, code := execute(t, bootstrap(t, "sleep40"), "--samples", "6", "--save-baseline", base, "--json"); code != 0 {
 		t.Fatalf("--save-baseline: exit %d: %s", code, errOut)
@@ -74,6 +75,7 @@ func TestGateBaselineImprovementPasses(t *testing.T) {
 }
 
 func TestGateFunctionFails(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	base := filepath.Join(t.TempDir(), "base.json")
 	if _, errOut, code := execute(t, bootstrap(t, "echo"), "--samples", "5", "--save-baseline", base); code != 0 {
 		t.Fatalf("--save-baseline: exit %d: %s", code, errOut)

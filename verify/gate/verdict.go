@@ -18,9 +18,10 @@ const (
 	DefaultMinDeltaMs       = 0.25
 	DefaultMaxSizeGrowthPct = 5
 	// DefaultSamples is the cold starts per side the gate takes unless
-	// told otherwise: on a loaded 2-core machine 40 missed about one +15%
-	// regression in eight, 60 none in 30 trials (docs/gate.md).
-	DefaultSamples = 60
+	// told otherwise. On this project's loaded 2-core machine 60 caught a
+	// +15% init regression in 19 of 20 runs, just at the target; 100 in
+	// 20 of 20 with the smallest estimate at +13% (docs/gate.md).
+	DefaultSamples = 100
 )
 
 // Thresholds decide when a difference fails the gate.
