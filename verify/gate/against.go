@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/fnopt/fnopt/optimize/config"
 	"github.com/fnopt/fnopt/optimize/settings"
@@ -74,8 +75,12 @@ func Against(ctx context.Context, opts AgainstOptions) (*Measured, error) {
 			return err
 		}
 		deploy := cfg.Architecture()
+		label := fmt.Sprintf("%s (%s)", opts.Rev, short(wt.Commit))
+		if strings.HasPrefix(wt.Commit, opts.Rev) {
+			label = "base " + short(wt.Commit) // CI passes a hash: say it once
+		}
 		m = &Measured{
-			Before: Side{Label: fmt.Sprintf("%s (%s)", opts.Rev, short(wt.Commit)), Samples: runs[0].Samples, Sizes: Sizes(before, deploy), Artifact: "zip"},
+			Before: Side{Label: label, Samples: runs[0].Samples, Sizes: Sizes(before, deploy), Artifact: "zip"},
 			After:  Side{Label: "working tree", Samples: runs[1].Samples, Sizes: Sizes(after, deploy), Artifact: "zip"},
 			Commit: wt.Commit,
 			Notes:  mergeNotes(runs[0].Notes, runs[1].Notes),
