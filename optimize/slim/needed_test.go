@@ -2,8 +2,14 @@ package slim
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestShebangAndScriptPaths(t *testing.T) {
@@ -54,11 +60,22 @@ func TestAWSBaseLayout(t *testing.T) {
 	l.file("usr/local/bin/aws-lambda-rie", []byte("not run on Lambda"), 0o755)
 	l.file("var/runtime/bootstrap", mustRead(t, b.fn), 0o755) // needs libz, which curl brought
 	img := imageOf(t, []string{"/lambda-entrypoint.sh"}, layerOf(t, l.tarBytes(t)))
+	// A Docker v2 image (as docker build pushes it) stays one.
+	img = mutate.MediaType(img, types.DockerManifestSchema2)
+	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
 	res, err := Minimize(context.Background(), img, Options{NoTrace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Close()
+	if mt, _ := res.Image.MediaType(); mt != types.DockerManifestSchema2 {
+		t.Errorf("manifest type %s, want the original's Docker v2", mt)
+	}
+	if ls, _ := res.Image.Layers(); len(ls) == 1 {
+		if mt, _ := ls[0].MediaType(); mt != types.DockerLayer {
+			t.Errorf("layer type %s, want a Docker layer", mt)
+		}
+	}
 	kept := keptPaths(res)
 	if r := strings.Join(kept["/var/runtime/bootstrap"], ";"); !strings.Contains(r, "named in script /lambda-entrypoint.sh") {
 		t.Errorf("bootstrap reasons %q", r)
@@ -80,5 +97,19 @@ func TestAWSBaseLayout(t *testing.T) {
 	}
 	if len(res.Missing) != 2 || !strings.Contains(strings.Join(res.Missing, ";"), "libgreet.so.1, needed by /var/runtime/bootstrap, is not in the image") {
 		t.Errorf("missing %v, want libgreet and libm (not in this image)", res.Missing)
+	}
+}
+
+// TestOriginalFails: an image that does not answer its traced invocation
+// has nothing to preserve.
+func TestOriginalFails(t *testing.T) {
+	testenv.RequireRoot(t)
+	l := layerFiles{}
+	l.mirrorWithLibs(t, "/bin/sh")
+	l.dirs("var/task")
+	img := imageOf(t, []string{"/bin/sh", "-c", "echo cannot start >&2; exit 3"}, layerOf(t, l.tarBytes(t)))
+	_, err := Minimize(context.Background(), img, Options{})
+	if !errors.Is(err, ErrOriginalFails) || !strings.Contains(err.Error(), "cannot start") {
+		t.Errorf("got %v, want ErrOriginalFails with the function's output", err)
 	}
 }
