@@ -40,6 +40,7 @@ type options struct {
 	warmOnly bool
 	verbose  bool
 	strict   bool
+	short    bool
 	progress bool // show progress (stderr is a terminal)
 }
 
@@ -52,6 +53,7 @@ func main() {
 	flag.BoolVar(&o.warmOnly, "warm-only", false, "skip the cold page cache pass (where evicting files is not possible)")
 	flag.BoolVar(&o.verbose, "v", false, "show compiler output")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
+	flag.BoolVar(&o.short, "short", false, "print only variant, zip and init p50 with ratios (the files are written in full)")
 	flag.Parse()
 	o.progress = term.IsTerminal(int(os.Stderr.Fd()))
 	if flag.NArg() > 0 {
@@ -174,7 +176,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (int, error) 
 	if err := write(o.out, rep); err != nil {
 		return 2, err
 	}
-	if err := rep.WriteMarkdown(stdout); err != nil {
+	show := rep.WriteMarkdown
+	if o.short {
+		show = rep.WriteShort
+	}
+	if err := show(stdout); err != nil {
 		return 2, err
 	}
 	fmt.Fprintf(stderr, "bench: wrote %s\n", filepath.Join(o.out, "{results.md,results.json,chart.svg}"))

@@ -190,6 +190,34 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
+// WriteShort writes the condensed table `make demo` shows: per variant the
+// zip and the init medians, cold and warm page cache, with their ratios to
+// go-plain.
+func (r *Report) WriteShort(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("| variant | zip |")
+	for _, g := range r.Regimes {
+		short, _, _ := strings.Cut(g.Name, " (")
+		fmt.Fprintf(&b, " init p50, %s | ÷ go-plain |", strings.ToLower(short))
+	}
+	b.WriteString("\n|---|--:|")
+	for range r.Regimes {
+		b.WriteString("--:|--:|")
+	}
+	b.WriteString("\n")
+	for i, a := range r.Artifacts {
+		fmt.Fprintf(&b, "| %s | %s |", a.Name, bytesText(float64(a.ZipBytes)))
+		for _, g := range r.Regimes {
+			if i < len(g.Rows) {
+				fmt.Fprintf(&b, " %s | %s |", msText(g.Rows[i].Init.P50), ratioText(g.Rows[i].InitVsPlain))
+			}
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func msText(v float64) string { return fmt.Sprintf("%.2f ms", v) }
 
 func ratioText(v float64) string { return fmt.Sprintf("%.2f×", v) }

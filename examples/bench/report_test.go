@@ -102,6 +102,18 @@ func TestReportOutputs(t *testing.T) {
 	if n := strings.Count(md.String(), "| variant |"); n != 2 {
 		t.Errorf("%d tables, want one per regime", n)
 	}
+	var short bytes.Buffer
+	if err := rep.WriteShort(&short); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| variant | zip | init p50, regime | ÷ go-plain | init p50, regime | ÷ go-plain |",
+		"| go-minimal | 1.0 MiB | 4.00 ms | 0.40× | 4.00 ms | 0.40× |",
+	} {
+		if !strings.Contains(short.String(), want) {
+			t.Errorf("short table lacks %q:\n%s", want, short.String())
+		}
+	}
 	svg, err := chartSVG(rep)
 	if err != nil {
 		t.Fatal(err)
