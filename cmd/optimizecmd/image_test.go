@@ -13,8 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
@@ -178,6 +181,43 @@ func TestOptimizeImage(t *testing.T) {
 		}
 		if d, _ := pushed.Digest(); d.String() != doc.Digest {
 			t.Errorf("pushed %s, reported %s", d, doc.Digest)
+		}
+	})
+
+	t.Run("multi-platform source", func(t *testing.T) {
+		r, _ := image.ParseRef(src)
+		img, err := image.Load(context.Background(), r, image.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := settings.ARM64
+		if settings.HostArch() == settings.ARM64 {
+			other = settings.X86_64
+		}
+		otherImg, err := random.Image(1024, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := otherImg.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture = "linux", other.GOARCH()
+		if otherImg, err = mutate.ConfigFile(otherImg, cf); err != nil {
+			t.Fatal(err)
+		}
+		idx := mutate.AppendManifests(empty.Index,
+			mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: image.PlatformOf(settings.HostArch())}},
+			mutate.IndexAddendum{Add: otherImg, Descriptor: v1.Descriptor{Platform: image.PlatformOf(other)}})
+		dir := filepath.Join(t.TempDir(), "index")
+		if _, err := layout.Write(dir, idx); err != nil {
+			t.Fatal(err)
+		}
+		host := "linux/" + settings.HostArch().GOARCH()
+		if out, _, err := runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", host, "--samples", "1"); err != nil {
+			t.Errorf("--platform %s: %v\n%s", host, err, out)
+		}
+		_, _, err = runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", "linux/"+other.GOARCH())
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "this machine is") {
+			t.Errorf("--platform of another architecture: %v", err)
 		}
 	})
 
