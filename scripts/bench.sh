@@ -13,7 +13,8 @@ cd "$root"
 out=${BENCH_OUT:-bench-results}
 samples=${BENCH_SAMPLES:-150}
 
-for tool in go cargo musl-gcc; do
+# musl-gcc (musl-tools) builds the floor; without it gcc -static does.
+for tool in go cargo gcc; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found: run \`make setup\` (Rust itself comes from rustup)" >&2; exit 2; }
 done
 
