@@ -323,7 +323,11 @@ func change(before, after int64) string {
 	if before <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("%+.0f%%", 100*float64(after-before)/float64(before))
+	pct := 100 * float64(after-before) / float64(before)
+	if pct < -99 && after > 0 {
+		return fmt.Sprintf("%+.1f%%", pct) // not -100% while something is left
+	}
+	return fmt.Sprintf("%+.0f%%", pct)
 }
 
 func human(n int64) string {

@@ -81,7 +81,7 @@ func (k *keeper) resolve(p, reason string) (elfdeps.Resolved, error) {
 		return res, err
 	}
 	for _, l := range res.Links {
-		k.mark(l, fmt.Sprintf("symlink on the way to %s (%s)", res.Path, reason))
+		k.mark(l, "symlink on the way to "+res.Path)
 	}
 	k.mark(res.Path, reason)
 	return res, nil
@@ -365,7 +365,7 @@ func (k *keeper) closure() ([]string, error) {
 				why = "ELF interpreter of " + d.By
 			}
 			for _, l := range d.Resolved.Links {
-				k.mark(l, fmt.Sprintf("symlink on the way to %s (%s)", d.Resolved.Path, why))
+				k.mark(l, "symlink on the way to "+d.Resolved.Path)
 			}
 			k.mark(d.Resolved.Path, why)
 			for _, conf := range d.ConfFiles {
