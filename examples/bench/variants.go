@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/fnopt/fnopt/optimize/artifact"
 	"github.com/fnopt/fnopt/optimize/build"
@@ -251,10 +252,14 @@ func (w *workspace) cargoEnv(targetDir string) ([]string, error) {
 	return env, nil
 }
 
-// runTool runs cmd; its output goes to log, and into the error when it fails.
+// runTool runs cmd; its output goes to log, and into the error when it
+// fails. The command gets a process group of its own, killed whole when the
+// context ends (Ctrl-C), so no compiler child outlives the benchmark.
 func runTool(cmd *exec.Cmd, log io.Writer) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	err := cmd.Run()
 	if log != nil {
 		_, _ = log.Write(out.Bytes())
