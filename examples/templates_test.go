@@ -2,6 +2,7 @@ package examples_test
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -59,7 +60,8 @@ func TestExamplesMatchTemplates(t *testing.T) {
 					t.Errorf("%s/%s: the templates render it but it is missing (go test ./examples -run Templates -update)", ex.dir, f.Path)
 					continue
 				}
-				t.Errorf("%s/%s differs from what the templates render: run go test ./examples -run Templates -update, or list it as edited with the reason", ex.dir, f.Path)
+				t.Errorf("%s/%s differs from what the templates render (%s): run go test ./examples -run Templates -update, or list it as edited with the reason",
+					ex.dir, f.Path, firstDiff(got, f.Data))
 			}
 			for p := range ex.edited {
 				if !rendered[p] {
@@ -100,4 +102,22 @@ func goModule(t *testing.T, dir string) string {
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
 	return strings.TrimSpace(strings.TrimPrefix(first, "module"))
+}
+
+// firstDiff says where two texts first differ, for the error message.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is %q, the templates give %q", i+1, gl, wl)
+		}
+	}
+	return "same lines, different bytes"
 }
