@@ -196,7 +196,16 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		doc.Kept = res.Kept
 	}
 	fmt.Fprintf(errOut, "proving: %d cold starts of each image with the same event...\n", o.Samples)
-	proof, err := slim.Prove(ctx, proofSrc, res.Image, res.Traced.Response, slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure})
+	popts := slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure}
+	if o.IO.ShowProgress() {
+		popts.Progress = func(done, total int) {
+			fmt.Fprintf(errOut, "\r  %d/%d cold starts", done, total)
+			if done == total {
+				fmt.Fprintln(errOut)
+			}
+		}
+	}
+	proof, err := slim.Prove(ctx, proofSrc, res.Image, res.Traced.Response, popts)
 	if errors.Is(err, slim.ErrOriginalFails) {
 		return cmdutil.FailError(err)
 	}
