@@ -121,6 +121,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (int, error) 
 		targets = append(targets, t)
 	}
 
+	if code, err := checkAnswers(ctx, built, targets); err != nil {
+		return code, err
+	}
+
 	rep := &Report{
 		Schema:    "fnopt.bench/v1",
 		Date:      time.Now().UTC(),
@@ -189,6 +193,25 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (int, error) 
 			if !t.Met {
 				return 1, fmt.Errorf("target missed: %s %.2f× > %.2f×", t.Name, t.Measured, t.Limit)
 			}
+		}
+	}
+	return 0, nil
+}
+
+// checkAnswers invokes each target once with the default event and checks
+// its answer: 1 for a wrong answer, 2 when it could not be measured.
+func checkAnswers(ctx context.Context, built []Built, targets []*verify.Target) (int, error) {
+	for i, t := range targets {
+		exp, err := verify.ParseExpect(built[i].Expect)
+		if err != nil {
+			return 2, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		runs, err := verify.Measure(ctx, []*verify.Target{t}, verify.Options{Samples: 1, Expect: exp})
+		if err != nil {
+			return 2, err
+		}
+		if f := runs[0].Failure; f != nil {
+			return 1, fmt.Errorf("%v\n%s", f, f.Output)
 		}
 	}
 	return 0, nil

@@ -23,6 +23,9 @@ type Variant struct {
 	Name string
 	// What says in a few words what was built and how.
 	What string
+	// Expect is the answer to verify.DefaultEvent (JSON, as --expect),
+	// checked once before measuring: a fast wrong answer is no result.
+	Expect string
 	// Build writes an executable bootstrap for this machine into out and
 	// returns the command that did it.
 	Build func(ctx context.Context, w *workspace, out string) (string, error)
@@ -50,29 +53,33 @@ const (
 func variants() []Variant {
 	return []Variant{
 		{
-			Name: baselineName,
-			What: "examples/go-official (aws-lambda-go), plain `go build`, as tutorials and SAM's Go builder do",
+			Name:   baselineName,
+			Expect: `{"message":"Hello, world!"}`,
+			What:   "examples/go-official (aws-lambda-go), plain `go build`, as tutorials and SAM's Go builder do",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.plainGo(ctx, "go-official", out)
 			},
 		},
 		{
-			Name: "go-tuned",
-			What: "the same code built by fnopt (optimize/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
+			Name:   "go-tuned",
+			Expect: `{"message":"Hello, world!"}`,
+			What:   "the same code built by fnopt (optimize/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.fnoptBuild(ctx, "go-official", out, nil)
 			},
 		},
 		{
-			Name: "go-minimal",
-			What: "examples/go-minimal: standard-library runtime client, fnopt's tuned build",
+			Name:   "go-minimal",
+			Expect: `{"message":"Hello, world!"}`,
+			What:   "examples/go-minimal: standard-library runtime client, fnopt's tuned build",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.fnoptBuild(ctx, "go-minimal", out, nil)
 			},
 		},
 		{
-			Name: "rust-minimal",
-			What: "examples/rust-minimal: serde_json and a std-only runtime client, fnopt's tuned release profile",
+			Name:   "rust-minimal",
+			Expect: `{"message":"Hello, world!"}`,
+			What:   "examples/rust-minimal: serde_json and a std-only runtime client, fnopt's tuned release profile",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				env, err := w.cargoEnv("cargo-target")
 				if err != nil {
@@ -82,8 +89,9 @@ func variants() []Variant {
 			},
 		},
 		{
-			Name: "rust-static",
-			What: "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
+			Name:   "rust-static",
+			Expect: `{"message":"Hello, world!"}`,
+			What:   "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				env, err := w.cargoEnv("cargo-target-static")
 				if err != nil {
@@ -95,15 +103,17 @@ func variants() []Variant {
 			},
 		},
 		{
-			Name: "go-floor",
-			What: "examples/floor/gofloor: floor.c in Go with raw system calls, fnopt's tuned build: the Go runtime's own start-up, the least any Go function costs",
+			Name:   "go-floor",
+			Expect: `{"ok":true}`,
+			What:   "examples/floor/gofloor: floor.c in Go with raw system calls, fnopt's tuned build: the Go runtime's own start-up, the least any Go function costs",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.goFloor(ctx, out)
 			},
 		},
 		{
-			Name: floorName,
-			What: "examples/floor/floor.c: raw sockets, no allocation, static C",
+			Name:   floorName,
+			Expect: `{"ok":true}`,
+			What:   "examples/floor/floor.c: raw sockets, no allocation, static C",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.floor(ctx, out)
 			},

@@ -15,8 +15,8 @@ func TestGoalsNameVariants(t *testing.T) {
 			t.Errorf("variant %s listed twice", v.Name)
 		}
 		names[v.Name] = true
-		if v.Build == nil || v.What == "" {
-			t.Errorf("variant %s has no build or description", v.Name)
+		if v.Build == nil || v.What == "" || v.Expect == "" {
+			t.Errorf("variant %s lacks a build, a description or an expected answer", v.Name)
 		}
 	}
 	for _, g := range goals() {
