@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
+	"syscall"
 	"text/tabwriter"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -138,6 +140,16 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 			return cmdutil.UsageError(fmt.Errorf("--event %s is not a JSON document", o.Event))
 		}
 	}
+	// Ctrl-C or SIGTERM stops the work; the sandboxes and the temporary
+	// folders are still removed, and nothing is written.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return cmdutil.UsageError(fmt.Errorf("interrupted; nothing written to %s", o.Dst))
+		}
+		return cmdutil.UsageError(err)
+	}
 	lo := image.LoadOptions{Insecure: o.Insecure}
 	if o.Platform != "" {
 		p, err := v1.ParsePlatform(o.Platform)
@@ -179,11 +191,11 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	}
 	fmt.Fprintf(errOut, "minimising %s (traced run in the sandbox)...\n", o.Src)
 	res, err := slim.Minimize(ctx, img, slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event})
-	if errors.Is(err, slim.ErrOriginalFails) {
+	if errors.Is(err, slim.ErrOriginalFails) && ctx.Err() == nil {
 		return cmdutil.FailError(err)
 	}
 	if err != nil {
-		return cmdutil.UsageError(err)
+		return interrupted(err)
 	}
 	defer res.Close()
 	doc := &ImageDocument{
@@ -206,11 +218,14 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		}
 	}
 	proof, err := slim.Prove(ctx, proofSrc, res.Image, res.Traced.Response, popts)
-	if errors.Is(err, slim.ErrOriginalFails) {
+	if errors.Is(err, slim.ErrOriginalFails) && ctx.Err() == nil {
 		return cmdutil.FailError(err)
 	}
 	if err != nil {
-		return cmdutil.UsageError(err)
+		return interrupted(err)
+	}
+	if ctx.Err() != nil {
+		return interrupted(ctx.Err())
 	}
 	doc.ColdStartMs["original"] = summary(proof.Original)
 	doc.ColdStartMs["minimised"] = summary(proof.Minimised)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -218,6 +219,35 @@ func TestOptimizeImage(t *testing.T) {
 		_, _, err = runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", "linux/"+other.GOARCH())
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "this machine is") {
 			t.Errorf("--platform of another architecture: %v", err)
+		}
+	})
+
+	t.Run("interrupted", func(t *testing.T) {
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		hit := 0
+		for _, after := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond} {
+			dst := filepath.Join(t.TempDir(), "out")
+			ctx, cancel := context.WithTimeout(context.Background(), after)
+			ios, _, _, _ := cmdutil.Test()
+			err := RunImage(ctx, &ImageOptions{IO: ios, Src: src, Dst: "oci:" + dst, Samples: 3})
+			cancel()
+			if err == nil {
+				continue // finished before the interruption: nothing to check
+			}
+			hit++
+			if exitCode(err) != 2 || !strings.Contains(err.Error(), "interrupted") {
+				t.Errorf("after %v: %v", after, err)
+			}
+			if _, serr := os.Stat(dst); serr == nil {
+				t.Errorf("after %v: %s written", after, dst)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("after %v: temporary files left: %v", after, left)
+			}
+		}
+		if hit == 0 {
+			t.Error("no run was interrupted")
 		}
 	})
 
