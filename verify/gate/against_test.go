@@ -137,3 +137,54 @@ func TestAgainstFunctionFails(t *testing.T) {
 		})
 	}
 }
+
+// recordingStarter notes which target each cold start belongs to.
+type recordingStarter struct {
+	verify.Starter
+	name string
+	log  *[]string
+}
+
+func (r recordingStarter) Start(ctx context.Context, spec verify.StartSpec) (verify.Process, error) {
+	*r.log = append(*r.log, r.name)
+	return r.Starter.Start(ctx, spec)
+}
+
+func TestMeasureBalancedAlternatesOrder(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not installed")
+	}
+	dir := t.TempDir()
+	for name, data := range functionFiles(t, "0") {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boot := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command("go", "build", "-o", boot, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the function: %v\n%s", err, out)
+	}
+	var log []string
+	targets := map[string]*verify.Target{}
+	for _, name := range []string{"a", "b"} {
+		tg, err := verify.PrepareBootstrap(boot, verify.PrepareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg.Starter = recordingStarter{Starter: tg.Starter, name: name, log: &log}
+		targets[name] = tg
+	}
+	runs, err := MeasureBalanced(context.Background(), targets["a"], targets["b"], verify.Options{Samples: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(log, " "), "a b b a a b b a"; got != want {
+		t.Errorf("start order %q, want %q", got, want)
+	}
+	if len(runs[0].Samples) != 4 || len(runs[1].Samples) != 4 || runs[0].Target != targets["a"] {
+		t.Errorf("runs: %d and %d samples", len(runs[0].Samples), len(runs[1].Samples))
+	}
+}
