@@ -269,6 +269,7 @@ func fixture(t testing.TB) (v1.Image, fixtureSizes) {
 	delete(base, strings.TrimPrefix(b.fn, "/"))
 	base.file("etc/passwd", []byte("root:x:0:0:root:/root:/bin/sh\nsbx_user1051:x:993:990::/home/sbx_user1051:/sbin/nologin\n"), 0o644)
 	base.file("etc/group", []byte("root:x:0:\nsbx:x:990:\n"), 0o644)
+	base.file("etc/hosts", []byte("127.0.0.1 localhost\n"), 0o644)
 	base.file("etc/ld.so.conf", []byte("include /etc/ld.so.conf.d/*.conf\n"), 0o644)
 	base.file("etc/ld.so.conf.d/libc.conf", []byte("/usr/local/lib\n"), 0o644)
 	if ca, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); err == nil {

@@ -27,12 +27,24 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // caBundles are where TLS libraries look for CA certificates: Debian and
 // Alpine, Amazon Linux and Fedora, OpenSSL's default, SUSE.
+// OpenSSL's default CA files (Debian's /usr/lib/ssl/cert.pem, Amazon
+// Linux's /etc/pki/tls/cert.pem) are usually symlinks to one of the others.
 var caBundles = []string{
 	"/etc/ssl/certs/ca-certificates.crt",
 	"/etc/pki/tls/certs/ca-bundle.crt",
 	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
 	"/etc/ssl/cert.pem",
 	"/etc/ssl/ca-bundle.pem",
+	"/usr/lib/ssl/cert.pem",
+	"/etc/pki/tls/cert.pem",
+}
+
+// nameResolution are the small files libc's resolver reads when a
+// function first calls another service, which the sandbox (no network)
+// may not show: a function calling AWS APIs needs them on Lambda.
+var nameResolution = []string{
+	"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf",
+	"/etc/services", "/etc/protocols",
 }
 
 // maxScript bounds how much of a script is read for the paths it names.
@@ -298,7 +310,8 @@ func (k *keeper) traced(acc []sandbox.FileAccess) error {
 }
 
 // extras keeps what every function may need without showing it in one
-// cold start: CA certificates, user and group names, the working folder.
+// cold start: CA certificates, user and group names, name resolution
+// files, the working folder.
 func (k *keeper) extras() {
 	for _, p := range caBundles {
 		if res, err := k.root.Resolve(p); err == nil && res.Info.Mode().IsRegular() {
@@ -308,6 +321,11 @@ func (k *keeper) extras() {
 	for _, p := range []string{"/etc/passwd", "/etc/group"} {
 		if _, err := k.root.Resolve(p); err == nil {
 			_, _ = k.resolve(p, "user and group names")
+		}
+	}
+	for _, p := range nameResolution {
+		if res, err := k.root.Resolve(p); err == nil && res.Info.Mode().IsRegular() {
+			_, _ = k.resolve(p, "name resolution (calls to other services)")
 		}
 	}
 	if _, err := k.root.Resolve(k.workdir); err == nil {

@@ -80,7 +80,7 @@ func TestMinimizeFromRegistry(t *testing.T) {
 	kept := keptPaths(res)
 	for _, p := range []string{
 		"/var/task/run.sh", "/var/task/fn", "/opt/greet/lib/libgreet.so.1", "/opt/plugins/libplugin.so",
-		"/var/task/data/greeting.txt", "/etc/passwd", "/etc/group", "/etc/ld.so.conf.d/greet.conf",
+		"/var/task/data/greeting.txt", "/etc/passwd", "/etc/group", "/etc/ld.so.conf.d/greet.conf", "/etc/hosts",
 	} {
 		if _, ok := kept[p]; !ok {
 			t.Errorf("%s not kept", p)
