@@ -255,6 +255,8 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		msg := "the minimised image does not answer like the original; nothing written to " + o.Dst
 		if doc.MissingFile != "" {
 			msg += fmt.Sprintf(": it probably lacks %s (add --keep %s)", doc.MissingFile, doc.MissingFile)
+		} else {
+			msg += ": its traced run opened no missing file (the function may list a folder, or need a file only on other paths); --explain shows what was kept, --keep adds more"
 		}
 		return cmdutil.FailError(errors.New(msg))
 	}
