@@ -2,142 +2,34 @@ package templates_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 
+	"github.com/fnopt/fnopt/internal/samschema"
 	"github.com/fnopt/fnopt/templates"
 )
 
-// lookAhead is the one pattern of the SAM schema Go's regexp cannot
-// compile.
-const lookAhead = `^(?!AWS::Serverless::).+$`
-
-// notPrefixPattern matches the same strings as ^(?!P).+$ without a
-// look-ahead: non-empty proper prefixes of P, or strings that leave P at
-// some position.
-func notPrefixPattern(p string) string {
-	var alts []string
-	for i := 0; i < len(p); i++ {
-		alts = append(alts, regexp.QuoteMeta(p[:i])+"[^"+regexp.QuoteMeta(p[i:i+1])+"].*")
-		if i > 0 {
-			alts = append(alts, regexp.QuoteMeta(p[:i]))
-		}
-	}
-	return "^(?:" + strings.Join(alts, "|") + ")$"
-}
-
-func TestNotPrefixPattern(t *testing.T) {
-	re := regexp.MustCompile(notPrefixPattern("AWS::Serverless::"))
-	for s, want := range map[string]bool{
-		"AWS::SQS::Queue": true, "AWS::S3::Bucket": true, "Custom::X": true, "A": true, "AWS::Serverless:": true,
-		"AWS::Serverless::Function": false, "AWS::Serverless::": false, "": false,
-	} {
-		if got := re.MatchString(s); got != want {
-			t.Errorf("%q: match %v, want %v", s, got, want)
-		}
-	}
-}
-
 func samSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	path := filepath.Join(sharedDir(t), "reference", "sam", "sam.schema.json")
-	data, err := os.ReadFile(path)
+	sch, err := samschema.Load(filepath.Join(sharedDir(t), "reference", "sam", "sam.schema.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	quoted, _ := json.Marshal(lookAhead)
-	if !bytes.Contains(data, quoted) {
-		t.Fatalf("%s no longer has the pattern %s: update the rewrite", path, lookAhead)
-	}
-	rewritten, _ := json.Marshal(notPrefixPattern("AWS::Serverless::"))
-	data = bytes.ReplaceAll(data, quoted, rewritten)
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///sam.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("file:///sam.schema.json")
-	if err != nil {
-		t.Fatalf("compiling the SAM schema: %v", err)
 	}
 	return sch
 }
 
-// cfnJSON turns a CloudFormation YAML template into its JSON form: the
-// short-form intrinsic tags (!Ref, !GetAtt, !Sub) become {"Ref": ...},
-// {"Fn::GetAtt": [...]} and {"Fn::Sub": ...}.
+// cfnJSON turns a CloudFormation YAML template into its JSON form.
 func cfnJSON(t *testing.T, src []byte) any {
 	t.Helper()
-	var root yaml.Node
-	if err := yaml.Unmarshal(src, &root); err != nil {
-		t.Fatalf("template.yaml is not YAML: %v", err)
-	}
-	v, err := nodeValue(root.Content[0])
+	doc, err := samschema.TemplateJSON(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Round trip through JSON so the schema library sees its own types.
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func nodeValue(n *yaml.Node) (any, error) {
-	switch n.Tag {
-	case "!Ref":
-		return map[string]any{"Ref": n.Value}, nil
-	case "!GetAtt":
-		return map[string]any{"Fn::GetAtt": strings.SplitN(n.Value, ".", 2)}, nil
-	case "!Sub":
-		return map[string]any{"Fn::Sub": n.Value}, nil
-	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		return nil, fmt.Errorf("line %d: tag %s not handled by the test", n.Line, n.Tag)
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i < len(n.Content); i += 2 {
-			v, err := nodeValue(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[n.Content[i].Value] = v
-		}
-		return m, nil
-	case yaml.SequenceNode:
-		var s []any
-		for _, c := range n.Content {
-			v, err := nodeValue(c)
-			if err != nil {
-				return nil, err
-			}
-			s = append(s, v)
-		}
-		return s, nil
-	}
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return doc
 }
 
 func TestTemplateYAMLIsValidSAM(t *testing.T) {
