@@ -2,9 +2,7 @@ package slim
 
 import (
 	"archive/tar"
-	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -26,11 +24,7 @@ type layerEntry struct {
 // layerFile is a written layer: gzip-compressed tar in a file.
 type layerFile struct {
 	path   string
-	diffID string // sha256 hex of the tar
-	size   int64  // compressed bytes
-	tarLen int64
-	files  int // regular files and hardlinks written
-	bytes  int64
+	tarLen int64 // bytes of the uncompressed tar
 }
 
 // writeLayer writes entries (sorted, parents first) as a reproducible
@@ -49,15 +43,14 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 		return nil, nil, fmt.Errorf("creating the layer: %w", err)
 	}
 	defer f.Close()
-	cw := &countWriter{w: f}
 	// The default level: the best one took more CPU than all the rest of
-	// a minimisation (reading a 500 MB image included) for ~1% less.
-	zw, err := gzip.NewWriterLevel(cw, gzip.DefaultCompression)
+	// a minimisation (reading a 500 MB image included) for a layer 2.5%
+	// smaller.
+	zw, err := gzip.NewWriterLevel(f, gzip.DefaultCompression)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := sha256.New()
-	tc := &countWriter{w: io.MultiWriter(zw, h)}
+	tc := &countWriter{w: zw}
 	tw := tar.NewWriter(tc)
 	lf := &layerFile{path: file}
 	var notes []string
@@ -97,7 +90,6 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 				// Hardlinks stay hardlinks when their target is in the
 				// layer before them.
 				hdr.Typeflag, hdr.Linkname = tar.TypeLink, strings.TrimPrefix(m.link, "/")
-				lf.files++
 				break
 			}
 			hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
@@ -120,8 +112,6 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 			if err != nil || n != hdr.Size {
 				return nil, nil, fmt.Errorf("writing %s into the layer: %d of %d bytes: %v", e.path, n, hdr.Size, err)
 			}
-			lf.files++
-			lf.bytes += n
 		}
 		written[e.path] = true
 	}
@@ -134,7 +124,7 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 	if err := f.Close(); err != nil {
 		return nil, nil, fmt.Errorf("writing the layer: %w", err)
 	}
-	lf.diffID, lf.size, lf.tarLen = fmt.Sprintf("%x", h.(hash.Hash).Sum(nil)), cw.n, tc.n
+	lf.tarLen = tc.n
 	return lf, notes, nil
 }
 
