@@ -156,15 +156,14 @@ func (k *keeper) entrypoint(cf *v1.ConfigFile) error {
 	if err := k.program(prog, "entrypoint", 0); err != nil {
 		return err
 	}
-	// Arguments naming files of the image (a handler script, a jar) are
-	// kept too.
+	// Files of the image the arguments name (a handler script, a jar, a
+	// program in `sh -c "exec /app/server"`) are kept too.
 	for _, a := range argv[1:] {
-		if !strings.HasPrefix(a, "/") {
-			continue
-		}
-		if res, err := k.root.Resolve(a); err == nil && !res.Info.IsDir() {
-			if err := k.program(a, "argument of the entrypoint", 0); err != nil {
-				return err
+		for _, p := range scriptPaths([]byte(a)) {
+			if res, err := k.root.Resolve(p); err == nil && !res.Info.IsDir() {
+				if err := k.program(p, "named by the entrypoint's arguments", 0); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -21,6 +21,7 @@ func TestShebangAndScriptPaths(t *testing.T) {
 		{"#!/usr/bin/env python3\nimport x\n", "/usr/bin/env", "python3", nil},
 		{"#! /bin/bash -e\nRUNTIME_ENTRYPOINT=/var/runtime/bootstrap\nexec \"${X}\" '/opt/a b'\n", "/bin/bash", "-e", []string{"/bin/bash", "/var/runtime/bootstrap", "/opt/a"}},
 		{"#!\n", "", "", nil},
+		{"#!/bin/sh -c exec /app/server --config=/etc/app.yaml", "/bin/sh", "-c", []string{"/app/server", "/etc/app.yaml"}},
 	} {
 		interp, arg := shebang([]byte(tc.script))
 		if interp != tc.interp || arg != tc.arg {
