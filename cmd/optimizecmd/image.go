@@ -207,7 +207,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	if o.Explain || o.JSON {
 		doc.Kept = res.Kept
 	}
-	fmt.Fprintf(errOut, "proving: %d cold starts of each image with the same event...\n", o.Samples)
+	fmt.Fprintf(errOut, "proving: %d cold start(s) of each image with the same event...\n", o.Samples)
 	popts := slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure}
 	if o.IO.ShowProgress() {
 		popts.Progress = func(done, total int) {
@@ -328,7 +328,11 @@ func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain 
 	}
 	switch {
 	case doc.Written:
-		fmt.Fprintf(w, "\nBoth images answered the same in %d interleaved cold starts; wrote %s (%s).\n", len(proof.Minimised.Samples), doc.Destination, doc.Digest)
+		starts := fmt.Sprintf("%d interleaved cold starts each", len(proof.Minimised.Samples))
+		if len(proof.Minimised.Samples) == 1 {
+			starts = "one cold start each"
+		}
+		fmt.Fprintf(w, "\nBoth images answered the same in %s; wrote %s (%s).\n", starts, doc.Destination, doc.Digest)
 	default:
 		fmt.Fprintf(w, "\nThe minimised image failed: %s\n", doc.Failure)
 		if doc.MissingFile != "" {
