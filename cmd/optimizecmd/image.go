@@ -150,6 +150,10 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		}
 		return cmdutil.UsageError(err)
 	}
+	created, err := image.SourceDateEpoch()
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
 	lo := image.LoadOptions{Insecure: o.Insecure}
 	if o.Platform != "" {
 		p, err := v1.ParsePlatform(o.Platform)
@@ -190,7 +194,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		proofSrc = local.String()
 	}
 	fmt.Fprintf(errOut, "minimising %s (traced run in the sandbox)...\n", o.Src)
-	res, err := slim.Minimize(ctx, img, slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event})
+	res, err := slim.Minimize(ctx, img, slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event, Created: created})
 	if errors.Is(err, slim.ErrOriginalFails) && ctx.Err() == nil {
 		return cmdutil.FailError(err)
 	}
