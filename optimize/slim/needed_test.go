@@ -1,10 +1,12 @@
 package slim
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -64,11 +66,32 @@ func TestAWSBaseLayout(t *testing.T) {
 	// A Docker v2 image (as docker build pushes it) stays one.
 	img = mutate.MediaType(img, types.DockerManifestSchema2)
 	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
-	res, err := Minimize(context.Background(), img, Options{NoTrace: true})
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	res, err := Minimize(context.Background(), img, Options{NoTrace: true, Created: created})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Close()
+	if cf, err := res.Image.ConfigFile(); err != nil || !cf.Created.Time.Equal(created) {
+		t.Errorf("created %v (%v), want %v", cf.Created, err, created)
+	}
+	ls, _ := res.Image.Layers()
+	rc, err := ls[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if !h.ModTime.Equal(created) {
+			t.Errorf("%s: modification time %v, want %v", h.Name, h.ModTime, created)
+			break
+		}
+	}
+	rc.Close()
 	if mt, _ := res.Image.MediaType(); mt != types.DockerManifestSchema2 {
 		t.Errorf("manifest type %s, want the original's Docker v2", mt)
 	}
