@@ -2,7 +2,6 @@ package elfdeps
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -58,7 +57,7 @@ func NewResolver(root *Root, opts Options) *Resolver {
 }
 
 // Info inspects the file p resolves to; nil (and no error) when it is not
-// an ELF file.
+// an ELF file or one too malformed to load.
 func (r *Resolver) Info(p string) (*Info, Resolved, error) {
 	res, err := r.root.Resolve(p)
 	if err != nil {
@@ -77,12 +76,11 @@ func (r *Resolver) Info(p string) (*Info, Resolved, error) {
 	}
 	defer f.Close()
 	info, err := Inspect(f)
-	if errors.Is(err, ErrNotELF) {
+	if err != nil {
+		// Not ELF, or an ELF file the loader could not load either
+		// (truncated, malformed): nothing to follow.
 		r.infos[res.Path] = nil
 		return nil, res, nil
-	}
-	if err != nil {
-		return nil, res, fmt.Errorf("%s: %w", p, err)
 	}
 	r.infos[res.Path] = &info
 	return &info, res, nil

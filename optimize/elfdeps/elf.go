@@ -28,7 +28,14 @@ type Info struct {
 
 // Inspect reads an ELF file's program interpreter and dynamic section.
 // It wraps ErrNotELF when r does not hold an ELF file.
-func Inspect(r io.ReaderAt) (Info, error) {
+func Inspect(r io.ReaderAt) (info Info, err error) {
+	// debug/elf has panicked on malformed files before; files come from
+	// untrusted images.
+	defer func() {
+		if p := recover(); p != nil {
+			info, err = Info{}, fmt.Errorf("malformed ELF file: %v", p)
+		}
+	}()
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
 		return Info{}, ErrNotELF
@@ -38,7 +45,7 @@ func Inspect(r io.ReaderAt) (Info, error) {
 		return Info{}, fmt.Errorf("reading ELF headers: %w", err)
 	}
 	defer f.Close()
-	info := Info{Class: f.Class, Machine: f.Machine, Type: f.Type}
+	info = Info{Class: f.Class, Machine: f.Machine, Type: f.Type}
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_INTERP {
 			continue

@@ -1,6 +1,7 @@
 package elfdeps
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,5 +245,22 @@ func TestResolveStaysInRoot(t *testing.T) {
 	res, err := r.Resolve("/a/up")
 	if err != nil || res.Path != "/etc/passwd" || len(res.Links) != 1 {
 		t.Errorf("got %+v %v", res, err)
+	}
+}
+
+// TestInspectTruncated: every prefix of a real program is refused or read,
+// never a panic (files come from untrusted images).
+func TestInspectTruncated(t *testing.T) {
+	b, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Skip(err)
+	}
+	b = b[:min(len(b), 64<<10)]
+	for n := 0; n <= len(b); n += 1 + n/8 {
+		_, _ = Inspect(bytes.NewReader(b[:n]))
+	}
+	junk := append([]byte("\x7fELF\x02\x01\x01"), bytes.Repeat([]byte{0xff}, 200)...)
+	if _, err := Inspect(bytes.NewReader(junk)); err == nil {
+		t.Error("junk after the ELF magic was accepted")
 	}
 }
