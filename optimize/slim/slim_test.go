@@ -320,3 +320,77 @@ func TestHostileLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepBaseShowsTheSameTree: with --keep-base, whatever the upper
+// layers did to the base (overwrite, delete, opaque folder, a folder
+// replaced by a symlink), the minimised image shows the kept paths
+// exactly as the original does.
+func TestKeepBaseShowsTheSameTree(t *testing.T) {
+	base := layerFiles{}
+	base.mirrorWithLibs(t, "/bin/sh")
+	for _, p := range []string{"data/dir1/a", "data/link/b", "data/gone/x", "data/opq/keep", "data/opq/old"} {
+		base.file(p, []byte("base "+p), 0o644)
+	}
+	upper := layerFiles{}
+	upper.file("data/dir1/a", []byte("upper version of a"), 0o644)
+	upper.symlink("data/link", "dir1")
+	upper.file("data/opq/new", []byte("new"), 0o644)
+	upper.dirs("data/opq")
+	upperTar := upper.tarBytes(t,
+		&tar.Header{Name: "data/.wh.gone", Typeflag: tar.TypeReg, Mode: 0o644},
+		&tar.Header{Name: "data/opq/.wh..wh..opq", Typeflag: tar.TypeReg, Mode: 0o644},
+	)
+	img := imageOf(t, []string{"/bin/sh"}, layerOf(t, base.tarBytes(t)), layerOf(t, upperTar))
+	res, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 1, Keep: []string{"/data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	want, err := image.ReadFiles(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := image.ReadFiles(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	under := func(f *image.Files) map[string]image.File {
+		m := map[string]image.File{}
+		for _, p := range f.Paths() {
+			if strings.HasPrefix(p, "/data") {
+				fi, _ := f.Lookup(p)
+				m[p] = fi
+			}
+		}
+		return m
+	}
+	w, g := under(want), under(got)
+	for p, wf := range w {
+		gf, ok := g[p]
+		if !ok || gf.Type != wf.Type || gf.Size != wf.Size || gf.Link != wf.Link {
+			t.Errorf("%s: minimised %+v (%v), original %+v", p, gf, ok, wf)
+		}
+	}
+	for p := range g {
+		if _, ok := w[p]; !ok {
+			t.Errorf("%s is in the minimised image only", p)
+		}
+	}
+
+	// Not kept: the upper version of a goes, and the base's version must
+	// not come back; what the upper layer deleted stays deleted.
+	res2, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Close()
+	got2, err := image.ReadFiles(res2.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/data/dir1/a", "/data/gone/x", "/data/opq/old", "/data/opq/keep", "/data/link/b"} {
+		if f, ok := got2.Lookup(p); ok {
+			t.Errorf("%s is back: %+v", p, f)
+		}
+	}
+}
