@@ -246,10 +246,11 @@ func walk(n *node, p string, fn func(p string, n *node)) {
 	}
 }
 
-// fileStats counts the regular files of a tree and their bytes.
+// fileStats counts the regular files (and hardlinks to them) of a tree
+// and their bytes (a hardlink's are its target's, counted once).
 func fileStats(root *node) (files int, bytes int64) {
 	walk(root, "/", func(_ string, n *node) {
-		if n.typ == tar.TypeReg {
+		if n.typ == tar.TypeReg || n.typ == tar.TypeLink {
 			files++
 			bytes += n.size
 		}
