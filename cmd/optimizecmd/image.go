@@ -246,6 +246,12 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		}
 		doc.Written, doc.Digest = true, d.String()
 	}
+	// The working folder (a flattened copy of SRC) goes before anything
+	// is printed: a reader that stops early (| head) ends fnopt with
+	// SIGPIPE, and deferred clean-ups would not run.
+	if err := res.Close(); err != nil {
+		return cmdutil.UsageError(fmt.Errorf("removing the working folder: %w", err))
+	}
 	if o.JSON {
 		enc := json.NewEncoder(o.IO.Out)
 		enc.SetIndent("", "  ")

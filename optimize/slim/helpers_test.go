@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 	// The traced run and the proof re-execute the test binary as the
 	// sandbox's init.
 	sandbox.MaybeRunInit()
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // fixtureBins are the test function and its libraries, built once.
@@ -39,6 +43,7 @@ type fixtureBins struct {
 
 var built struct {
 	bins fixtureBins
+	dir  string // removed when the tests end
 	err  error
 	done bool
 }
@@ -47,7 +52,10 @@ func bins(t testing.TB) fixtureBins {
 	t.Helper()
 	if !built.done {
 		built.done = true
-		built.bins, built.err = buildBins()
+		built.dir, built.err = os.MkdirTemp("", "fnopt-slim-bins-")
+		if built.err == nil {
+			built.bins, built.err = buildBins(built.dir)
+		}
 	}
 	if built.err != nil {
 		t.Fatal(built.err)
@@ -55,13 +63,9 @@ func bins(t testing.TB) fixtureBins {
 	return built.bins
 }
 
-func buildBins() (fixtureBins, error) {
+func buildBins(dir string) (fixtureBins, error) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		return fixtureBins{}, fmt.Errorf("gcc not found: run `make setup` (Debian packages gcc, libc6-dev, zlib1g-dev)")
-	}
-	dir, err := os.MkdirTemp("", "fnopt-slim-bins-")
-	if err != nil {
-		return fixtureBins{}, err
 	}
 	src, _ := filepath.Abs("testdata/fn")
 	b := fixtureBins{fn: filepath.Join(dir, "fn"), greet: filepath.Join(dir, "libgreet.so"), plugin: filepath.Join(dir, "libplugin.so")}
