@@ -177,13 +177,15 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	// A registry image is read by several passes (metadata, flattening,
 	// the proof): download it once into a local layout.
 	proofSrc := o.Src
+	removeDownload := func() error { return nil }
 	if src.Kind == image.Registry {
 		fmt.Fprintf(errOut, "downloading %s...\n", o.Src)
 		tmp, err := os.MkdirTemp("", "fnopt-optimize-image-")
 		if err != nil {
 			return cmdutil.UsageError(err)
 		}
-		defer os.RemoveAll(tmp)
+		removeDownload = func() error { return os.RemoveAll(tmp) }
+		defer removeDownload()
 		local := image.Ref{Kind: image.OCI, Path: tmp + "/src"}
 		if err := image.Write(ctx, img, local, image.WriteOptions{}); err != nil {
 			return cmdutil.UsageError(fmt.Errorf("downloading %s: %w", o.Src, err))
@@ -249,8 +251,8 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	// The working folder (a flattened copy of SRC) goes before anything
 	// is printed: a reader that stops early (| head) ends fnopt with
 	// SIGPIPE, and deferred clean-ups would not run.
-	if err := res.Close(); err != nil {
-		return cmdutil.UsageError(fmt.Errorf("removing the working folder: %w", err))
+	if err := errors.Join(res.Close(), removeDownload()); err != nil {
+		return cmdutil.UsageError(fmt.Errorf("removing the working folders: %w", err))
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.IO.Out)
