@@ -34,6 +34,7 @@ type ImageOptions struct {
 	Exclude  []string
 	KeepBase int
 	Event    string // file
+	Expect   string // verify's --expect syntax
 	Samples  int
 	Explain  bool
 	JSON     bool
@@ -84,6 +85,7 @@ done.`,
 	f.StringArrayVar(&o.Exclude, "exclude", nil, "drop this path whatever the analysis says (to try without it; the proof catches a needed file); repeatable")
 	f.IntVar(&o.KeepBase, "keep-base", 0, "keep the first N layers (the base image) untouched and minimise only the layers above")
 	f.StringVar(&o.Event, "event", "", "event file (JSON) for the traced run and the proof (default "+verify.DefaultEvent+")")
+	f.StringVar(&o.Expect, "expect", "", "instead of the original's exact response, require this JSON document or /regex/ of both images (for responses with times or ids)")
 	f.IntVar(&o.Samples, "samples", 3, "cold starts of each image in the proof (interleaved)")
 	f.BoolVar(&o.Explain, "explain", false, "print every kept path and why it is kept")
 	f.BoolVar(&o.JSON, "json", false, "print the report as a JSON document ("+ImageSchema+")")
@@ -150,6 +152,12 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		}
 		return cmdutil.UsageError(err)
 	}
+	var expect *verify.Expect
+	if o.Expect != "" {
+		if expect, err = verify.ParseExpect(o.Expect); err != nil {
+			return cmdutil.UsageError(err)
+		}
+	}
 	created, err := image.SourceDateEpoch()
 	if err != nil {
 		return cmdutil.UsageError(err)
@@ -214,7 +222,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 		doc.Kept = res.Kept
 	}
 	fmt.Fprintf(errOut, "proving: %d cold start(s) of each image with the same event...\n", o.Samples)
-	popts := slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure}
+	popts := slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure, Expect: expect}
 	if o.IO.ShowProgress() {
 		popts.Progress = func(done, total int) {
 			fmt.Fprintf(errOut, "\r  %d/%d cold starts", done, total)

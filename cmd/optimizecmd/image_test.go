@@ -251,6 +251,20 @@ func TestOptimizeImage(t *testing.T) {
 		}
 	})
 
+	t.Run("expect", func(t *testing.T) {
+		if _, _, err := runImage(t, src, "--to", "oci:"+filepath.Join(t.TempDir(), "a"), "--samples", "1", "--expect", "/^.ok.$/"); err != nil {
+			t.Errorf("--expect matching: %v", err)
+		}
+		dst := filepath.Join(t.TempDir(), "b")
+		out, _, err := runImage(t, src, "--to", "oci:"+dst, "--samples", "1", "--expect", `{"other":1}`)
+		if exitCode(err) != 1 || !strings.Contains(err.Error(), "original image fails") {
+			t.Errorf("--expect not matching: exit %d (%v)\n%s", exitCode(err), err, out)
+		}
+		if _, err := os.Stat(dst); err == nil {
+			t.Error("written although the expectation failed")
+		}
+	})
+
 	t.Run("existing destination refused", func(t *testing.T) {
 		_, _, err := runImage(t, src, "--to", "oci:"+dstDir)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "already exists") {
