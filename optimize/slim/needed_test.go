@@ -4,14 +4,18 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/optimize/elfdeps"
 )
 
 func TestShebangAndScriptPaths(t *testing.T) {
@@ -135,5 +139,36 @@ func TestOriginalFails(t *testing.T) {
 	_, err := Minimize(context.Background(), img, Options{})
 	if !errors.Is(err, ErrOriginalFails) || !strings.Contains(err.Error(), "cannot start") {
 		t.Errorf("got %v, want ErrOriginalFails with the function's output", err)
+	}
+}
+
+// TestLookPath finds commands as a container runtime does.
+func TestLookPath(t *testing.T) {
+	dir := t.TempDir()
+	for p, mode := range map[string]os.FileMode{"usr/bin/app": 0o755, "opt/bin/app": 0o755, "work/run": 0o755, "usr/bin/data": 0o644} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("x"), mode)
+	}
+	os.Symlink("usr/bin", filepath.Join(dir, "bin"))
+	cf := func(env ...string) *v1.ConfigFile {
+		return &v1.ConfigFile{Config: v1.Config{Env: env, WorkingDir: "/work"}}
+	}
+	for _, tc := range []struct {
+		cf         *v1.ConfigFile
+		name, want string
+	}{
+		{cf(), "app", "/usr/bin/app"},                         // the default PATH
+		{cf("PATH=/opt/bin:/usr/bin"), "app", "/opt/bin/app"}, // the image's PATH, in order
+		{cf("PATH=/bin"), "app", "/bin/app"},                  // through a symlinked folder
+		{cf(), "./run", "/work/run"},                          // relative to the working folder
+		{cf(), "/usr/bin/app", "/usr/bin/app"},                // absolute
+		{cf("PATH=/usr/bin"), "data", ""},                     // not executable
+		{cf(), "missing", ""},                                 // not there
+	} {
+		k := newKeeper(elfdeps.NewRoot(dir), &inventory{root: newDir(-1)}, tc.cf)
+		got, err := k.lookPath(tc.name)
+		if got != tc.want || (tc.want == "") != (err != nil) {
+			t.Errorf("%s with %v: %q (%v), want %q", tc.name, tc.cf.Config.Env, got, err, tc.want)
+		}
 	}
 }
