@@ -35,8 +35,11 @@ type node struct {
 type inventory struct {
 	root   *node
 	layers int
-	// base is the merged tree of the layers below keepBase (nil without).
-	base *node
+	// base is the merged tree of the layers below keepBase (nil without),
+	// and baseWasted what those layers already hide of each other.
+	base            *node
+	baseWasted      int64
+	baseWastedFiles int
 	// wasted counts the bytes of regular files that a later layer
 	// overwrote or deleted (dive's "wasted space": they are downloaded
 	// and stored, never seen).
@@ -73,6 +76,7 @@ func scanLayers(ctx context.Context, img v1.Image, lim rootfs.Limits, keepBase i
 		for l := cur; l < next; l++ {
 			if l+1 == keepBase {
 				inv.base = clone(inv.root)
+				inv.baseWasted, inv.baseWastedFiles = inv.wasted, inv.wastedFiles
 			}
 		}
 		cur = next
@@ -102,9 +106,6 @@ func scanLayers(ctx context.Context, img v1.Image, lim rootfs.Limits, keepBase i
 	}
 	inv.layers = len(layers)
 	flush(len(layers))
-	if keepBase > 0 && inv.base == nil {
-		inv.base = clone(inv.root)
-	}
 	return inv, nil
 }
 

@@ -320,17 +320,26 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 	if keepBase == 0 {
 		return entries, st
 	}
+	st.WastedBytes, st.WastedFiles = inv.baseWasted, inv.baseWastedFiles
+	whited := map[string]bool{}
+	underWhiteout := func(p string) bool {
+		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+			if whited[d] {
+				return true
+			}
+		}
+		return false
+	}
 	walk(inv.base, "/", func(p string, b *node) {
-		if p == "/" {
-			return
+		if p == "/" || underWhiteout(p) {
+			return // counted with the folder whited out
 		}
 		n := inv.lookup(p)
 		gone := n == nil || (n.layer >= keepBase && !keptSet[p] && n.typ != tar.TypeDir) ||
 			(n.typ == tar.TypeDir) != (b.typ == tar.TypeDir)
 		if gone {
-			if !underWhiteout(entries, p) {
-				entries = append(entries, layerEntry{path: p, whiteout: true})
-			}
+			whited[p] = true
+			entries = append(entries, layerEntry{path: p, whiteout: true})
 			countWaste(b, &st)
 			return
 		}
@@ -361,18 +370,6 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
 	return entries, st
-}
-
-// underWhiteout reports whether an ancestor of p is already whited out
-// (walk visits parents first).
-func underWhiteout(entries []layerEntry, p string) bool {
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if e.whiteout && strings.HasPrefix(p, e.path+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 func countWaste(n *node, st *Stats) {

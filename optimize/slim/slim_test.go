@@ -2,6 +2,7 @@ package slim
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -340,8 +341,12 @@ func TestKeepBaseShowsTheSameTree(t *testing.T) {
 		&tar.Header{Name: "data/.wh.gone", Typeflag: tar.TypeReg, Mode: 0o644},
 		&tar.Header{Name: "data/opq/.wh..wh..opq", Typeflag: tar.TypeReg, Mode: 0o644},
 	)
-	img := imageOf(t, []string{"/bin/sh"}, layerOf(t, base.tarBytes(t)), layerOf(t, upperTar))
-	res, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 1, Keep: []string{"/data"}})
+	// The base is two layers, the second hiding 100 bytes of the first.
+	base.file("data/w", bytes.Repeat([]byte{1}, 100), 0o644)
+	base2 := layerFiles{}
+	base2.file("data/w", []byte{2}, 0o644)
+	img := imageOf(t, []string{"/bin/sh"}, layerOf(t, base.tarBytes(t)), layerOf(t, base2.tarBytes(t)), layerOf(t, upperTar))
+	res, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 2, Keep: []string{"/data"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,6 +369,16 @@ func TestKeepBaseShowsTheSameTree(t *testing.T) {
 		}
 		return m
 	}
+	// Wasted: the base's own 100 bytes, and the base files the new layer
+	// hides (a replaced, b under the folder turned symlink, the deleted
+	// x, the opaque folder's keep and old).
+	hidden := int64(100)
+	for _, p := range []string{"data/dir1/a", "data/link/b", "data/gone/x", "data/opq/keep", "data/opq/old"} {
+		hidden += int64(len("base " + p))
+	}
+	if res.After.WastedBytes != hidden {
+		t.Errorf("wasted after %d, want %d", res.After.WastedBytes, hidden)
+	}
 	w, g := under(want), under(got)
 	for p, wf := range w {
 		gf, ok := g[p]
@@ -379,7 +394,7 @@ func TestKeepBaseShowsTheSameTree(t *testing.T) {
 
 	// Not kept: the upper version of a goes, and the base's version must
 	// not come back; what the upper layer deleted stays deleted.
-	res2, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 1})
+	res2, err := Minimize(context.Background(), img, Options{NoTrace: true, KeepBase: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
