@@ -69,9 +69,9 @@ for f in "${functions[@]}"; do
   dir="$work/$name"
   echo "demo: fnopt new $name --lang $lang --client $client --arch $arch"
   "$fnopt" new "$dir" --yes --lang "$lang" --client "$client" --arch "$arch" >/dev/null
-  # Rust links glibc dynamically (optimize/settings), so its image needs a
-  # provided.al2023 base (--base), which cannot be pulled offline: the
-  # demo builds its zip only.
+  # Rust's zip links glibc dynamically (provided.al2023 has it); an image
+  # on no base gets a static (bigger) bootstrap instead, so the demo shows
+  # the zip build, the one most Rust functions ship.
   pkg=image
   [ "$lang" = rust ] && pkg=zip
   echo "demo: fnopt build --package $pkg ($name)"
@@ -101,4 +101,4 @@ printf '%s\n' "${rows[@]}"
 echo
 echo "init = process start to the first /next; cold = start to the first response; p50 of $samples cold starts on this $(uname -m) machine."
 echo "Tuned settings from optimize/settings; zips are deterministic, images single-platform with gzip layers on no base."
-echo "Rust binaries link glibc dynamically: their image needs --base with a provided.al2023 image (not pulled offline)."
+echo "Rust zips link glibc dynamically (provided.al2023 has glibc 2.34); fnopt build --package image links it statically for an image on no base."
