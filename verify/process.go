@@ -91,8 +91,8 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 	// copier, and Start waits until the copier runs. Starting a goroutine
 	// wakes another thread of fnopt, which on a small (virtual) machine
 	// gets a CPU tens of µs later: if that is during the exec, the
-	// function is placed on a busy CPU or migrated away from it (measured
-	// with BenchmarkHarness and sched traces: +30–50 µs on a 0.2 ms init).
+	// function is placed on a busy CPU or migrated away from it at exec
+	// (seen in sched traces; up to +50 µs on a 0.2 ms init).
 	// Making the cgroup below leaves that thread time to settle.
 	var pr, pw *os.File
 	if spec.Output != nil {

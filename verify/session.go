@@ -53,8 +53,8 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 	// No ReadHeaderTimeout: the emulator's only client is the function it
 	// started, and Stop closes every connection. A header deadline arms a
 	// runtime timer as each request begins, which wakes an idle thread of
-	// fnopt just as the function's first /next is on its way (measured in
-	// BenchmarkHarness: +50 µs on a 0.2 ms init on a 2-CPU machine).
+	// fnopt just as the function's first /next is on its way (measured
+	// apart: +34–61 µs on a 0.2 ms init on a 2-CPU VM; docs/verify.md).
 	hs := &http.Server{Handler: srv, ConnContext: runtimeapi.ConnContext}
 	// A host process reaches the emulator on a listener made here, and
 	// served before the exec, so that a fast function never waits for the
