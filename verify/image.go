@@ -166,7 +166,7 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	if spec.Listener != nil {
 		return nil, errors.New("an image function can only be reached inside its sandbox: --serve exposes the Invoke API instead")
 	}
-	env := mergeImageEnv(s.imageEnv, spec.Env, s.handler)
+	env := MergeImageEnv(s.imageEnv, spec.Env, s.handler)
 	env = append(env, "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
 	p, err := sandbox.Start(ctx, sandbox.Spec{
 		Root:        s.root,
@@ -187,11 +187,11 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	return sp, nil
 }
 
-// mergeImageEnv is the image's ENV overlaid with Lambda's variables, as
+// MergeImageEnv is the image's ENV overlaid with Lambda's variables, as
 // Lambda builds a container function's environment: Lambda's values win,
 // except for the few an image may set (imageOverridable); _HANDLER is the
 // image's CMD[0] when it has one.
-func mergeImageEnv(imageEnv, lambdaEnv []string, handler string) []string {
+func MergeImageEnv(imageEnv, lambdaEnv []string, handler string) []string {
 	vars := map[string]string{}
 	var order []string
 	put := func(k, v string) {

@@ -177,7 +177,7 @@ func tarLayer(t *testing.T, files map[string]string) v1.Layer {
 }
 
 func TestMergeImageEnv(t *testing.T) {
-	got := mergeImageEnv(
+	got := MergeImageEnv(
 		[]string{"PATH=/img/bin", "AWS_REGION=img-region", "APP=1"},
 		[]string{"PATH=/usr/bin", "AWS_REGION=us-east-1", "_HANDLER=bootstrap", "TZ=:UTC"},
 		"handler.main")

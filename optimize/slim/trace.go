@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -88,7 +87,7 @@ func (s *tracedStarter) Start(ctx context.Context, spec verify.StartSpec) (verif
 	if len(c.Cmd) > 0 {
 		handler = c.Cmd[0]
 	}
-	env := append(imageEnv(c.Env, spec.Env, handler), "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
+	env := append(verify.MergeImageEnv(c.Env, spec.Env, handler), "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
 	p, err := sandbox.Start(ctx, sandbox.Spec{
 		Root:    s.root,
 		Argv:    append(append([]string(nil), c.Entrypoint...), c.Cmd...),
@@ -113,41 +112,3 @@ func (t tracedProcess) Wait() error            { return t.p.Wait() }
 func (t tracedProcess) Kill() error            { return t.p.Kill() }
 func (t tracedProcess) MaxRSS() int64          { return t.p.MaxRSS() }
 func (t tracedProcess) Notes() []string        { return nil }
-
-// imageEnv is the image's ENV overlaid with Lambda's variables as Lambda
-// does it for container images (and as verify's image mode does): Lambda's
-// values win except PATH, LANG and LD_LIBRARY_PATH, which the image may
-// set; _HANDLER is CMD[0].
-func imageEnv(image, lambda []string, handler string) []string {
-	vals := map[string]string{}
-	var order []string
-	put := func(k, v string) {
-		if _, ok := vals[k]; !ok {
-			order = append(order, k)
-		}
-		vals[k] = v
-	}
-	for _, kv := range image {
-		k, v, _ := strings.Cut(kv, "=")
-		put(k, v)
-	}
-	fromImage := map[string]bool{}
-	for k := range vals {
-		fromImage[k] = true
-	}
-	for _, kv := range lambda {
-		k, v, _ := strings.Cut(kv, "=")
-		if fromImage[k] && (k == "PATH" || k == "LANG" || k == "LD_LIBRARY_PATH") {
-			continue
-		}
-		put(k, v)
-	}
-	if handler != "" {
-		put("_HANDLER", handler)
-	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		out = append(out, k+"="+vals[k])
-	}
-	return out
-}
