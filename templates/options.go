@@ -138,7 +138,8 @@ func newData(o Options) Data {
 		CrateName:   strings.ReplaceAll(o.Name, "-", "_"),
 		LogicalID:   logicalID(o.Name),
 
-		GoBuildCommand: settings.Go(arch).Command("$(DIST)/bootstrap", "."),
+		// $(GO), as the Makefile's other targets, so `make GO=go1.27` works.
+		GoBuildCommand: strings.Replace(settings.Go(arch).Command("$(DIST)/bootstrap", "."), " go build ", " $(GO) build ", 1),
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
 		ArtifactBudget: artifactBudget(o.Lang, o.Client),
