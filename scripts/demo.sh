@@ -102,3 +102,10 @@ echo
 echo "init = process start to the first /next; cold = start to the first response; p50 of $samples cold starts on this $(uname -m) machine."
 echo "Tuned settings from optimize/settings; zips are deterministic, images single-platform with gzip layers on no base."
 echo "Rust zips link glibc dynamically (provided.al2023 has glibc 2.34); fnopt build --package image links it statically for an image on no base."
+
+# The short form of `make bench`: the same hello function built plainly
+# (as tutorials do), with fnopt's settings, with the minimal clients, and
+# the floor (the least a custom runtime can do), measured interleaved.
+echo
+echo "demo: the cold-start comparison, short form of make bench (30 interleaved samples each)"
+(cd "$root" && go run ./examples/bench -short -samples 30 -out "$work/bench")
