@@ -30,20 +30,6 @@ type span struct{ off, size int64 }
 // from an archive (a hostile file could claim anything).
 const maxJSONBytes = 8 << 20
 
-// offsetReader counts the bytes read: archive/tar reads whole 512-byte
-// blocks and never ahead, so after Next the count is where the entry's
-// content starts.
-type offsetReader struct {
-	r io.Reader
-	n int64
-}
-
-func (o *offsetReader) Read(p []byte) (int, error) {
-	n, err := o.r.Read(p)
-	o.n += int64(n)
-	return n, err
-}
-
 // tarKind tells a `docker save` tarball ("docker", manifest.json at the
 // top) from an OCI archive ("oci", index.json and no manifest.json); it
 // returns the archive's entry index for the latter.
@@ -53,7 +39,9 @@ func tarKind(file string) (string, *ociArchive, error) {
 		return "", nil, err
 	}
 	defer f.Close()
-	or := &offsetReader{r: f}
+	// archive/tar reads whole 512-byte blocks and never ahead, so after
+	// Next the count is where the entry's content starts.
+	or := &countingReader{r: f}
 	tr := tar.NewReader(or)
 	a := &ociArchive{path: file, files: map[string]span{}}
 	for {

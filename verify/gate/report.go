@@ -190,22 +190,13 @@ func nonNil(s []string) []string {
 }
 
 // formatValue renders a metric's value with its unit.
-func formatValue(m verify.Metric, v float64) string {
-	switch {
-	case math.IsInf(v, -1):
-		return "−∞"
-	case math.IsInf(v, 1):
-		return "+∞"
-	case math.IsNaN(v):
-		return "?"
-	case m == verify.MetricMaxRSS:
-		return fmt.Sprintf("%.1f MiB", v/(1<<20))
-	}
-	return fmt.Sprintf("%.2f ms", v)
-}
+func formatValue(m verify.Metric, v float64) string { return formatNumber(m, v, "") }
 
 // formatDelta renders a signed difference with its unit.
-func formatDelta(m verify.Metric, v float64) string {
+func formatDelta(m verify.Metric, v float64) string { return formatNumber(m, v, "+") }
+
+// formatNumber renders v with m's unit; sign "+" always shows the sign.
+func formatNumber(m verify.Metric, v float64, sign string) string {
 	switch {
 	case math.IsInf(v, -1):
 		return "−∞"
@@ -214,9 +205,9 @@ func formatDelta(m verify.Metric, v float64) string {
 	case math.IsNaN(v):
 		return "?"
 	case m == verify.MetricMaxRSS:
-		return fmt.Sprintf("%+.1f MiB", v/(1<<20))
+		return fmt.Sprintf("%"+sign+".1f MiB", v/(1<<20))
 	}
-	return fmt.Sprintf("%+.2f ms", v)
+	return fmt.Sprintf("%"+sign+".2f ms", v)
 }
 
 // formatPct renders a signed percentage.
