@@ -139,7 +139,7 @@ func newData(o Options) Data {
 		LogicalID:   logicalID(o.Name),
 
 		// $(GO), as the Makefile's other targets, so `make GO=go1.27` works.
-		GoBuildCommand: strings.Replace(settings.Go(arch).Command("$(DIST)/bootstrap", "."), " go build ", " $(GO) build ", 1),
+		GoBuildCommand: settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."),
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
 		ArtifactBudget: artifactBudget(o.Lang, o.Client),

@@ -92,7 +92,7 @@ func checkMakefile(t *testing.T, o templates.Options, mk, tmpl string) {
 	}
 	if o.Lang == "go" {
 		arch, _ := settings.ParseArch(o.Arch)
-		if want := strings.Replace(settings.Go(arch).Command("$(DIST)/bootstrap", "."), " go build ", " $(GO) build ", 1); !strings.Contains(mk, "\t"+want+"\n") {
+		if want := settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."); !strings.Contains(mk, "\t"+want+"\n") {
 			t.Errorf("Makefile does not build with %q", want)
 		}
 	}

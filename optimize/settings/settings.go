@@ -112,12 +112,15 @@ func Go(arch Arch) GoBuild {
 }
 
 // Command renders the build as a shell command line writing out.
-func (g GoBuild) Command(out, pkg string) string {
+func (g GoBuild) Command(out, pkg string) string { return g.CommandWith("go", out, pkg) }
+
+// CommandWith is Command with another go tool, e.g. "$(GO)" in a Makefile.
+func (g GoBuild) CommandWith(goTool, out, pkg string) string {
 	var b strings.Builder
 	for _, e := range g.Env {
 		b.WriteString(e + " ")
 	}
-	b.WriteString("go build")
+	b.WriteString(goTool + " build")
 	for i := 0; i < len(g.Flags); i++ {
 		f := g.Flags[i]
 		if (f == "-tags" || f == "-ldflags") && i+1 < len(g.Flags) {

@@ -41,6 +41,9 @@ func TestGoCommand(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	if got := Go(ARM64).CommandWith("$(GO)", "o", "."); !strings.Contains(got, " $(GO) build -trimpath") {
+		t.Errorf("CommandWith: %s", got)
+	}
 }
 
 func TestRustProfileComplete(t *testing.T) {
