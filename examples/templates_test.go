@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/atomicfile"
-	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/templates"
 )
 

@@ -100,7 +100,7 @@ printf '%-13s %-14s %-7s %12s %12s %14s %16s %10s %10s\n' function template arch
 printf '%s\n' "${rows[@]}"
 echo
 echo "init = process start to the first /next; cold = start to the first response; p50 of $samples cold starts on this $(uname -m) machine."
-echo "Tuned settings from optimize/settings; zips are deterministic, images single-platform with gzip layers on no base."
+echo "Tuned settings from internal/function/settings; zips are deterministic, images single-platform with gzip layers on no base."
 echo "Rust zips link glibc dynamically (provided.al2023 has glibc 2.34); fnopt build --package image links it statically for an image on no base."
 
 # The short form of `make bench`: the same hello function built plainly

@@ -19,7 +19,7 @@ import (
 	// this import makes `go test` put aws-lambda-go there.
 	_ "github.com/aws/aws-lambda-go/events"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )

@@ -13,9 +13,9 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/fnopt/fnopt/optimize/image"
-	"github.com/fnopt/fnopt/optimize/settings"
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -45,7 +45,7 @@ const maxColdCacheFiles = 10000
 
 // PrepareImage loads the image ref names for this machine's architecture,
 // flattens its layers into a temporary root file system (safely: see
-// verify/rootfs) and runs its entrypoint and cmd in the sandbox, as Lambda
+// internal/oci/rootfs) and runs its entrypoint and cmd in the sandbox, as Lambda
 // runs a container image function.
 func PrepareImage(ctx context.Context, refStr string, o PrepareOptions) (*Target, error) {
 	ref, err := image.ParseRef(refStr)

@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/image"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 func writeImage(t *testing.T, img v1.Image) string {

@@ -11,10 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/fnopt/fnopt/optimize/artifact"
-	"github.com/fnopt/fnopt/optimize/build"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Target is one function prepared for measuring: how to start it and what

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fnopt/fnopt/optimize/artifact"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 func TestPrepareZip(t *testing.T) {

@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/optimize/artifact"
-	"github.com/fnopt/fnopt/optimize/build"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Options are the command's inputs once flags are parsed.

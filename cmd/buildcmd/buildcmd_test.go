@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/internal/oci/image"
 )
 
 // goFunction is a dependency-free Lambda function (Runtime API over

@@ -12,10 +12,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/fnopt/fnopt/optimize/build"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/image"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // imageBase is the image the function is put on; nil is scratch.

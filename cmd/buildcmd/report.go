@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/build"
+	"github.com/fnopt/fnopt/internal/function/build"
 )
 
 // Schema names the version of the JSON document `fnopt build --json`

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 var rustProject = map[string]string{

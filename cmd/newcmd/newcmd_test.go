@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/internal/function/config"
 )
 
 // execute runs `fnopt new args...` as the root command does and returns

@@ -11,7 +11,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/internal/function/config"
 )
 
 // terminal is a pseudo-terminal whose slave side is the command's stdin,

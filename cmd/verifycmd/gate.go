@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/gate"
 )

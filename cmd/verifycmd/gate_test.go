@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify/gate"
 )
 
@@ -145,7 +145,7 @@ func TestGateAgainst(t *testing.T) {
 	fn := filepath.Join(repo, "fn")
 	write := func(work string) {
 		for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
-			data, err := os.ReadFile(filepath.Join("..", "..", "verify", "gate", "experiment", "function", name+".txt"))
+			data, err := os.ReadFile(filepath.Join("..", "..", "examples", "gateexperiment", "function", name+".txt"))
 			if err != nil {
 				t.Fatal(err)
 			}

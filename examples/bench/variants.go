@@ -11,10 +11,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/fnopt/fnopt/optimize/artifact"
-	"github.com/fnopt/fnopt/optimize/build"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Variant is one way of building a function that the benchmark measures.
@@ -63,7 +63,7 @@ func variants() []Variant {
 		{
 			Name:   "go-tuned",
 			Expect: `{"message":"Hello, world!"}`,
-			What:   "the same code built by fnopt (optimize/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
+			What:   "the same code built by fnopt (internal/function/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.fnoptBuild(ctx, "go-official", out, nil)
 			},
@@ -167,7 +167,7 @@ func (w *workspace) plainGo(ctx context.Context, name, out string) (string, erro
 	return strings.Join(env, " ") + " go build -o bootstrap .", nil
 }
 
-// fnoptBuild builds examples/name with optimize/build, as `fnopt build`
+// fnoptBuild builds examples/name with internal/function/build, as `fnopt build`
 // does, for this machine's architecture.
 func (w *workspace) fnoptBuild(ctx context.Context, name, out string, env []string) (string, error) {
 	dir, err := w.project(name)

@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Options say how the function is built and run.

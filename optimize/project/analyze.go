@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Plan is the result of analysing a project: what was detected, what was

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 

@@ -5,11 +5,11 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // goFindings compares every `go build` in the build files with the tuned
-// build from optimize/settings.
+// build from internal/function/settings.
 func (a *analyzer) goFindings() {
 	tuned := settings.Go(settings.DefaultArch)
 	trim := Finding{ID: "go-trimpath", rank: rankTrimpath, Title: "go build without -trimpath",

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // runtimeFindings compares what each declared function runs on with the

@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fnopt/fnopt/optimize/artifact"
+	"github.com/fnopt/fnopt/internal/function/artifact"
 	"github.com/fnopt/fnopt/optimize/project"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )

@@ -21,7 +21,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/elfdeps"
 )
 
 // fillerLayer writes a gzip layer of about size bytes of unused files

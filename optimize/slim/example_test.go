@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/optimize/slim"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/fnopt/fnopt/optimize/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/elfdeps"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 

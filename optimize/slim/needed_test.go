@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/elfdeps"
 )
 
 func TestShebangAndScriptPaths(t *testing.T) {

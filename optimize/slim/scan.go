@@ -10,7 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // meta is one path of an image's merged file tree: what its tar header

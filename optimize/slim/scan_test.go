@@ -5,7 +5,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // TestWastedBytes: bytes of files that later layers overwrite or delete,

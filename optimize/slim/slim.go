@@ -4,7 +4,7 @@
 // opens, CA certificates, user and group names, and what the caller asks
 // for) and writes them as one reproducible layer, or as one layer above
 // the untouched base layers. Every layer is treated as hostile
-// (verify/rootfs); nothing from the image runs outside the sandbox.
+// (internal/oci/rootfs); nothing from the image runs outside the sandbox.
 package slim
 
 import (
@@ -27,10 +27,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/fnopt/fnopt/optimize/elfdeps"
-	"github.com/fnopt/fnopt/optimize/image"
+	"github.com/fnopt/fnopt/internal/oci/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/verify"
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // Options say how to minimise.

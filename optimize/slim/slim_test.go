@@ -18,8 +18,8 @@ import (
 
 	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/image"
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 func keptPaths(res *Result) map[string][]string {

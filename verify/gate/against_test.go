@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify"
 )
 

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/verify"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/optimize/config"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/verify"
 )
 

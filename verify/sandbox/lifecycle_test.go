@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/verify/rootfs"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -91,7 +91,7 @@ func alive(pid int) bool {
 }
 
 // TestFlattenedImageRuns goes the whole way verify goes: an image whose
-// libraries sit behind a symlinked directory, flattened by verify/rootfs,
+// libraries sit behind a symlinked directory, flattened by internal/oci/rootfs,
 // run in the sandbox.
 func TestFlattenedImageRuns(t *testing.T) {
 	testenv.RequireRoot(t)

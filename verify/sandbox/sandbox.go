@@ -40,7 +40,7 @@ const (
 
 // Spec says what to run.
 type Spec struct {
-	// Root is the flattened image (see verify/rootfs). It is mounted
+	// Root is the flattened image (see internal/oci/rootfs). It is mounted
 	// read-only as "/" and never written.
 	Root string
 	// Argv is the entrypoint followed by the cmd, as Lambda resolves them.

@@ -4,7 +4,7 @@ import (
 	"debug/elf"
 	"testing"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 func TestParseELFHead(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package build compiles a function project into the Lambda custom
 // runtime's executable, dist/bootstrap, with fnopt's tuned settings
-// (optimize/settings) for the chosen architecture.
+// (internal/function/settings) for the chosen architecture.
 //
 // A build never leaves a half-written bootstrap behind: the compiler writes
 // to a temporary file next to it that is renamed into place only when the
@@ -19,8 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // Options change how a project is built.

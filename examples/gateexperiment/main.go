@@ -10,7 +10,7 @@
 // measured init. Then it runs `fnopt verify --against HEAD` on each,
 // alternately, -trials times, exactly as CI would.
 //
-//	go run ./verify/gate/experiment [-trials 20] [-samples 40] [-regression 15]
+//	go run ./examples/gateexperiment [-trials 20] [-samples 40] [-regression 15]
 //
 // scripts/gate-experiment.sh runs it. Exit status 0 when the targets
 // (false alarms ≤ 1 in 20, detections ≥ 19 in 20) are met, 1 otherwise.
@@ -38,7 +38,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify/gate"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 func TestCompareVersions(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // epoch is the modification time of every entry: the earliest time a zip

@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/artifact"
-	"github.com/fnopt/fnopt/optimize/build"
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/image"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -35,7 +35,7 @@ type artifactSizes struct {
 // (x86_64 here), the only one the plain builds and Rust can target on
 // every machine.
 //
-//	go test -run '^$' -bench TemplateArtifacts ./optimize/build/
+//	go test -run '^$' -bench TemplateArtifacts ./internal/function/build/
 func BenchmarkTemplateArtifacts(b *testing.B) {
 	arch := settings.HostArch()
 	cases := []struct{ lang, client string }{

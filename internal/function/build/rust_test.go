@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 func TestRustInvocation(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // buildGo runs `go build` with the tuned settings on the project's main

@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fnopt/fnopt/optimize/config"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // RustBuild is how cargo is run for the tuned build of a target.

@@ -24,7 +24,7 @@ import (
 
 	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/optimize/settings"
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // built is one image per architecture, shared by the round-trip tests.
