@@ -104,18 +104,26 @@ func moveInto(src, dst string) error {
 	var moved []string
 	for _, e := range entries {
 		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-		if _, err := os.Lstat(to); err == nil {
-			err = fmt.Errorf("%s appeared while writing", to)
-		} else if err = os.Rename(from, to); err == nil {
+		err := moveEntry(from, to)
+		if err == nil {
 			moved = append(moved, e.Name())
 			continue
 		}
 		for _, name := range moved {
 			os.Rename(filepath.Join(dst, name), filepath.Join(src, name))
 		}
-		return fmt.Errorf("creating %s: %v", dst, unwrapPath(err))
+		return fmt.Errorf("creating %s: %v", dst, err)
 	}
 	return nil
+}
+
+// moveEntry renames from to to, refusing when to exists: os.Rename would
+// silently replace a file that appeared in the folder while new wrote.
+func moveEntry(from, to string) error {
+	if _, err := os.Lstat(to); err == nil {
+		return fmt.Errorf("%s appeared while writing; move it away and run again", to)
+	}
+	return unwrapPath(os.Rename(from, to))
 }
 
 // unwrapPath drops the operation and paths of a *fs.PathError or
