@@ -1,0 +1,305 @@
+package dist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
+)
+
+// ZipName is the deployment zip's name in the output folder.
+const ZipName = "function.zip"
+
+// Options say what Produce builds and where it puts it. The zero value
+// builds the project as its fnopt.yaml says, into DIR/dist.
+type Options struct {
+	// Config describes the project; nil loads DIR/fnopt.yaml
+	// (config.Load). Callers that have loaded it already pass it.
+	Config *config.Config
+	// Arch is the architecture to build for; zero keeps the
+	// configuration's.
+	Arch settings.Arch
+	// Package is "zip" or "image"; empty keeps the configuration's, and
+	// an Image.Dest implies "image". Every build writes the zip; an image
+	// build makes an image too.
+	Package string
+	// OutDir receives bootstrap, function.zip and the default image;
+	// default DIR/dist. Result's paths start with it as given.
+	OutDir string
+	// Image says how an image build makes its image.
+	Image ImageOptions
+	// Env is added to the compiler's environment.
+	Env []string
+	// Log receives the compiler's output (all of it with Verbose, else
+	// only when it fails) and the rules an image breaks. Nil discards it.
+	Log     io.Writer
+	Verbose bool
+	// Progress, when set, hears what Produce is doing.
+	Progress Progress
+	// Compile makes the bootstrap; nil is build.Build, fnopt's tuned
+	// build.
+	Compile CompileFunc
+}
+
+// CompileFunc compiles the project in dir into opts.OutDir/bootstrap for
+// opts.Arch (always set), writing compiler output to opts.Log. build.Build
+// is the default; a caller that measures a project's own build (optimize's
+// proof) passes one that repeats that build instead.
+type CompileFunc func(ctx context.Context, dir string, cfg *config.Config, opts build.Options) (*build.Result, error)
+
+// Progress hears what Produce is doing, for a spinner on a terminal.
+type Progress interface {
+	// Step says what starts now.
+	Step(what string)
+	// Clear says nothing is to be shown until the next Step. It is called
+	// before anything is written to Options.Log, so compiler output and
+	// rule violations start on a clean line (from the goroutine copying
+	// the compiler's output, with Verbose), and when Produce returns.
+	Clear()
+}
+
+// Result is what Produce built and installed.
+type Result struct {
+	// Config is the project's configuration the build followed.
+	Config *config.Config
+	// Arch is the architecture built for.
+	Arch settings.Arch
+	// Command is the build as a shell command line run in the project,
+	// naming the installed bootstrap.
+	Command string
+	// Compiled is what was compiled: the Go package path (./cmd/x) or the
+	// Cargo binary target's name.
+	Compiled string
+	// Bootstrap and Zip are the installed files.
+	Bootstrap File
+	Zip       File
+	// Image is set for an image build.
+	Image *ImageResult
+}
+
+// File is an installed artifact.
+type File struct {
+	Path   string
+	Bytes  int64
+	SHA256 string // hex
+}
+
+// Produce builds the project in dir into the artifacts Lambda takes and
+// installs them into the output folder, all of them or none; see the
+// package comment. An existing explicit image destination, and every
+// other problem with opts, is reported before anything is built.
+func Produce(ctx context.Context, dir string, opts Options) (*Result, error) {
+	p, err := newPlan(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.produce(ctx)
+}
+
+// plan is what a build will do, decided before anything is built.
+type plan struct {
+	dir     string
+	out     string
+	cfg     *config.Config
+	arch    settings.Arch
+	image   *imagePlan // nil: no image
+	env     []string
+	log     io.Writer // clears the progress display before each write
+	verbose bool
+	steps   steps
+	compile CompileFunc
+}
+
+func newPlan(dir string, opts Options) (*plan, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder: pass a function project's folder", dir)
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(dir); err != nil {
+			return nil, err
+		}
+	}
+	p := &plan{
+		dir: dir, out: opts.OutDir, cfg: cfg, arch: opts.Arch,
+		env: opts.Env, verbose: opts.Verbose, steps: steps{opts.Progress}, compile: opts.Compile,
+	}
+	if p.out == "" {
+		p.out = filepath.Join(dir, "dist")
+	}
+	if p.arch == "" {
+		p.arch = cfg.Architecture()
+	}
+	if p.compile == nil {
+		p.compile = build.Build
+	}
+	p.log = io.Discard
+	if opts.Log != nil {
+		p.log = clearingWriter{w: opts.Log, steps: p.steps}
+	}
+	pkg := opts.Package
+	if pkg == "" {
+		pkg = cfg.Package
+	}
+	if opts.Image.Dest.Kind != 0 {
+		pkg = "image"
+	}
+	switch pkg {
+	case "image":
+		var err error
+		if p.image, err = newImagePlan(opts.Image, p.out); err != nil {
+			return nil, err
+		}
+	case "zip":
+		if opts.Image.Base != nil || opts.Image.NoCACerts {
+			return nil, ErrImageOnly
+		}
+	default:
+		return nil, fmt.Errorf("package %q: use zip or image", pkg)
+	}
+	return p, nil
+}
+
+// produce builds into a staging folder inside the output folder and
+// installs the artifacts only when every step, an image push included,
+// has succeeded. The staging folder goes in every case (a cancelled
+// context included), unless it holds the previous artifacts that a failed
+// install could not put back.
+func (p *plan) produce(ctx context.Context) (*Result, error) {
+	if err := os.MkdirAll(p.out, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", p.out, err)
+	}
+	stage, err := os.MkdirTemp(p.out, ".build-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a staging folder in %s: %w", p.out, err)
+	}
+	keepStage := false
+	defer func() {
+		if !keepStage {
+			os.RemoveAll(stage)
+		}
+	}()
+	defer p.steps.clear()
+
+	var base v1.Image
+	if p.image != nil && p.image.opts.Base != nil {
+		// An unreachable base registry fails before the compiler runs.
+		p.steps.step("loading the base image " + p.image.opts.Base.String())
+		if base, err = p.image.loadBase(ctx, p.arch); err != nil {
+			return nil, err
+		}
+	}
+
+	p.steps.step(fmt.Sprintf("building %s for %s", p.cfg.Name, p.arch))
+	res, err := p.compile(ctx, p.dir, p.cfg, build.Options{
+		Arch:   p.arch,
+		OutDir: stage,
+		// The command line names the installed bootstrap, not the
+		// staging folder's.
+		FinalDir: p.out,
+		Log:      p.log,
+		Verbose:  p.verbose,
+		Env:      p.env,
+		// An image with no base has no loader or libc: link statically.
+		Static: p.image != nil && p.image.opts.Base == nil,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	p.steps.step("writing " + ZipName)
+	stagedZip := filepath.Join(stage, ZipName)
+	if _, err := artifact.WriteZip(res.Bootstrap, stagedZip); err != nil {
+		return nil, err
+	}
+
+	set := []entry{{name: settings.Handler}, {name: ZipName}}
+	var img *ImageResult
+	if p.image != nil {
+		if img, err = p.image.make(ctx, p, res, base, stage); err != nil {
+			return nil, err
+		}
+		if p.image.install {
+			set = append(set, entry{name: imageDir, dir: true})
+		}
+	}
+	bootstrap, err := hashFile(res.Bootstrap, filepath.Join(p.out, settings.Handler))
+	if err != nil {
+		return nil, err
+	}
+	zip, err := hashFile(stagedZip, filepath.Join(p.out, ZipName))
+	if err != nil {
+		return nil, err
+	}
+
+	// Everything is built (and pushed): move it into place.
+	p.steps.clear()
+	if err := install(stage, p.out, set, os.Rename); err != nil {
+		var pe *partialInstallError
+		keepStage = errors.As(err, &pe)
+		return nil, err
+	}
+	return &Result{
+		Config:    p.cfg,
+		Arch:      res.Arch,
+		Command:   res.Command,
+		Compiled:  res.Package,
+		Bootstrap: bootstrap,
+		Zip:       zip,
+		Image:     img,
+	}, nil
+}
+
+// hashFile describes the staged file as it will be installed at final.
+func hashFile(staged, final string) (File, error) {
+	f, err := os.Open(staged)
+	if err != nil {
+		return File{}, fmt.Errorf("reading %s: %w", staged, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return File{}, fmt.Errorf("reading %s: %w", staged, err)
+	}
+	return File{Path: final, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// steps forwards to Options.Progress when there is one.
+type steps struct{ p Progress }
+
+func (s steps) step(what string) {
+	if s.p != nil {
+		s.p.Step(what)
+	}
+}
+
+func (s steps) clear() {
+	if s.p != nil {
+		s.p.Clear()
+	}
+}
+
+// clearingWriter is Options.Log with the progress display cleared before
+// each write.
+type clearingWriter struct {
+	w     io.Writer
+	steps steps
+}
+
+func (c clearingWriter) Write(b []byte) (int, error) {
+	c.steps.clear()
+	return c.w.Write(b)
+}
