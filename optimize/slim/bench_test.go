@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/oci/elfdeps"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // fillerLayer writes a gzip layer of about size bytes of unused files

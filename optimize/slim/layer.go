@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/fnopt/fnopt/internal/countio"
 )
 
 // layerEntry is one entry of the layer written: a kept path with its
@@ -50,7 +52,7 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 	if err != nil {
 		return nil, nil, err
 	}
-	tc := &countWriter{w: zw}
+	tc := countio.NewWriter(zw)
 	tw := tar.NewWriter(tc)
 	lf := &layerFile{path: file}
 	var notes []string
@@ -124,7 +126,7 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 	if err := f.Close(); err != nil {
 		return nil, nil, fmt.Errorf("writing the layer: %w", err)
 	}
-	lf.tarLen = tc.n
+	lf.tarLen = tc.N()
 	return lf, notes, nil
 }
 
@@ -132,15 +134,4 @@ func closeFile(f *os.File) {
 	if f != nil {
 		f.Close()
 	}
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

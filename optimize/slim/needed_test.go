@@ -14,8 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/oci/elfdeps"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestShebangAndScriptPaths(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/fnopt/fnopt/internal/oci/image"
-	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 

@@ -29,8 +29,8 @@ import (
 
 	"github.com/fnopt/fnopt/internal/oci/elfdeps"
 	"github.com/fnopt/fnopt/internal/oci/image"
-	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/verify"
 )
 
 // Options say how to minimise.

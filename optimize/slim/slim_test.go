@@ -16,10 +16,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/fnopt/fnopt/internal/registrytest"
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/internal/registrytest"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func keptPaths(res *Result) map[string][]string {

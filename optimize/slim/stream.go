@@ -9,6 +9,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/fnopt/fnopt/internal/countio"
 )
 
 // countedImage is an image whose layers decompress gzip with
@@ -67,17 +69,17 @@ func (l *countedLayer) Uncompressed() (io.ReadCloser, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &countingReadCloser{r: u, close: u.Close, layer: l}, nil
+		return &countingReadCloser{Reader: countio.NewReader(u), close: u.Close, layer: l}, nil
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("reading the layer's gzip stream: %w", err)
 	}
-	c := &countingReadCloser{r: zr, layer: l}
+	c := &countingReadCloser{Reader: countio.NewReader(zr), layer: l}
 	c.close = func() error {
 		zr.Close()
-		if c.eof {
+		if c.EOF() {
 			// Bytes after the gzip stream; a registry layer checks its
 			// digest when its stream ends.
 			if _, err := io.Copy(io.Discard, br); err != nil {
@@ -94,35 +96,26 @@ func (l *countedLayer) Uncompressed() (io.ReadCloser, error) {
 // (tar pads archives to 10 KiB records).
 const maxTrailer = 64 << 10
 
+// countingReadCloser counts a layer's tar stream and, when the stream was
+// read to its end, records its size in the layer.
 type countingReadCloser struct {
-	r     io.Reader
-	n     int64
-	eof   bool
+	*countio.Reader
 	close func() error
 	layer *countedLayer
 }
 
-func (c *countingReadCloser) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if err == io.EOF {
-		c.eof = true
-	}
-	return n, err
-}
-
 func (c *countingReadCloser) Close() error {
-	if !c.eof {
+	whole := c.EOF()
+	if !whole {
 		// A tar reader stops at the end-of-archive marker, before the
 		// padding that may follow it: read that too (but never a big
 		// rest, as after an error in a huge layer). Only a layer read to
 		// its end has a known size.
-		n, err := io.Copy(io.Discard, io.LimitReader(c.r, maxTrailer+1))
-		c.n += n
-		c.eof = err == nil && n <= maxTrailer
+		n, err := io.Copy(io.Discard, io.LimitReader(c.Reader, maxTrailer+1))
+		whole = err == nil && n <= maxTrailer
 	}
-	if c.eof {
-		c.layer.size.Store(c.n)
+	if whole {
+		c.layer.size.Store(c.N())
 	}
 	return c.close()
 }

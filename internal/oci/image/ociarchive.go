@@ -13,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/fnopt/fnopt/internal/countio"
 )
 
 // ociArchive is an OCI image layout stored in a tar file, as `skopeo
@@ -41,7 +43,7 @@ func tarKind(file string) (string, *ociArchive, error) {
 	defer f.Close()
 	// archive/tar reads whole 512-byte blocks and never ahead, so after
 	// Next the count is where the entry's content starts.
-	or := &countingReader{r: f}
+	or := countio.NewReader(f)
 	tr := tar.NewReader(or)
 	a := &ociArchive{path: file, files: map[string]span{}}
 	for {
@@ -57,7 +59,7 @@ func tarKind(file string) (string, *ociArchive, error) {
 			return "docker", nil, nil
 		}
 		if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
-			a.files[name] = span{off: or.n, size: h.Size}
+			a.files[name] = span{off: or.N(), size: h.Size}
 		}
 	}
 	if _, ok := a.files["index.json"]; ok {

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/fnopt/fnopt/internal/countio"
 )
 
 // Compression of a layer blob, as its first bytes say (not as its media
@@ -77,18 +79,6 @@ func scanLayers(layers []v1.Layer) []layerScan {
 	return out
 }
 
-// countingReader counts what passes through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 func scanLayer(i int, l v1.Layer) layerScan {
 	s := layerScan{index: i}
 	var err error
@@ -141,7 +131,7 @@ func scanLayer(i int, l v1.Layer) layerScan {
 		s.compression = CompressionNone
 		stream = br
 	}
-	cr := &countingReader{r: stream}
+	cr := countio.NewReader(stream)
 	if err := s.readTar(cr); err != nil {
 		s.err = fmt.Errorf("reading layer %d (%s): %w", i, s.digest, err)
 		return s
@@ -160,7 +150,7 @@ func scanLayer(i int, l v1.Layer) layerScan {
 		s.err = fmt.Errorf("layer %d: content does not match its digest %s", i, s.digest)
 		return s
 	}
-	s.uncompressed = cr.n
+	s.uncompressed = cr.N()
 	if ws, ok := l.(withUncompressedSize); ok {
 		if n, err := ws.UncompressedSize(); err == nil {
 			s.uncompressed = n

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/fnopt/fnopt/internal/countio"
 )
 
 // Defaults used when a Limits field is zero. Lambda refuses images larger
@@ -217,21 +219,6 @@ func newBudget(lim Limits) *budget { return &budget{lim: lim.withDefaults()} }
 // ErrLimit is wrapped by the errors returned when an image exceeds Limits.
 var ErrLimit = errors.New("image exceeds the extraction limits")
 
-// countingReader counts uncompressed bytes and stops at the budget.
-type countingReader struct {
-	r io.Reader
-	b *budget
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.b.bytes += int64(n)
-	if c.b.bytes > c.b.lim.MaxBytes {
-		return n, fmt.Errorf("%w: more than %d uncompressed bytes (Limits.MaxBytes)", ErrLimit, c.b.lim.MaxBytes)
-	}
-	return n, err
-}
-
 // walkLayer streams one layer's tar and calls fn for each entry.
 func walkLayer(ctx context.Context, index int, l v1.Layer, b *budget, fn WalkFunc) (err error) {
 	what := fmt.Sprintf("layer %d", index)
@@ -250,7 +237,11 @@ func walkLayer(ctx context.Context, index int, l v1.Layer, b *budget, fn WalkFun
 	}()
 	ra := newReadahead(rc, 1<<20, 4)
 	defer ra.Close()
-	tr := tar.NewReader(&countingReader{r: ra, b: b})
+	// The layer may use what is left of the budget of all layers.
+	over := fmt.Errorf("%w: more than %d uncompressed bytes (Limits.MaxBytes)", ErrLimit, b.lim.MaxBytes)
+	counted := countio.NewLimitedReader(ra, b.lim.MaxBytes-b.bytes, over)
+	defer func() { b.bytes += counted.N() }()
+	tr := tar.NewReader(counted)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
