@@ -3,7 +3,7 @@
 #   make test   the whole test suite (installs what it needs first)
 GO ?= go
 
-.PHONY: all setup build test demo bench vet
+.PHONY: all setup build test demo bench vet lint
 
 all: build
 
@@ -16,7 +16,11 @@ build:
 vet:
 	$(GO) vet ./...
 
-test: setup vet
+# vet, staticcheck and deadcode (scripts/lint.sh); all must be clean.
+lint:
+	bash scripts/lint.sh
+
+test: setup lint
 	$(GO) test -count=1 -timeout 40m ./...
 
 demo: setup build

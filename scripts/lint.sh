@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The linters `make test` runs; each must report nothing. The tools are
+# pinned in go.mod's tool block, so a fresh machine gets the same versions
+# from the Go module proxy.
+#   go vet        the compiler's own checks
+#   staticcheck   bugs, deprecated APIs, unused code, simplifications
+#   deadcode      functions no main or test reaches (Example functions are
+#                 entry points of go test and stay)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go vet ./...
+go tool staticcheck ./...
+dead=$(go tool deadcode -test ./... | grep -v ': unreachable func: Example' || true)
+if [ -n "$dead" ]; then
+  echo "$dead"
+  echo "lint: the functions above are never called: delete them, or call them"
+  exit 1
+fi
+echo "lint: ok"
