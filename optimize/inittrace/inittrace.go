@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -99,8 +100,12 @@ func Analyze(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	pkg := opts.Package
 	if pkg == "" {
-		if pkg, err = mainPackage(ctx, modDir); err != nil {
+		// The package fnopt build compiles, by the same rules.
+		if pkg, err = build.FindGoMain(modDir, settings.HostArch(), filepath.Base(absOr(modDir))); err != nil {
 			return nil, err
+		}
+		if pkg != "." {
+			pkg = module + "/" + strings.TrimPrefix(pkg, "./")
 		}
 	}
 	tmp, err := os.MkdirTemp("", "fnopt-inittrace-*")
@@ -109,7 +114,7 @@ func Analyze(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "bootstrap")
-	if err := build(ctx, modDir, pkg, bin); err != nil {
+	if err := buildForTrace(ctx, modDir, pkg, bin); err != nil {
 		return nil, err
 	}
 	entries, err := Run(ctx, bin, opts.Timeout)
@@ -209,36 +214,6 @@ func findModule(dir string) (string, string, error) {
 	return found, string(m[1]), nil
 }
 
-// mainPackage picks the package to build: the module root when it is a
-// main package, else the first main package.
-func mainPackage(ctx context.Context, modDir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}} {{.Dir}}{{end}}`, "./...")
-	cmd.Dir = modDir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("listing the packages of %s: %v: %s", modDir, err, firstLine(stderr.String()))
-	}
-	var first string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		path, d, ok := strings.Cut(l, " ")
-		if !ok {
-			continue
-		}
-		if filepath.Clean(d) == filepath.Clean(absOr(modDir)) {
-			return ".", nil
-		}
-		if first == "" {
-			first = path
-		}
-	}
-	if first == "" {
-		return "", fmt.Errorf("%s has no main package to build", modDir)
-	}
-	return first, nil
-}
-
 func absOr(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		if r, err := filepath.EvalSymlinks(a); err == nil {
@@ -257,9 +232,9 @@ func firstLine(s string) string {
 	return s
 }
 
-// build compiles the function for this machine with the tuned flags, so
+// buildForTrace compiles the function for this machine with the tuned flags, so
 // the trace shows what init costs once the build findings are fixed.
-func build(ctx context.Context, modDir, pkg, out string) error {
+func buildForTrace(ctx context.Context, modDir, pkg, out string) error {
 	g := settings.Go(settings.HostArch())
 	args := append([]string{"build", "-o", out}, g.Flags...)
 	args = append(args, pkg)
