@@ -19,6 +19,7 @@ import (
 	// this import makes `go test` put aws-lambda-go there.
 	_ "github.com/aws/aws-lambda-go/events"
 
+	"github.com/fnopt/fnopt/internal/awsref"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
@@ -107,7 +108,7 @@ func TestGeneratedGoProjects(t *testing.T) {
 			if bin == "" {
 				t.Skip("the build failed")
 			}
-			sample, err := os.ReadFile(filepath.Join(sharedDir(t), "reference", "events", "apigw-v2-request-no-authorizer.json"))
+			sample, err := awsref.Event("apigw-v2-request-no-authorizer.json")
 			if err != nil {
 				t.Fatal(err)
 			}

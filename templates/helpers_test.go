@@ -8,30 +8,6 @@ import (
 	"github.com/fnopt/fnopt/templates"
 )
 
-// sharedDir is ../shared next to the repository (the folder holding
-// go.mod): read-only reference data such as the SAM schema and AWS events.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			if _, err := os.Stat(shared); err != nil {
-				t.Fatalf("reference data missing: %s must sit next to the repository", shared)
-			}
-			return shared
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 // combinations is every lang × event × client × arch × package.
 func combinations() []templates.Options {
 	var out []templates.Options

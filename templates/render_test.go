@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fnopt/fnopt/internal/awsref"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
@@ -176,9 +175,8 @@ func TestGoSumMatchesFnopt(t *testing.T) {
 }
 
 // The Go projects' testdata/event.json are the AWS sample events of
-// ../shared/reference/events, unchanged.
+// internal/awsref, unchanged.
 func TestSampleEventsAreTheReference(t *testing.T) {
-	ref := filepath.Join(sharedDir(t), "reference", "events")
 	for event, name := range map[string]string{
 		"raw":         "eventbridge-ecr-image-push-event.json",
 		"http":        "apigw-v2-request-no-authorizer.json",
@@ -187,7 +185,7 @@ func TestSampleEventsAreTheReference(t *testing.T) {
 		"s3":          "s3-event.json",
 		"eventbridge": "eventbridge-ecr-image-push-event.json",
 	} {
-		want, err := os.ReadFile(filepath.Join(ref, name))
+		want, err := awsref.Event(name)
 		if err != nil {
 			t.Fatal(err)
 		}

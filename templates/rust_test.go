@@ -21,14 +21,15 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"github.com/fnopt/fnopt/internal/testenv"
+	"github.com/fnopt/fnopt/internal/awsref"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 
 // rustSample is the AWS sample event each Rust project's tests are fed
-// (testdata/event.json), from ../shared/reference/events.
+// (testdata/event.json), from internal/awsref.
 var rustSample = map[string]string{
 	"raw":         "eventbridge-ecr-image-push-event.json",
 	"http":        "apigw-v2-request-no-authorizer.json",
@@ -61,7 +62,6 @@ type cargoManifest struct {
 // package and checks the files, Cargo.toml (valid TOML with the tuned
 // profile), the Makefile's target and the sample event.
 func TestRenderRustCombinations(t *testing.T) {
-	shared := sharedDir(t)
 	for _, o := range combinations() {
 		if o.Lang != "rust" {
 			continue
@@ -106,7 +106,7 @@ func TestRenderRustCombinations(t *testing.T) {
 				}
 			}
 
-			sample, err := os.ReadFile(filepath.Join(shared, "reference", "events", rustSample[o.Event]))
+			sample, err := awsref.Event(rustSample[o.Event])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +278,6 @@ func TestGeneratedRustMinimalProjects(t *testing.T) {
 	})
 
 	// Each function answers its AWS sample event.
-	shared := sharedDir(t)
 	for _, tc := range []struct{ event, want string }{
 		{"http", `{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"message\":\"Hello from GET /\"}","isBase64Encoded":false}`},
 		{"url", `{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"message\":\"Hello from POST /my/path\",\"received\":18}","isBase64Encoded":false}`},
@@ -288,7 +287,7 @@ func TestGeneratedRustMinimalProjects(t *testing.T) {
 	} {
 		t.Run("invoke-sample/"+tc.event, func(t *testing.T) {
 			bin := needBootstrap(t, bootstraps, tc.event)
-			sample, err := os.ReadFile(filepath.Join(shared, "reference", "events", rustSample[tc.event]))
+			sample, err := awsref.Event(rustSample[tc.event])
 			if err != nil {
 				t.Fatal(err)
 			}

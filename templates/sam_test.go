@@ -3,7 +3,6 @@ package templates_test
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 
 func samSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	sch, err := samschema.Load(filepath.Join(sharedDir(t), "reference", "sam", "sam.schema.json"))
+	sch, err := samschema.Official()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ var layers = []struct {
 	floor   int
 	folders []string
 }{
-	{0, []string{"internal/bytesize", "internal/atomicfile", "internal/testenv", "internal/registrytest", "internal/samschema", "internal/layers", "internal/countio"}},
+	{0, []string{"internal/bytesize", "internal/atomicfile", "internal/testenv", "internal/registrytest", "internal/samschema", "internal/layers", "internal/countio", "internal/awsref"}},
 	{1, []string{"internal/function"}},
 	{2, []string{"internal/oci"}},
 	{3, []string{"internal/dist"}},

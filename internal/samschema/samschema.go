@@ -1,6 +1,5 @@
 // Package samschema validates AWS SAM templates against the official SAM
-// JSON schema (shared/reference/sam/sam.schema.json beside the
-// repository). Tests of the templates and of `fnopt optimize`'s edits use
+// JSON schema (kept in internal/awsref). Tests of the templates and of `fnopt optimize`'s edits use
 // it: both must leave template.yaml valid SAM.
 package samschema
 
@@ -8,12 +7,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fnopt/fnopt/internal/awsref"
 )
 
 // LookAhead is the one pattern of the SAM schema that Go's regexp cannot
@@ -34,15 +34,16 @@ func NotPrefixPattern(p string) string {
 	return "^(?:" + strings.Join(alts, "|") + ")$"
 }
 
-// Load compiles the schema at path, with LookAhead rewritten.
-func Load(path string) (*jsonschema.Schema, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the SAM schema: %w", err)
-	}
+// Official compiles the official SAM schema kept in internal/awsref.
+func Official() (*jsonschema.Schema, error) {
+	return Compile(awsref.SAMSchema)
+}
+
+// Compile compiles a SAM schema, with LookAhead rewritten.
+func Compile(data []byte) (*jsonschema.Schema, error) {
 	quoted, _ := json.Marshal(LookAhead)
 	if !bytes.Contains(data, quoted) {
-		return nil, fmt.Errorf("%s no longer has the pattern %s: update the rewrite in internal/samschema", path, LookAhead)
+		return nil, fmt.Errorf("the SAM schema no longer has the pattern %s: update the rewrite in internal/samschema", LookAhead)
 	}
 	rewritten, _ := json.Marshal(NotPrefixPattern("AWS::Serverless::"))
 	data = bytes.ReplaceAll(data, quoted, rewritten)

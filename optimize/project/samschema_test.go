@@ -1,7 +1,6 @@
 package project
 
 import (
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -15,12 +14,12 @@ var (
 	samSchErr error
 )
 
-// samSchema compiles shared/reference/sam/sam.schema.json (beside the
-// repository, as CI lays it out) once per test binary.
+// samSchema compiles the official SAM schema (internal/awsref) once per
+// test binary.
 func samSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
 	samOnce.Do(func() {
-		samSch, samSchErr = samschema.Load(filepath.Join(repoRoot(t), "..", "shared", "reference", "sam", "sam.schema.json"))
+		samSch, samSchErr = samschema.Official()
 	})
 	if samSchErr != nil {
 		t.Fatalf("SAM schema: %v", samSchErr)
