@@ -21,14 +21,15 @@ var layers = []struct {
 	floor   int
 	folders []string
 }{
-	{0, []string{"internal/bytesize", "internal/atomicfile", "internal/testenv", "internal/registrytest", "internal/samschema", "internal/layers", "internal/countio", "internal/awsref"}},
-	{1, []string{"internal/function"}},
-	{2, []string{"internal/oci"}},
-	{3, []string{"internal/dist"}},
-	{4, []string{"verify"}},
-	{5, []string{"optimize", "templates"}},
-	{6, []string{"cmd"}},
-	{7, []string{"examples"}},
+	{0, []string{"internal/bytesize", "internal/countio", "internal/atomicfile", "internal/awsref", "internal/layers"}},
+	{1, []string{"internal/testenv", "internal/registrytest", "internal/samschema"}}, // imported by tests only
+	{2, []string{"internal/function"}},
+	{3, []string{"internal/oci"}},
+	{4, []string{"internal/dist"}},
+	{5, []string{"verify"}},
+	{6, []string{"optimize", "templates"}},
+	{7, []string{"cmd"}},
+	{8, []string{"examples"}},
 }
 
 // place returns the floor and the folder of a package path relative to
@@ -114,11 +115,11 @@ func TestPlace(t *testing.T) {
 		floor  int
 		folder string
 	}{
-		{"internal/function/settings", 1, "internal/function"},
-		{"internal/oci/rootfs", 2, "internal/oci"},
-		{"verify/gate", 4, "verify"},
-		{"optimize/slim", 5, "optimize"},
-		{"cmd/fnopt", 6, "cmd"},
+		{"internal/function/settings", 2, "internal/function"},
+		{"internal/oci/rootfs", 3, "internal/oci"},
+		{"verify/gate", 5, "verify"},
+		{"optimize/slim", 6, "optimize"},
+		{"cmd/fnopt", 7, "cmd"},
 		{"internal/functional", -1, ""}, // a prefix must end at a slash
 	}
 	for _, tt := range tests {
