@@ -1,0 +1,36 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+)
+
+// FlagError rewrites pflag's parse errors in the user's words: which flag,
+// the value given and what it takes, instead of the Go parser's message
+// ("strconv.ParseInt: parsing ...").
+func FlagError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	f := ive.GetFlag()
+	name := "--" + f.Name
+	if what, ok := takes[f.Value.Type()]; ok {
+		return fmt.Errorf("%s %q: %s", name, ive.GetValue(), what)
+	}
+	// A value type of our own (such as an architecture) already says what
+	// it takes.
+	return fmt.Errorf("%s %q: %v", name, ive.GetValue(), errors.Unwrap(ive))
+}
+
+// takes says what a flag of pflag's own value types accepts, by type name;
+// their parse errors come from strconv and time and speak Go.
+var takes = map[string]string{
+	"int": "give a whole number, such as 30", "int64": "give a whole number, such as 30",
+	"uint":    "give a whole number of 0 or more, such as 30",
+	"float64": "give a number, such as 10 or 2.5", "float32": "give a number, such as 10 or 2.5",
+	"duration": "give a duration, such as 500ms, 30s or 2m",
+	"bool":     "give true or false",
+}

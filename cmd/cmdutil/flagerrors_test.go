@@ -1,0 +1,40 @@
+package cmdutil
+
+import (
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestFlagError(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--samples", "abc"}, `--samples "abc": give a whole number, such as 30`},
+		{[]string{"--max-regression", "ten"}, `--max-regression "ten": give a number, such as 10 or 2.5`},
+		{[]string{"--timeout", "5"}, `--timeout "5": give a duration, such as 500ms, 30s or 2m`},
+		{[]string{"--json=maybe"}, `--json "maybe": give true or false`},
+		{[]string{"--nope"}, `unknown flag: --nope`}, // not a value error: kept as it is
+	}
+	for _, tt := range tests {
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Int("samples", 30, "")
+		fs.Float64("max-regression", 10, "")
+		fs.Duration("timeout", 0, "")
+		fs.Bool("json", false, "")
+		err := fs.Parse(tt.args)
+		if err == nil {
+			t.Fatalf("%v: no error", tt.args)
+		}
+		if got := FlagError(err).Error(); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+	if FlagError(errors.New("other")).Error() != "other" {
+		t.Error("an unrelated error was changed")
+	}
+}
