@@ -5,12 +5,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -120,11 +121,20 @@ func Load(dir string) (*Config, error) {
 // Parse decodes and validates fnopt.yaml content. Unknown keys are errors,
 // so a typo does not silently fall back to a default.
 func Parse(data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not valid YAML: %v", FileName, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s is not valid: %v", FileName, err)
+	if len(doc.Content) > 0 {
+		// Keys first, so that a typo is named with its line and the keys
+		// that would be right, rather than as yaml's type error.
+		if err := checkKeys(doc.Content[0], reflect.TypeOf(c)); err != nil {
+			return nil, err
+		}
+		if err := doc.Content[0].Decode(&c); err != nil {
+			return nil, fmt.Errorf("%s is not valid: %v", FileName, oneLine(err))
+		}
 	}
 	if c.Arch == "" {
 		c.Arch = string(settings.DefaultArch)
@@ -136,6 +146,45 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// checkKeys refuses a key of n, a mapping decoded into a struct of type t,
+// that no field of t names: unknown keys are typos, never ignored.
+func checkKeys(n *yaml.Node, t reflect.Type) error {
+	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fields[name] = t.Field(i).Type
+		names = append(names, name)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		ft, ok := fields[key.Value]
+		if !ok {
+			return fmt.Errorf("%s line %d: unknown key %q: use one of %s", FileName, key.Line, key.Value, strings.Join(names, ", "))
+		}
+		if err := checkKeys(value, ft); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// oneLine joins yaml's multi-line type errors ("yaml: unmarshal errors:\n
+// line 3: cannot unmarshal ...") into one line that keeps each line number.
+func oneLine(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return strings.Join(te.Errors, "; ")
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -33,7 +33,10 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
-		{name: "unknown key", in: "name: f\nlanguage: go\nlangauge: go\n", wantErr: "not valid"},
+		{name: "unknown key", in: "name: f\nlanguage: go\nlangauge: go\n", wantErr: `fnopt.yaml line 3: unknown key "langauge": use one of name, language, event, arch, package, client, budgets`},
+		{name: "unknown budget", in: "name: f\nlanguage: go\nbudget:\n  init_p50_ms: 1\n", wantErr: `line 3: unknown key "budget"`},
+		{name: "unknown key in budgets", in: "name: f\nlanguage: go\nbudgets:\n  init_p50: 1\n", wantErr: `fnopt.yaml line 4: unknown key "init_p50": use one of init_p50_ms, init_p90_ms, artifact_bytes`},
+		{name: "wrong type", in: "name: f\nlanguage: go\nbudgets:\n  init_p50_ms: fast\n", wantErr: "line 4: cannot unmarshal"},
 		{name: "bad language", in: "name: f\nlanguage: cobol\n", wantErr: `language "cobol"`},
 		{name: "bad arch", in: "name: f\nlanguage: go\narch: mips\n", wantErr: `arch "mips"`},
 		{name: "bad event", in: "name: f\nlanguage: go\nevent: kafka\n", wantErr: `event "kafka"`},
