@@ -24,6 +24,9 @@ func (o Options) Validate() error {
 	if err := ValidateName(o.Name); err != nil {
 		return err
 	}
+	if err := validateNameFor(o.Lang, o.Name, o.Module); err != nil {
+		return err
+	}
 	for _, c := range []struct{ option, v string }{
 		{"lang", o.Lang}, {"event", o.Event}, {"arch", o.Arch}, {"package", o.Package}, {"client", o.Client},
 	} {
@@ -68,6 +71,10 @@ func ValidateModule(m string) error {
 	}
 	if len(m) > 256 {
 		return bad("longer than 256 characters")
+	}
+	first, _, _ := strings.Cut(m, "/")
+	if why, ok := goReserved(first); ok {
+		return bad(why)
 	}
 	for _, elem := range strings.Split(m, "/") {
 		switch {
@@ -210,18 +217,44 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// reserved says why Cargo or Go refuse or misread a name that passes the
-// character rules; ok is false for a usable name.
+// validateNameFor applies the rules of the project's language to its name:
+// Rust's to the Cargo package name, Go's to the module path the name
+// becomes when no module path is given.
+func validateNameFor(lang, name, module string) error {
+	switch lang {
+	case "rust":
+		if why, ok := rustReserved(name); ok {
+			return fmt.Errorf("invalid name %q: %s; choose another name", name, why)
+		}
+	case "go":
+		if module != "" {
+			return nil // the name is only the folder's and the stack's
+		}
+		if why, ok := goReserved(name); ok {
+			return fmt.Errorf("invalid name %q: as the Go module path, %s; choose another name or give a module path such as github.com/you/%s", name, why, name)
+		}
+	}
+	return nil
+}
+
+// reserved says why a name is refused whatever the language: Windows
+// cannot create such a folder.
 func reserved(name string) (why string, ok bool) {
-	switch strings.ReplaceAll(name, "-", "_") {
-	case "std", "core", "alloc", "proc_macro", "test":
-		return "it is a standard library crate or package", true
-	case "cmd", "all":
-		return "the go command reserves it", true
-	case "build", "deps", "examples", "incremental":
-		return "Cargo reserves it for its build folders", true
+	switch name {
 	case "con", "prn", "aux", "nul":
 		return "it is a reserved file name on Windows", true
+	}
+	return "", false
+}
+
+// rustReserved says why Cargo refuses or misreads a package name that
+// passes the character rules; ok is false for a usable name.
+func rustReserved(name string) (why string, ok bool) {
+	switch strings.ReplaceAll(name, "-", "_") {
+	case "std", "core", "alloc", "proc_macro", "test":
+		return "it is a standard library crate", true
+	case "build", "deps", "examples", "incremental":
+		return "Cargo reserves it for its build folders", true
 	case "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
 		"false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
 		"return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
@@ -230,4 +263,33 @@ func reserved(name string) (why string, ok bool) {
 		return "it is a Rust keyword", true
 	}
 	return "", false
+}
+
+// goReserved says why the go command refuses or misreads a module path
+// whose first element is elem: the go command resolves a first element
+// without a dot that names a standard-library package in GOROOT, and
+// treats a few words as its own.
+func goReserved(elem string) (why string, ok bool) {
+	switch elem {
+	case "std", "cmd", "all", "main", "tool", "toolchain":
+		return "the go command reserves it", true
+	}
+	if stdTopLevel[elem] {
+		return "it is a standard library package", true
+	}
+	return "", false
+}
+
+// stdTopLevel is the first element of every standard-library package path
+// (`go list std | cut -d/ -f1 | sort -u`); a test keeps it in step with the
+// installed Go.
+var stdTopLevel = map[string]bool{
+	"archive": true, "bufio": true, "bytes": true, "cmp": true, "compress": true, "container": true,
+	"context": true, "crypto": true, "database": true, "debug": true, "embed": true, "encoding": true,
+	"errors": true, "expvar": true, "flag": true, "fmt": true, "go": true, "hash": true, "html": true,
+	"image": true, "index": true, "internal": true, "io": true, "iter": true, "log": true, "maps": true,
+	"math": true, "mime": true, "net": true, "os": true, "path": true, "plugin": true, "reflect": true,
+	"regexp": true, "runtime": true, "slices": true, "sort": true, "strconv": true, "strings": true,
+	"structs": true, "sync": true, "syscall": true, "testing": true, "text": true, "time": true,
+	"unicode": true, "unique": true, "unsafe": true, "vendor": true, "weak": true, "builtin": true,
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,6 +115,22 @@ func TestGoModulePath(t *testing.T) {
 	}
 }
 
+// The first elements of standard-library package paths that a Go module
+// path must not start with are those of the Go installed here.
+func TestStdTopLevelIsCurrent(t *testing.T) {
+	out, err := exec.Command("go", "list", "std").Output()
+	if err != nil {
+		t.Fatalf("go list std: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		first, _, _ := strings.Cut(p, "/")
+		o := templates.Options{Name: "hello", Lang: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official", Module: first}
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "standard library") {
+			t.Errorf("module %q (from %s) is accepted; add %q to stdTopLevel", first, p, first)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	good := templates.Options{Name: "hello", Lang: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}
 	for _, tc := range []struct {
@@ -129,8 +146,24 @@ func TestValidate(t *testing.T) {
 		{"upper case", func(o *templates.Options) { o.Name = "Hello" }, "lower-case letter"},
 		{"leading digit", func(o *templates.Options) { o.Name = "1fn" }, "lower-case letter"},
 		{"space", func(o *templates.Options) { o.Name = "my fn" }, "lower-case letter"},
-		{"rust keyword", func(o *templates.Options) { o.Name = "fn" }, "Rust keyword"},
-		{"std crate", func(o *templates.Options) { o.Name = "std" }, "standard library"},
+		{"rust keyword", func(o *templates.Options) { o.Lang = "rust"; o.Name = "fn" }, "Rust keyword"},
+		{"rust std crate", func(o *templates.Options) { o.Lang = "rust"; o.Name = "std" }, "standard library crate"},
+		{"cargo folder", func(o *templates.Options) { o.Lang = "rust"; o.Name = "build" }, "Cargo reserves"},
+		{"go may be fn", func(o *templates.Options) { o.Name = "fn" }, ""},
+		{"go may be type", func(o *templates.Options) { o.Name = "type" }, ""},
+		{"go may be build", func(o *templates.Options) { o.Name = "build" }, ""},
+		{"rust may be main", func(o *templates.Options) { o.Lang = "rust"; o.Name = "main" }, ""},
+		{"go std package", func(o *templates.Options) { o.Name = "fmt" }, `invalid name "fmt": as the Go module path, it is a standard library package`},
+		{"go", func(o *templates.Options) { o.Name = "go" }, "standard library package"},
+		{"vendor", func(o *templates.Options) { o.Name = "vendor" }, "standard library package"},
+		{"main", func(o *templates.Options) { o.Name = "main" }, "the go command reserves it"},
+		{"tool", func(o *templates.Options) { o.Name = "tool" }, "the go command reserves it"},
+		{"toolchain", func(o *templates.Options) { o.Name = "toolchain" }, "the go command reserves it"},
+		{"go name with a module", func(o *templates.Options) { o.Name = "main"; o.Module = "github.com/me/main" }, ""},
+		{"module go", func(o *templates.Options) { o.Module = "go" }, `invalid --module "go"`},
+		{"module std", func(o *templates.Options) { o.Module = "std" }, "the go command reserves it"},
+		{"module std path", func(o *templates.Options) { o.Module = "net/http" }, "standard library package"},
+		{"windows name", func(o *templates.Options) { o.Name = "con" }, "reserved file name on Windows"},
 		{"too long", func(o *templates.Options) { o.Name = strings.Repeat("a", 65) }, "at most 64"},
 		{"lang", func(o *templates.Options) { o.Lang = "java" }, `invalid --lang "java": use one of go, rust`},
 		{"event", func(o *templates.Options) { o.Event = "sns" }, `invalid --event "sns"`},
