@@ -22,6 +22,7 @@ import (
 
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -261,6 +262,15 @@ func imageOf(t testing.TB, entrypoint []string, layers ...v1.Layer) v1.Image {
 //	  greeting (overwrites), a whiteout of the big file, a hardlink.
 func fixture(t testing.TB) (v1.Image, fixtureSizes) {
 	t.Helper()
+	return fixtureImage(t, "")
+}
+
+// fixtureImage is the fixture; with taskLink set, /var/task is instead a
+// symlink to taskLink in layer 0, and layer 1 writes the function below
+// /var/task without listing the folder itself (issue 12 item 4): the
+// files land where the symlink leads.
+func fixtureImage(t testing.TB, taskLink string) (v1.Image, fixtureSizes) {
+	t.Helper()
 	b := bins(t)
 	base := layerFiles{}
 	base.mirrorWithLibs(t, "/bin/sh")
@@ -282,7 +292,12 @@ func fixture(t testing.TB) (v1.Image, fixtureSizes) {
 	base.file("usr/share/doc/fnopt/README", bytes.Repeat([]byte("documentation nobody reads\n"), 2000), 0o644)
 	big := bytes.Repeat([]byte{7}, 1<<20)
 	base.file("usr/share/big.bin", big, 0o644)
-	base.file("var/task/data/greeting.txt", []byte("old world\n"), 0o644)
+	if taskLink == "" {
+		base.file("var/task/data/greeting.txt", []byte("old world\n"), 0o644)
+	} else {
+		base.file(strings.TrimPrefix(taskLink, "/")+"/data/greeting.txt", []byte("old world\n"), 0o644)
+		base.symlink("var/task", taskLink)
+	}
 	base.dirs("tmp")
 	base["tmp"] = entry{typ: tar.TypeDir, mode: 0o1777}
 
@@ -302,6 +317,10 @@ func fixture(t testing.TB) (v1.Image, fixtureSizes) {
 	app.file("opt/plugins/unused.so", plugin, 0o755)
 	app.file("var/task/data/greeting.txt", []byte("world\n"), 0o644)
 	app.dirs("usr/share")
+	if taskLink != "" {
+		delete(app, "var/task") // written through the lower layer's symlink
+		delete(app, "var/task/data")
+	}
 	appTar := app.tarBytes(t,
 		&tar.Header{Name: "usr/share/.wh.big.bin", Typeflag: tar.TypeReg, Mode: 0o644},
 		&tar.Header{Name: "var/task/fn-copy", Typeflag: tar.TypeLink, Linkname: "var/task/fn", Mode: 0o755},
@@ -351,6 +370,20 @@ func writeOCI(t testing.TB, img v1.Image) string {
 		t.Fatal(err)
 	}
 	return ref
+}
+
+// treeOf is the merged tree of img's layers.
+func treeOf(t testing.TB, img v1.Image) *rootfs.Tree {
+	t.Helper()
+	tree := rootfs.NewTree()
+	err := rootfs.Walk(context.Background(), img, rootfs.Limits{}, func(e rootfs.Entry, _ io.Reader) error {
+		tree.Apply(e, nil)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
 }
 
 func mustRead(t testing.TB, p string) []byte {

@@ -13,13 +13,14 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/fnopt/fnopt/internal/countio"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // layerEntry is one entry of the layer written: a kept path with its
 // metadata from the image, or a whiteout.
 type layerEntry struct {
 	path     string
-	meta     meta
+	file     rootfs.File
 	whiteout bool
 }
 
@@ -66,11 +67,11 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 			}
 			continue
 		}
-		m := e.meta
-		hdr := &tar.Header{Name: name, Mode: m.mode, Uid: m.uid, Gid: m.gid, ModTime: mtime, Format: tar.FormatPAX}
+		m := e.file
+		hdr := &tar.Header{Name: name, Mode: m.Mode, Uid: m.Uid, Gid: m.Gid, ModTime: mtime, Format: tar.FormatPAX}
 		var content *os.File
 		fi, lerr := root.Lstat(name)
-		switch m.typ {
+		switch m.Type {
 		case tar.TypeDir:
 			hdr.Typeflag, hdr.Name = tar.TypeDir, name+"/"
 			if lerr != nil || !fi.IsDir() {
@@ -78,7 +79,7 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 				continue
 			}
 		case tar.TypeSymlink:
-			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, m.link
+			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, m.Link
 			if lerr != nil || fi.Mode()&fs.ModeSymlink == 0 {
 				notes = append(notes, e.path+": not a symlink in the flattened image; left out")
 				continue
@@ -88,14 +89,14 @@ func writeLayer(file, rootDir string, entries []layerEntry, mtime time.Time) (*l
 				notes = append(notes, e.path+": not a file in the flattened image; left out")
 				continue
 			}
-			if m.typ == tar.TypeLink && written[m.link] && m.link < e.path {
+			if m.Type == tar.TypeLink && written[m.Link] && m.Link < e.path {
 				// Hardlinks stay hardlinks when their target is in the
 				// layer before them.
-				hdr.Typeflag, hdr.Linkname = tar.TypeLink, strings.TrimPrefix(m.link, "/")
+				hdr.Typeflag, hdr.Linkname = tar.TypeLink, strings.TrimPrefix(m.Link, "/")
 				break
 			}
 			hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
-			if m.typ == tar.TypeLink {
+			if m.Type == tar.TypeLink {
 				hdr.Mode = int64(fi.Mode().Perm())
 			}
 			if content, err = root.Open(name); err != nil {

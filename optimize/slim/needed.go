@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/fnopt/fnopt/internal/oci/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -105,11 +106,10 @@ func (k *keeper) tree(p, reason string) error {
 	if err != nil {
 		return err
 	}
-	n := k.inv.lookup(res.Path)
-	if n == nil {
+	if _, ok := k.inv.tree.Lookup(res.Path); !ok {
 		return fmt.Errorf("%s: %w", p, errNotInImage)
 	}
-	walk(n, res.Path, func(q string, _ *node) { k.mark(q, reason) })
+	k.inv.tree.Walk(res.Path, func(f rootfs.File) { k.mark(f.Path, reason) })
 	return nil
 }
 
@@ -330,7 +330,7 @@ func (k *keeper) extras() {
 	if _, err := k.root.Resolve(k.workdir); err == nil {
 		_, _ = k.resolve(k.workdir, "working folder")
 	}
-	if n := k.inv.lookup("/tmp"); n != nil && n.typ == tar.TypeDir {
+	if f, ok := k.inv.tree.Lookup("/tmp"); ok && f.Type == tar.TypeDir {
 		k.mark("/tmp", "Lambda's writable folder")
 	}
 }
@@ -356,7 +356,7 @@ func (k *keeper) closure() ([]string, error) {
 				continue
 			}
 			done[p] = true
-			if n := k.inv.lookup(p); n != nil && (n.typ == tar.TypeReg || n.typ == tar.TypeLink) {
+			if f, ok := k.inv.tree.Lookup(p); ok && (f.Type == tar.TypeReg || f.Type == tar.TypeLink) {
 				todo = append(todo, p)
 			}
 		}

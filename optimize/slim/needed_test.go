@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/fnopt/fnopt/internal/oci/elfdeps"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/internal/testenv"
 )
 
@@ -165,7 +166,7 @@ func TestLookPath(t *testing.T) {
 		{cf("PATH=/usr/bin"), "data", ""},                     // not executable
 		{cf(), "missing", ""},                                 // not there
 	} {
-		k := newKeeper(elfdeps.NewRoot(dir), &inventory{root: newDir(-1)}, tc.cf)
+		k := newKeeper(elfdeps.NewRoot(dir), &inventory{tree: rootfs.NewTree()}, tc.cf)
 		got, err := k.lookPath(tc.name)
 		if got != tc.want || (tc.want == "") != (err != nil) {
 			t.Errorf("%s with %v: %q (%v), want %q", tc.name, tc.cf.Config.Env, got, err, tc.want)

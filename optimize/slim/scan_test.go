@@ -37,9 +37,10 @@ func TestWastedBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files, _ := fileStats(inv.root)
-			if inv.wasted != tc.wasted || files != tc.files {
-				t.Errorf("wasted %d, files %d; want %d, %d", inv.wasted, files, tc.wasted, tc.files)
+			files, _ := fileStats(inv.tree)
+			wasted, _ := inv.tree.Wasted()
+			if wasted != tc.wasted || files != tc.files {
+				t.Errorf("wasted %d, files %d; want %d, %d", wasted, files, tc.wasted, tc.files)
 			}
 		})
 	}

@@ -164,18 +164,15 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	if scanErr != nil {
 		return nil, fmt.Errorf("reading the layers: %w", scanErr)
 	}
-	res.Skipped, res.SkippedCount = inv.skipped, inv.skipCount
-	for _, s := range rep.Skipped {
-		if !hasSkip(res.Skipped, s.Layer, s.Name) && len(res.Skipped) < maxSkipped {
-			res.Skipped = append(res.Skipped, Skipped{Layer: s.Layer, Name: s.Name, Reason: s.Reason})
-			res.SkippedCount++
-		}
+	res.Skipped, res.SkippedCount = rep.Skipped, int(rep.SkippedCount)
+	if len(res.Skipped) > maxSkipped {
+		res.Skipped = res.Skipped[:maxSkipped]
 	}
 	if res.Before, err = statsOf(img, counted, len(layers)); err != nil {
 		return nil, err
 	}
-	res.Before.Files, res.Before.FileBytes = fileStats(inv.root)
-	res.Before.WastedBytes, res.Before.WastedFiles = inv.wasted, inv.wastedFiles
+	res.Before.Files, res.Before.FileBytes = fileStats(inv.tree)
+	res.Before.WastedBytes, res.Before.WastedFiles = inv.tree.Wasted()
 
 	root := elfdeps.NewRoot(rootDir)
 	k := newKeeper(root, inv, cf)
@@ -241,15 +238,6 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	return res, nil
 }
 
-func hasSkip(list []Skipped, layer int, name string) bool {
-	for _, s := range list {
-		if s.Layer == layer && s.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 func outputTail(out string) string {
 	out = strings.TrimSpace(out)
 	if out == "" {
@@ -303,24 +291,24 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 		keptSet[k.Path] = true
 	}
 	for _, k := range kept {
-		n := inv.lookup(k.Path)
-		if n == nil {
+		f, ok := inv.tree.Lookup(k.Path)
+		if !ok {
 			continue
 		}
-		fromBase := keepBase > 0 && n.layer < keepBase && n.layer >= 0
-		if fromBase && n.typ != tar.TypeDir {
+		fromBase := keepBase > 0 && f.Layer < keepBase && f.Layer >= 0
+		if fromBase && f.Type != tar.TypeDir {
 			continue // the base layers hold it, unchanged
 		}
-		entries = append(entries, layerEntry{path: k.Path, meta: n.meta})
-		if n.typ == tar.TypeReg || n.typ == tar.TypeLink {
+		entries = append(entries, layerEntry{path: k.Path, file: f})
+		if f.Type == tar.TypeReg || f.Type == tar.TypeLink {
 			st.Files++
-			st.FileBytes += n.size
+			st.FileBytes += f.Size
 		}
 	}
 	if keepBase == 0 {
 		return entries, st
 	}
-	st.WastedBytes, st.WastedFiles = inv.baseWasted, inv.baseWastedFiles
+	st.WastedBytes, st.WastedFiles = inv.base.Wasted()
 	whited := map[string]bool{}
 	underWhiteout := func(p string) bool {
 		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
@@ -330,24 +318,30 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 		}
 		return false
 	}
-	walk(inv.base, "/", func(p string, b *node) {
+	inv.base.Walk("/", func(b rootfs.File) {
+		p := b.Path
 		if p == "/" || underWhiteout(p) {
 			return // counted with the folder whited out
 		}
-		n := inv.lookup(p)
-		gone := n == nil || (n.layer >= keepBase && !keptSet[p] && n.typ != tar.TypeDir) ||
-			(n.typ == tar.TypeDir) != (b.typ == tar.TypeDir)
+		n, ok := inv.tree.Lookup(p)
+		gone := !ok || (n.Layer >= keepBase && !keptSet[p] && n.Type != tar.TypeDir) ||
+			(n.Type == tar.TypeDir) != (b.Type == tar.TypeDir)
 		if gone {
 			whited[p] = true
-			entries = append(entries, layerEntry{path: p, whiteout: true})
-			countWaste(b, &st)
+			countWaste(inv.base, p, &st)
+			// A kept path of another type replaces the base's by being
+			// written; a whiteout beside it would delete the new entry
+			// too where a layer applies in order (Flatten, containerd).
+			if !(ok && keptSet[p]) {
+				entries = append(entries, layerEntry{path: p, whiteout: true})
+			}
 			return
 		}
-		if n.layer < keepBase && (b.typ == tar.TypeReg || b.typ == tar.TypeLink) {
+		if n.Layer < keepBase && (b.Type == tar.TypeReg || b.Type == tar.TypeLink) {
 			st.Files++
-			st.FileBytes += b.size
-		} else if b.typ == tar.TypeReg && keptSet[p] {
-			st.WastedBytes += b.size // replaced by the kept upper version
+			st.FileBytes += b.Size
+		} else if b.Type == tar.TypeReg && keptSet[p] {
+			st.WastedBytes += b.Size // replaced by the kept upper version
 			st.WastedFiles++
 		}
 	})
@@ -363,8 +357,8 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 		}
 		for d := path.Dir(e.path); d != "/" && !have[d]; d = path.Dir(d) {
 			have[d] = true
-			if n := inv.lookup(d); n != nil && n.typ == tar.TypeDir {
-				entries = append(entries, layerEntry{path: d, meta: n.meta})
+			if f, ok := inv.tree.Lookup(d); ok && f.Type == tar.TypeDir {
+				entries = append(entries, layerEntry{path: d, file: f})
 			}
 		}
 	}
@@ -372,10 +366,11 @@ func plan(inv *inventory, kept []Kept, keepBase int) ([]layerEntry, Stats) {
 	return entries, st
 }
 
-func countWaste(n *node, st *Stats) {
-	walk(n, "", func(_ string, c *node) {
-		if c.typ == tar.TypeReg {
-			st.WastedBytes += c.size
+// countWaste counts the regular files of tree at p and below as wasted.
+func countWaste(tree *rootfs.Tree, p string, st *Stats) {
+	tree.Walk(p, func(f rootfs.File) {
+		if f.Type == tar.TypeReg {
+			st.WastedBytes += f.Size
 			st.WastedFiles++
 		}
 	})

@@ -109,10 +109,7 @@ func TestMinimizeFromRegistry(t *testing.T) {
 		t.Errorf("traced response %s (%v)", res.Traced.Response, err)
 	}
 
-	files, err := image.ReadFiles(res.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := treeOf(t, res.Image)
 	if f, ok := files.Lookup("/var/task/fn-copy"); !ok || f.Type != tar.TypeLink || f.Link != "/var/task/fn" {
 		t.Errorf("the kept hardlink is %+v (%v), want a hardlink to /var/task/fn", f, ok)
 	}
@@ -175,10 +172,7 @@ func TestKeepBase(t *testing.T) {
 	if d0 != n0 {
 		t.Errorf("base layer changed: %s -> %s", d0, n0)
 	}
-	files, err := image.ReadFiles(res.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := treeOf(t, res.Image)
 	if _, ok := files.Lookup("/usr/share/big.bin"); ok {
 		t.Error("the file the app layer deleted is back")
 	}
@@ -200,6 +194,41 @@ func TestKeepBase(t *testing.T) {
 	}
 	if _, err := Minimize(ctx, img, Options{KeepBase: 2}); err == nil || !strings.Contains(err.Error(), "has 2 layers") {
 		t.Errorf("--keep-base 2 of 2 layers: %v", err)
+	}
+}
+
+// TestTaskFolderSymlink: /var/task is a symlink in a lower layer and the
+// function's layer writes below it (issue 12 item 4). Minimising must see
+// the files where the flattened image has them, keep the symlink, and the
+// result must answer like the original.
+func TestTaskFolderSymlink(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LookPath(t, "strace", "strace")
+	img, _ := fixtureImage(t, "/opt/app")
+	src := writeOCI(t, img)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Minimize(ctx, img, Options{Keep: []string{"/var/task/fn-copy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	kept := keptPaths(res)
+	for _, p := range []string{"/var/task", "/opt/app/run.sh", "/opt/app/fn", "/opt/app/fn-copy", "/opt/app/data/greeting.txt"} {
+		if _, ok := kept[p]; !ok {
+			t.Errorf("%s not kept", p)
+		}
+	}
+	files := treeOf(t, res.Image)
+	if f, ok := files.Lookup("/var/task"); !ok || f.Type != tar.TypeSymlink || f.Link != "/opt/app" {
+		t.Errorf("/var/task in the minimised image: %+v (%v), want the symlink to /opt/app", f, ok)
+	}
+	proof, err := Prove(ctx, src, res.Image, res.Traced.Response, ProofOptions{Samples: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proof.OK() {
+		t.Fatalf("proof failed: %v (missing %s)", proof.Minimised.Failure, proof.MissingFile)
 	}
 }
 
@@ -285,10 +314,7 @@ func TestHostileLayers(t *testing.T) {
 			t.Errorf("%s written outside the image root", p)
 		}
 	}
-	files, err := image.ReadFiles(res.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := treeOf(t, res.Image)
 	if _, ok := files.Lookup("/abs/file"); !ok {
 		t.Error("/abs/file (absolute name, neutralised) not kept by --keep /abs")
 	}
@@ -351,22 +377,11 @@ func TestKeepBaseShowsTheSameTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Close()
-	want, err := image.ReadFiles(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := image.ReadFiles(res.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	under := func(f *image.Files) map[string]image.File {
-		m := map[string]image.File{}
-		for _, p := range f.Paths() {
-			if strings.HasPrefix(p, "/data") {
-				fi, _ := f.Lookup(p)
-				m[p] = fi
-			}
-		}
+	want := treeOf(t, img)
+	got := treeOf(t, res.Image)
+	under := func(tree *rootfs.Tree) map[string]rootfs.File {
+		m := map[string]rootfs.File{}
+		tree.Walk("/data", func(f rootfs.File) { m[f.Path] = f })
 		return m
 	}
 	// Wasted: the base's own 100 bytes, and the base files the new layer
@@ -399,10 +414,7 @@ func TestKeepBaseShowsTheSameTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res2.Close()
-	got2, err := image.ReadFiles(res2.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got2 := treeOf(t, res2.Image)
 	for _, p := range []string{"/data/dir1/a", "/data/gone/x", "/data/opq/old", "/data/opq/keep", "/data/link/b"} {
 		if f, ok := got2.Lookup(p); ok {
 			t.Errorf("%s is back: %+v", p, f)

@@ -138,21 +138,21 @@ func TestBuildContents(t *testing.T) {
 	files := readFiles(t, img)
 	for p, want := range map[string]struct {
 		typ  byte
-		mode os.FileMode
+		mode int64 // tar's mode bits
 	}{
 		BootstrapPath: {tar.TypeReg, 0o755},
 		CACertsPath:   {tar.TypeReg, 0o644},
 		CABundlePath:  {tar.TypeSymlink, 0o777},
 		TaskRoot:      {tar.TypeDir, 0o755},
-		"/tmp":        {tar.TypeDir, 0o777 | os.ModeSticky},
+		"/tmp":        {tar.TypeDir, 0o1777},
 	} {
 		f, ok := files.Lookup(p)
 		if !ok || f.Type != want.typ || f.Mode != want.mode {
 			t.Errorf("%s: %+v (found %v), want type %c mode %v", p, f.Type, ok, want.typ, want.mode)
 		}
 	}
-	if got, _, err := files.Resolve(CABundlePath); err != nil || got != CACertsPath {
-		t.Errorf("%s resolves to %q (%v), want %s", CABundlePath, got, err, CACertsPath)
+	if got, err := files.Resolve(CABundlePath); err != nil || got.Path != CACertsPath {
+		t.Errorf("%s resolves to %q (%v), want %s", CABundlePath, got.Path, err, CACertsPath)
 	}
 	bootFile, _ := files.Lookup(BootstrapPath)
 	if fi, _ := os.Stat(boot); bootFile.Size != fi.Size() {

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // Violation is one failed rule of the Lambda image compliance check.
@@ -168,9 +171,9 @@ func Check(img v1.Image) []Violation {
 		}
 	}
 
-	files := newFiles()
+	scans := scanLayers(layers)
 	var total int64
-	for _, s := range scanLayers(layers) {
+	for _, s := range scans {
 		if s.err != nil {
 			add(RuleReadable, "check the image source; the layer is corrupt or truncated", "%s", oneLine(s.err.Error()))
 			continue
@@ -182,18 +185,17 @@ func Check(img v1.Image) []Violation {
 			add(RuleParentDirs, "rebuild the layer with an entry for every parent folder (fnopt build does)", "layer %d (%s) lacks the parent folders %s", s.index, short(s.digest), sample(s.missingParents, 5))
 		}
 		total += s.uncompressed
-		files.applyLayer(s.entries)
 	}
 	if total > MaxUncompressedBytes {
 		add(RuleUncompressedSize, "make the image smaller (fnopt optimize image)", "the layers uncompress to %d bytes; Lambda accepts at most %d (10 GiB)", total, int64(MaxUncompressedBytes))
 	}
-	vs = append(vs, checkEntrypoint(files, cf)...)
+	vs = append(vs, checkEntrypoint(mergedTree(scans), cf)...)
 	return vs
 }
 
 // checkEntrypoint resolves what Lambda runs (ENTRYPOINT followed by CMD,
 // argv[0] looked up like exec does) and checks that it can run.
-func checkEntrypoint(files *Files, cf *v1.ConfigFile) []Violation {
+func checkEntrypoint(files *rootfs.Tree, cf *v1.ConfigFile) []Violation {
 	argv := append(append([]string(nil), cf.Config.Entrypoint...), cf.Config.Cmd...)
 	if len(argv) == 0 || argv[0] == "" {
 		return []Violation{{Rule: RuleEntrypoint, Message: "the image has neither ENTRYPOINT nor CMD", Fix: "set the entrypoint to the bootstrap (fnopt build does)"}}
@@ -214,7 +216,7 @@ func checkEntrypoint(files *Files, cf *v1.ConfigFile) []Violation {
 }
 
 type execCheck struct {
-	files   *Files
+	files   *rootfs.Tree
 	pathEnv string
 	workdir string
 	want    elf.Machine
@@ -232,7 +234,7 @@ const maxScriptDepth = 4
 
 // program checks that name (as what, e.g. "the entrypoint") runs.
 func (c *execCheck) program(name, what string, depth int) {
-	p, f, err := c.files.LookPath(name, c.pathEnv, c.workdir)
+	p, f, err := lookPath(c.files, name, c.pathEnv, c.workdir)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -242,12 +244,12 @@ func (c *execCheck) program(name, what string, depth int) {
 		}
 		return
 	}
-	if f.Type != tar.TypeReg {
+	if f.Type != tar.TypeReg && f.Type != tar.TypeLink { // a hardlink is a regular file too
 		c.add(RuleExecutable, "point ENTRYPOINT/CMD at an executable file", "%s %s is a %s, not a regular file", what, p, typeName(f.Type))
 		return
 	}
 	if f.Mode&0o111 == 0 {
-		c.add(RuleExecutable, "give the file execute permission (chmod 0755) in its layer", "%s %s is not executable (mode %04o)", what, p, f.Mode.Perm())
+		c.add(RuleExecutable, "give the file execute permission (chmod 0755) in its layer", "%s %s is not executable (mode %04o)", what, p, f.Mode&0o777)
 		return
 	}
 	head := f.Head
@@ -286,7 +288,7 @@ func (c *execCheck) program(name, what string, depth int) {
 			return
 		}
 		if eh.interp != "" {
-			if _, lf, err := c.files.Resolve(eh.interp); err != nil || lf.Type != tar.TypeReg {
+			if lf, err := c.files.Resolve(eh.interp); err != nil || (lf.Type != tar.TypeReg && lf.Type != tar.TypeLink) {
 				c.add(RuleLoader, "link it statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static) or use a base image that has the loader", "%s %s is dynamically linked and its loader %s is not in the image", what, p, eh.interp)
 			}
 		}
@@ -306,6 +308,49 @@ func shebang(head []byte) (interp, arg string) {
 		interp, arg = line[:i], line[i:]
 	}
 	return interp, strings.TrimSpace(arg)
+}
+
+// lookPath finds a command as exec does in a container: a name with a
+// slash is taken as a path (relative ones from workdir), other names are
+// searched in pathEnv (a PATH value). It returns the first match that is
+// an executable file; otherwise the first match found (so that Check can
+// say what is wrong with it), or an error wrapping fs.ErrNotExist.
+func lookPath(files *rootfs.Tree, file, pathEnv, workdir string) (string, rootfs.File, error) {
+	if workdir == "" {
+		workdir = "/"
+	}
+	if strings.Contains(file, "/") {
+		if !strings.HasPrefix(file, "/") {
+			file = path.Join(workdir, file)
+		}
+		f, err := files.Resolve(file)
+		return file, f, err
+	}
+	var first *rootfs.File
+	var firstPath string
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		if !strings.HasPrefix(dir, "/") {
+			dir = path.Join(workdir, dir)
+		}
+		p := path.Join(dir, file)
+		f, err := files.Resolve(p)
+		if err != nil {
+			continue
+		}
+		if (f.Type == tar.TypeReg || f.Type == tar.TypeLink) && f.Mode&0o111 != 0 {
+			return p, f, nil
+		}
+		if first == nil {
+			first, firstPath = &f, p
+		}
+	}
+	if first != nil {
+		return firstPath, *first, nil
+	}
+	return "", rootfs.File{}, fmt.Errorf("%s not found in PATH %s: %w", file, pathEnv, fs.ErrNotExist)
 }
 
 func typeName(t byte) string {

@@ -6,9 +6,9 @@
 // registry. Load reads one (choosing a platform out of an index), Write
 // stores one atomically, Build assembles a reproducible custom-runtime
 // image around a bootstrap, and Check runs Lambda's compliance rules on
-// any image. Files gives the merged file tree of an image (whiteouts
-// applied, symlinks resolved inside the image) for tools that need to
-// know what is in it.
+// any image, reading its merged file tree as internal/oci/rootfs.Tree
+// (whiteouts applied, symlinks resolved inside the image, as the image is
+// flattened to run it).
 //
 // The package never prints; errors are one line saying what to do.
 package image

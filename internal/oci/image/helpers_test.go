@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // binDir holds the tiny static Go programs the tests put in images,
@@ -193,12 +194,19 @@ func digest(t testing.TB, img v1.Image) v1.Hash {
 	return d
 }
 
-// readFiles is the merged tree of img, failing on unreadable layers.
-func readFiles(t testing.TB, img v1.Image) *Files {
+// readFiles is the merged tree of img as Check reads it, failing on
+// unreadable layers.
+func readFiles(t testing.TB, img v1.Image) *rootfs.Tree {
 	t.Helper()
-	f, err := ReadFiles(img)
+	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	scans := scanLayers(layers)
+	for _, s := range scans {
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+	}
+	return mergedTree(scans)
 }

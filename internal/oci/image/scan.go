@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"path"
 	"runtime"
 	"sort"
@@ -22,6 +21,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/fnopt/fnopt/internal/countio"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // Compression of a layer blob, as its first bytes say (not as its media
@@ -50,9 +50,21 @@ type layerScan struct {
 	// missingParents are the parent folders entries need that the layer
 	// does not list.
 	missingParents []string
-	entries        []File
+	entries        []scannedEntry
 	err            error
 }
+
+// scannedEntry is one entry of a layer and, for an executable regular
+// file, the start of its content (for the entrypoint rules of Check).
+type scannedEntry struct {
+	entry rootfs.Entry
+	head  []byte
+}
+
+// headBytes of every executable file are kept while reading layers: the
+// ELF header, program headers and PT_INTERP of ordinary executables sit
+// in the first kilobyte.
+const headBytes = 2048
 
 // withUncompressedSize is the optional method layers that know their
 // uncompressed size have (as partial.UncompressedSize looks for).
@@ -162,6 +174,7 @@ func scanLayer(i int, l v1.Layer) layerScan {
 func (s *layerScan) readTar(r io.Reader) error {
 	tr := tar.NewReader(r)
 	listed := map[string]bool{"/": true}
+	var names []string
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -170,37 +183,29 @@ func (s *layerScan) readTar(r io.Reader) error {
 		if err != nil {
 			return err
 		}
-		e := File{
-			Path:  cleanPath(h.Name),
-			Type:  h.Typeflag,
-			Mode:  tarMode(h.Mode),
-			Size:  h.Size,
-			Layer: s.index,
-		}
-		switch h.Typeflag {
-		case tar.TypeSymlink:
-			e.Link = h.Linkname
-		case tar.TypeLink:
-			e.Link = cleanPath(h.Linkname)
-		case tar.TypeReg, tar.TypeRegA:
-			e.Type = tar.TypeReg
-			if h.Mode&0o111 != 0 {
-				head := make([]byte, headBytes)
-				n, err := io.ReadFull(tr, head)
-				if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-					return fmt.Errorf("reading %s: %w", e.Path, err)
-				}
-				e.Head = head[:n]
+		// The entry as every reader of layers sees it (rootfs.EntryOf:
+		// unsafe names skipped, whiteouts recognised).
+		e := scannedEntry{entry: rootfs.EntryOf(h, s.index)}
+		if h.Typeflag == tar.TypeReg && h.Mode&0o111 != 0 {
+			head := make([]byte, headBytes)
+			n, err := io.ReadFull(tr, head)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("reading %s: %w", h.Name, err)
 			}
+			e.head = head[:n]
 		}
+		// Lambda wants every parent folder listed in the layer itself,
+		// whatever the entry is.
+		name := path.Clean("/" + h.Name)
 		if h.Typeflag == tar.TypeDir {
-			listed[e.Path] = true
+			listed[name] = true
 		}
+		names = append(names, name)
 		s.entries = append(s.entries, e)
 	}
 	missing := map[string]bool{}
-	for _, e := range s.entries {
-		for d := path.Dir(e.Path); d != "/"; d = path.Dir(d) {
+	for _, name := range names {
+		for d := path.Dir(name); d != "/"; d = path.Dir(d) {
 			if !listed[d] {
 				missing[d] = true
 			}
@@ -213,35 +218,18 @@ func (s *layerScan) readTar(r io.Reader) error {
 	return nil
 }
 
-// tarMode converts tar's mode bits (setuid/setgid/sticky at 04000, 02000,
-// 01000) to an fs.FileMode.
-func tarMode(m int64) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	return mode
-}
-
-// ReadFiles reads every layer of img (several at a time) and returns the
-// merged file tree.
-func ReadFiles(img v1.Image) (*Files, error) {
-	layers, err := img.Layers()
-	if err != nil {
-		return nil, fmt.Errorf("listing layers: %w", err)
-	}
-	f := newFiles()
-	for _, s := range scanLayers(layers) {
+// mergedTree applies the entries of the layer scans, bottom layer first,
+// to the image's merged tree (the rules Flatten follows). Scans that
+// failed are passed over: Check reports them.
+func mergedTree(scans []layerScan) *rootfs.Tree {
+	t := rootfs.NewTree()
+	for _, s := range scans {
 		if s.err != nil {
-			return nil, s.err
+			continue
 		}
-		f.applyLayer(s.entries)
+		for _, e := range s.entries {
+			t.Apply(e.entry, e.head)
+		}
 	}
-	return f, nil
+	return t
 }

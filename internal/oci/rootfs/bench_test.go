@@ -85,12 +85,13 @@ func BenchmarkFlatten(b *testing.B) {
 			b.StartTimer()
 		}
 	})
-	b.Run("merged-walk", func(b *testing.B) {
+	b.Run("tree", func(b *testing.B) {
 		b.SetBytes(total)
 		for b.Loop() {
-			err := Merged(context.Background(), img, Limits{}, func(e Entry, r io.Reader) error {
-				_, err := io.Copy(io.Discard, r)
-				return err
+			t := NewTree()
+			err := Walk(context.Background(), img, Limits{}, func(e Entry, _ io.Reader) error {
+				t.Apply(e, nil)
+				return nil
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -65,7 +65,7 @@ func Flatten(ctx context.Context, img v1.Image, dir string, lim Limits) (*Report
 		return nil, fmt.Errorf("listing image layers: %w", err)
 	}
 	rep := &Report{Layers: len(layers)}
-	f := &flattener{t: t, rep: rep, buf: make([]byte, 256<<10), chown: os.Geteuid() == 0}
+	f := &flattener{t: t, rep: rep, buf: make([]byte, 256<<10), chown: os.Geteuid() == 0, dirIndex: map[string]int{}}
 	b := newBudget(lim)
 	for i, l := range layers {
 		f.created = map[string]bool{}
@@ -94,7 +94,8 @@ type flattener struct {
 	buf      []byte
 	created  map[string]bool // paths written by the current layer
 	dirModes []dirMode
-	chown    bool // restore owners (as root only, as tar does)
+	dirIndex map[string]int // where a folder's mode is in dirModes
+	chown    bool           // restore owners (as root only, as tar does)
 }
 
 // apply writes one entry. Problems with the entry itself are reported and
@@ -217,8 +218,15 @@ func (f *flattener) write(e Entry, r io.Reader) error {
 				return entryErr(err, "creating directory %s", e.Path)
 			}
 		}
-		f.dirModes = append(f.dirModes, dirMode{e.Path, perm})
-	case tar.TypeReg, tar.TypeRegA:
+		// A folder listed again (by an upper layer) takes the new mode,
+		// as its metadata in the merged tree does.
+		if i, ok := f.dirIndex[e.Path]; ok {
+			f.dirModes[i].mode = perm
+		} else {
+			f.dirIndex[e.Path] = len(f.dirModes)
+			f.dirModes = append(f.dirModes, dirMode{e.Path, perm})
+		}
+	case tar.TypeReg:
 		if err := f.writeFile(pfd, name, e.Path, perm, h.Size, r); err != nil {
 			return err
 		}

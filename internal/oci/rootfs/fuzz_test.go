@@ -21,19 +21,19 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name, link string) {
 		for _, typ := range []byte{tar.TypeReg, tar.TypeLink, tar.TypeDir} {
-			e := classify(&tar.Header{Name: name, Linkname: link, Typeflag: typ})
+			e := EntryOf(&tar.Header{Name: name, Linkname: link, Typeflag: typ}, 0)
 			if e.Skip != "" {
 				continue
 			}
 			for _, p := range []string{e.Path, e.Header.Name} {
 				if strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || p == "" {
-					t.Fatalf("classify(%q) gave unsafe path %q", name, p)
+					t.Fatalf("EntryOf(%q) gave unsafe path %q", name, p)
 				}
 			}
 			if typ == tar.TypeLink && e.Whiteout == NoWhiteout {
 				l := e.Header.Linkname
 				if strings.HasPrefix(l, "/") || l == ".." || strings.HasPrefix(l, "../") || strings.Contains(l, "/../") || l == "." {
-					t.Fatalf("classify(%q → %q) gave unsafe link %q", name, link, l)
+					t.Fatalf("EntryOf(%q → %q) gave unsafe link %q", name, link, l)
 				}
 			}
 		}
@@ -43,7 +43,8 @@ func FuzzClassify(f *testing.F) {
 // FuzzFlatten extracts fuzzed layers, each line of the input one entry
 // "TYPE NAME [TARGET]" (TYPE f file, d dir, s symlink, h hardlink; OUT in a
 // name or target stands for a folder beside the root), and checks that
-// nothing outside the root changed, whatever Flatten decided.
+// nothing outside the root changed, whatever Flatten decided, and that the
+// merged Tree of the same layers holds what Flatten wrote.
 func FuzzFlatten(f *testing.F) {
 	seeds := []string{
 		"s esc OUT\nf esc/secret\n",
@@ -105,7 +106,10 @@ func FuzzFlatten(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = Flatten(context.Background(), img, root, Limits{})
+		rep, err := Flatten(context.Background(), img, root, Limits{})
 		assertOutsideUntouched(t, outside)
+		if err == nil {
+			sameAsFlattened(t, img, root, rep)
+		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -210,10 +209,12 @@ func TestFlatten(t *testing.T) {
 				}
 				layers = append(layers, fixed)
 			}
-			rep, err := Flatten(context.Background(), imageOf(t, layers...), root, Limits{})
+			img := imageOf(t, layers...)
+			rep, err := Flatten(context.Background(), img, root, Limits{})
 			if err != nil {
 				t.Fatalf("Flatten: %v", err)
 			}
+			sameAsFlattened(t, img, root, rep)
 			for p, want := range tc.want {
 				p = filepath.Join(root, fix(p))
 				want = fix(want)
@@ -378,83 +379,4 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) {
 	return 0, errors.New("flate: corrupt input before offset 12")
-}
-
-func TestMerged(t *testing.T) {
-	img := imageOf(t,
-		[]ent{dir("etc/"), file("etc/a", "a0"), file("etc/b", "b0"), file("keep", "k"), file("d/x", "x"), file("o/lower", "l"), file("gone/sub/f", "f")},
-		[]ent{file("etc/a", "a1"), file("etc/.wh.b", ""), file("d", "file now"), file("o/.wh..wh..opq", ""), file("o/upper", "u"), file(".wh.gone", ""), {name: "dev/x", typ: tar.TypeChar}},
-	)
-	got := map[string]int{}
-	var skipped []string
-	var contentA string
-	err := Merged(context.Background(), img, Limits{}, func(e Entry, r io.Reader) error {
-		if e.Skip != "" {
-			skipped = append(skipped, e.RawName)
-			return nil
-		}
-		if _, dup := got[e.Path]; dup {
-			t.Errorf("%s passed twice", e.Path)
-		}
-		got[e.Path] = e.Layer
-		if e.Path == "etc/a" {
-			b, _ := io.ReadAll(r)
-			contentA = string(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{"etc/a": 1, "d": 1, "o/upper": 1, "etc": 0, "keep": 0}
-	if !equalMaps(got, want) {
-		t.Errorf("merged view %v, want %v", keys(got), keys(want))
-	}
-	for p, l := range want {
-		if got[p] != l {
-			t.Errorf("%s from layer %d, want %d", p, got[p], l)
-		}
-	}
-	if contentA != "a1" {
-		t.Errorf("etc/a content %q, want a1", contentA)
-	}
-	if len(skipped) != 1 || skipped[0] != "dev/x" {
-		t.Errorf("skipped %v, want [dev/x]", skipped)
-	}
-
-	// The raw walk sees every entry, whiteouts included, bottom layer first.
-	var raw []string
-	err = Walk(context.Background(), img, Limits{}, func(e Entry, _ io.Reader) error {
-		if e.Whiteout != NoWhiteout {
-			raw = append(raw, "wh:"+e.Path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(raw, " ") != "wh:etc/b wh:o wh:gone" {
-		t.Errorf("whiteouts %v", raw)
-	}
-}
-
-func equalMaps(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func keys(m map[string]int) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -1,8 +1,9 @@
 // Package rootfs turns an OCI image into a root filesystem without trusting
 // its layers: Flatten applies them in order into a folder, resolving every
-// path inside that folder and never following a symlink out of it; Walk and
-// Merged stream the same entries without touching the disk, for tools that
-// only need to know what the image holds (image minimisation).
+// path inside that folder and never following a symlink out of it; Walk
+// streams the same entries without touching the disk, and Tree applies them
+// in memory by Flatten's rules, for tools that only need to know what the
+// image holds (image minimisation, the compliance check).
 package rootfs
 
 import (
@@ -107,106 +108,6 @@ func Walk(ctx context.Context, img v1.Image, lim Limits, fn WalkFunc) error {
 	return nil
 }
 
-// Merged calls fn once for every path of the image's final filesystem (what
-// a container sees), with the entry of the topmost layer that holds it.
-// Layers are read top first, so paths come in no particular order; skipped
-// entries are passed too (with Skip set) so callers can report them.
-// Whiteout entries are not passed: what they delete is simply absent.
-func Merged(ctx context.Context, img v1.Image, lim Limits, fn WalkFunc) error {
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("listing image layers: %w", err)
-	}
-	b := newBudget(lim)
-	m := newMergeState()
-	for i := len(layers) - 1; i >= 0; i-- {
-		layer := m.newLayer()
-		err := walkLayer(ctx, i, layers[i], b, func(e Entry, r io.Reader) error {
-			if e.Skip != "" {
-				return fn(e, r)
-			}
-			if !m.visible(e, layer) {
-				return nil
-			}
-			return fn(e, r)
-		})
-		if err != nil {
-			return err
-		}
-		m.commit(layer)
-	}
-	return nil
-}
-
-// mergeState tracks what upper layers already decided while layers are
-// read from the top down.
-type mergeState struct {
-	seen   map[string]bool // paths taken (or deleted) by an upper layer
-	hidden map[string]bool // paths whose lower subtrees are gone (deleted, or replaced by a non-directory)
-	opaque map[string]bool // directories whose lower contents are hidden
-}
-
-type layerState struct {
-	seen, hidden, opaque map[string]bool
-}
-
-func newMergeState() *mergeState {
-	return &mergeState{seen: map[string]bool{}, hidden: map[string]bool{}, opaque: map[string]bool{}}
-}
-
-func (m *mergeState) newLayer() *layerState {
-	return &layerState{seen: map[string]bool{}, hidden: map[string]bool{}, opaque: map[string]bool{}}
-}
-
-// visible records e in the current layer and says whether it is part of
-// the merged view. Entries of the same layer never hide each other: a
-// layer's whiteouts apply to the layers below it only.
-func (m *mergeState) visible(e Entry, l *layerState) bool {
-	p := e.Path
-	if m.seen[p] || m.hidden[p] {
-		return false
-	}
-	for a := parentOf(p); a != ""; a = parentOf(a) {
-		if m.hidden[a] || m.opaque[a] {
-			return false
-		}
-	}
-	switch e.Whiteout {
-	case WhiteoutFile:
-		l.seen[p], l.hidden[p] = true, true
-		return false
-	case WhiteoutOpaque:
-		l.opaque[p] = true
-		return false
-	}
-	l.seen[p] = true
-	if e.Header.Typeflag != tar.TypeDir {
-		l.hidden[p] = true
-	}
-	return true
-}
-
-func (m *mergeState) commit(l *layerState) {
-	for p := range l.seen {
-		m.seen[p] = true
-	}
-	for p := range l.hidden {
-		m.hidden[p] = true
-	}
-	for p := range l.opaque {
-		m.opaque[p] = true
-	}
-}
-
-// parentOf returns the parent directory of a cleaned relative path, or ""
-// past the root.
-func parentOf(p string) string {
-	if p == "." || p == "" {
-		return ""
-	}
-	return path.Dir(p)
-}
-
 // budget enforces Limits across all layers of one walk.
 type budget struct {
 	lim   Limits
@@ -260,8 +161,7 @@ func walkLayer(ctx context.Context, index int, l v1.Layer, b *budget, fn WalkFun
 		if hdr.Size > b.lim.MaxFileBytes {
 			return fmt.Errorf("reading %s: %w: %q has %d bytes, more than %d (Limits.MaxFileBytes)", what, ErrLimit, hdr.Name, hdr.Size, b.lim.MaxFileBytes)
 		}
-		e := classify(hdr)
-		e.Layer = index
+		e := EntryOf(hdr, index)
 		if err := fn(e, contentReader{tr}); err != nil {
 			var rerr readError
 			if errors.As(err, &rerr) && !errors.Is(err, ErrLimit) {
@@ -296,9 +196,12 @@ const (
 	whiteoutOpaque = ".wh..wh..opq"
 )
 
-// classify makes an entry's name safe and decides what the entry is.
-func classify(hdr *tar.Header) Entry {
-	e := Entry{RawName: hdr.Name}
+// EntryOf is the entry Walk passes for header hdr of layer index: its name
+// made safe, what it is, or why it is skipped. Readers of layers that do
+// not go through Walk (image.Check reads its own) classify entries with it
+// so that every view of a layer follows the same rules.
+func EntryOf(hdr *tar.Header, layer int) Entry {
+	e := Entry{RawName: hdr.Name, Layer: layer}
 	p, err := cleanName(hdr.Name)
 	if err != nil {
 		e.Skip = err.Error()
@@ -328,7 +231,11 @@ func classify(hdr *tar.Header) Entry {
 	}
 
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeDir, tar.TypeSymlink:
+	case tar.TypeReg, tar.TypeDir: // (archive/tar reads TypeRegA as one of them)
+	case tar.TypeSymlink:
+		if hdr.Linkname == "" {
+			e.Skip = "symlink with an empty target"
+		}
 	case tar.TypeLink:
 		target, err := cleanName(hdr.Linkname)
 		if err != nil || target == "." {
