@@ -23,5 +23,11 @@ func printNextSteps(io *cmdutil.IOStreams, o templates.Options, path string) {
 		fmt.Fprintf(w, "  fnopt build         # dist/bootstrap and dist/function.zip, tuned\n")
 	}
 	fmt.Fprintf(w, "  fnopt verify        # measure the cold start against fnopt.yaml's budgets\n")
-	fmt.Fprintf(w, "  sam deploy --guided # see README.md\n")
+	// BuildMethod: makefile means SAM deploys what `sam build` made: a
+	// deploy without it would upload the sources.
+	if o.Package == "image" {
+		fmt.Fprintf(w, "  fnopt build --image-out <registry>/%s:v1 && sam deploy --guided --parameter-overrides ImageUri=<registry>/%s:v1\n", o.Name, o.Name)
+	} else {
+		fmt.Fprintf(w, "  sam build && sam deploy --guided  # see README.md\n")
+	}
 }
