@@ -1,6 +1,8 @@
 // Package buildcmd is `fnopt build`: it builds a function project with the
 // tuned settings and writes the artifacts Lambda takes — dist/bootstrap,
-// dist/function.zip and, when asked, a container image.
+// dist/function.zip and, when asked, a container image. The work is
+// internal/dist's Produce; the command parses flags, calls it and renders
+// the result.
 package buildcmd
 
 import (
@@ -9,16 +11,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
-	"github.com/fnopt/fnopt/internal/function/artifact"
-	"github.com/fnopt/fnopt/internal/function/build"
-	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 )
 
 // Options are the command's inputs once flags are parsed.
@@ -37,7 +37,11 @@ type Options struct {
 }
 
 // NewCmd returns the `build` command.
-func NewCmd(ios *cmdutil.IOStreams) *cobra.Command {
+func NewCmd(ios *cmdutil.IOStreams) *cobra.Command { return newCmd(ios, Run) }
+
+// newCmd is NewCmd with what runs once flags are parsed; tests pass a
+// function that records the Options.
+func newCmd(ios *cmdutil.IOStreams, run func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "build [DIR]",
@@ -74,7 +78,7 @@ changed then).`,
 			// group is killed and the staging folder removed.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return cmdutil.UsageError(Run(ctx, opts))
+			return cmdutil.UsageError(run(ctx, opts))
 		},
 	}
 	f := cmd.Flags()
@@ -94,14 +98,15 @@ func Run(ctx context.Context, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	plan, err := newPlan(opts)
+	do, err := opts.distOptions()
 	if err != nil {
 		return err
 	}
-	report, err := plan.execute(ctx)
+	res, err := dist.Produce(ctx, opts.Dir, do)
 	if err != nil {
-		return err
+		return withFlags(err)
 	}
+	report := newReport(res)
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, report)
 	}
@@ -109,119 +114,56 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// plan is what a build will do, decided from flags and fnopt.yaml before
-// anything is built.
-type plan struct {
-	opts  *Options
-	dir   string
-	dist  string
-	cfg   *config.Config
-	arch  settings.Arch
-	image *imagePlan // nil: no image
+// distOptions translates the flags into the library's options; its errors
+// name the flag at fault. fnopt.yaml is read by dist.Produce: a flag left
+// empty keeps its setting.
+func (o *Options) distOptions() (dist.Options, error) {
+	do := dist.Options{
+		Package:  o.Package,
+		Image:    dist.ImageOptions{NoCACerts: o.NoCA, Insecure: o.Insecure},
+		Log:      o.IO.ErrOut,
+		Verbose:  o.Verbose,
+		Progress: newProgress(o.IO, o.Verbose),
+	}
+	if o.Arch != "" {
+		arch, err := settings.ParseArch(o.Arch)
+		if err != nil {
+			return do, fmt.Errorf("--arch: %w", err)
+		}
+		do.Arch = arch
+	}
+	// --image-out implies --package image, whatever --package says.
+	if o.ImageOut == "" && o.Package != "" && o.Package != "zip" && o.Package != "image" {
+		return do, fmt.Errorf("--package %q: use zip or image", o.Package)
+	}
+	if o.ImageOut != "" {
+		ref, err := image.ParseRef(o.ImageOut)
+		if err != nil {
+			return do, fmt.Errorf("--image-out: %w", err)
+		}
+		do.Image.Dest = ref
+	}
+	if o.Base != "" {
+		ref, err := image.ParseRef(o.Base)
+		if err != nil {
+			return do, fmt.Errorf("--base: %w", err)
+		}
+		do.Image.Base = &ref
+	}
+	return do, nil
 }
 
-func newPlan(opts *Options) (*plan, error) {
-	fi, err := os.Stat(opts.Dir)
-	if err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a folder: pass a function project's folder", opts.Dir)
-	}
-	cfg, err := config.Load(opts.Dir)
-	if err != nil {
-		return nil, err
-	}
-	p := &plan{opts: opts, dir: opts.Dir, dist: filepath.Join(opts.Dir, "dist"), cfg: cfg, arch: cfg.Architecture()}
-	if opts.Arch != "" {
-		if p.arch, err = settings.ParseArch(opts.Arch); err != nil {
-			return nil, fmt.Errorf("--arch: %w", err)
-		}
-	}
-	pkg := cfg.Package
-	if opts.Package != "" {
-		pkg = opts.Package
-	}
+// withFlags words the library's errors about options in terms of the
+// flags that set them, as fnopt build has always printed them.
+func withFlags(err error) error {
+	var dest *image.DestError
 	switch {
-	case opts.ImageOut != "":
-		pkg = "image"
-	case pkg != "zip" && pkg != "image":
-		return nil, fmt.Errorf("--package %q: use zip or image", pkg)
+	case errors.As(err, &dest):
+		return fmt.Errorf("--image-out %w", err)
+	case errors.Is(err, dist.ErrImageOnly):
+		return errors.New("--base and --no-ca-certs apply to images: add --package image or --image-out DEST")
+	case errors.Is(err, dist.ErrNoLoader):
+		return fmt.Errorf("%w: pass --base with a provided.al2023 image (public.ecr.aws/lambda/provided:al2023), or deploy dist/function.zip", err)
 	}
-	if pkg == "image" {
-		if p.image, err = newImagePlan(opts, p.dist); err != nil {
-			return nil, err
-		}
-	} else if opts.Base != "" || opts.NoCA {
-		return nil, errors.New("--base and --no-ca-certs apply to images: add --package image or --image-out DEST")
-	}
-	return p, nil
-}
-
-// execute builds into a staging folder inside dist/ and moves the
-// artifacts into place only when every step, image push included, has
-// succeeded; on failure dist/ is as it was.
-func (p *plan) execute(ctx context.Context) (*Report, error) {
-	if err := os.MkdirAll(p.dist, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", p.dist, err)
-	}
-	stage, err := os.MkdirTemp(p.dist, ".build-*")
-	if err != nil {
-		return nil, fmt.Errorf("creating a staging folder in %s: %w", p.dist, err)
-	}
-	defer os.RemoveAll(stage)
-
-	prog := newProgress(p.opts.IO, p.opts.Verbose)
-	defer prog.stop()
-
-	var base imageBase
-	if p.image != nil && p.image.base != nil {
-		// An unreachable base registry fails before the compiler runs.
-		prog.step("loading the base image " + p.image.base.String())
-		if base, err = p.image.loadBase(ctx, p.arch); err != nil {
-			return nil, err
-		}
-	}
-
-	prog.step(fmt.Sprintf("building %s for %s", p.cfg.Name, p.arch))
-	res, err := build.Build(ctx, p.dir, p.cfg, build.Options{
-		Arch:     p.arch,
-		OutDir:   stage,
-		FinalDir: p.dist,
-		Log:      p.opts.IO.ErrOut,
-		Verbose:  p.opts.Verbose,
-		// An image with no base has no loader or libc: link statically.
-		Static: p.image != nil && p.image.base == nil,
-	})
-	if err != nil {
-		prog.stop() // the compiler output goes on a clean line
-		return nil, err
-	}
-
-	prog.step("writing function.zip")
-	stagedZip := filepath.Join(stage, "function.zip")
-	if _, err := artifact.WriteZip(res.Bootstrap, stagedZip); err != nil {
-		return nil, err
-	}
-
-	var img *ImageReport
-	if p.image != nil {
-		if img, err = p.image.make(ctx, prog, res, p.cfg, base, stage); err != nil {
-			return nil, err
-		}
-	}
-	prog.stop()
-
-	// Everything is built (and pushed): move it into place.
-	bootstrap := filepath.Join(p.dist, settings.Handler)
-	zipPath := filepath.Join(p.dist, "function.zip")
-	if err := os.Rename(res.Bootstrap, bootstrap); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", bootstrap, err)
-	}
-	if err := os.Rename(stagedZip, zipPath); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", zipPath, err)
-	}
-	if p.image != nil {
-		if err := p.image.install(stage); err != nil {
-			return nil, err
-		}
-	}
-	return newReport(p, res, bootstrap, zipPath, img)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/dist"
 )
 
 // progressDelay is how long a step runs before the spinner appears:
@@ -15,7 +16,8 @@ const progressDelay = 300 * time.Millisecond
 
 // progress shows a spinner with the current step on standard error, only
 // when it is a terminal (never in logs, pipes or --json consumers' files)
-// and not while the compiler's output is streamed there.
+// and not while the compiler's output is streamed there. dist.Produce
+// drives it.
 type progress struct {
 	ios     *cmdutil.IOStreams
 	enabled bool
@@ -26,13 +28,15 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 }
 
+var _ dist.Progress = (*progress)(nil)
+
 func newProgress(ios *cmdutil.IOStreams, verbose bool) *progress {
 	return &progress{ios: ios, enabled: ios.ShowProgress() && !verbose}
 }
 
-// step says what is being done now; the spinner shows it once the work
+// Step says what is being done now; the spinner shows it once the work
 // has lasted progressDelay.
-func (p *progress) step(what string) {
+func (p *progress) Step(what string) {
 	if !p.enabled {
 		return
 	}
@@ -64,8 +68,8 @@ func (p *progress) show() {
 	)
 }
 
-// stop clears the spinner; a later step starts a new one.
-func (p *progress) stop() {
+// Clear clears the spinner; a later step starts a new one.
+func (p *progress) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer != nil {

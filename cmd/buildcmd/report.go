@@ -1,15 +1,12 @@
 package buildcmd
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
-	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/bytesize"
+	"github.com/fnopt/fnopt/internal/dist"
 )
 
 // Schema names the version of the JSON document `fnopt build --json`
@@ -59,39 +56,26 @@ type ImageReport struct {
 	UncompressedBytes int64 `json:"uncompressed_bytes"`
 }
 
-func newReport(p *plan, res *build.Result, bootstrap, zipPath string, img *ImageReport) (*Report, error) {
-	b, err := fileReport(bootstrap)
-	if err != nil {
-		return nil, err
-	}
-	z, err := fileReport(zipPath)
-	if err != nil {
-		return nil, err
-	}
-	return &Report{
+func newReport(res *dist.Result) *Report {
+	r := &Report{
 		Schema:    Schema,
-		Name:      p.cfg.Name,
-		Language:  p.cfg.Language,
+		Name:      res.Config.Name,
+		Language:  res.Config.Language,
 		Arch:      string(res.Arch),
-		Settings:  Settings{Command: res.Command, Package: res.Package},
-		Bootstrap: b,
-		Zip:       z,
-		Image:     img,
-	}, nil
-}
-
-func fileReport(path string) (FileReport, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return FileReport{}, fmt.Errorf("reading %s: %w", path, err)
+		Settings:  Settings{Command: res.Command, Package: res.Compiled},
+		Bootstrap: FileReport(res.Bootstrap),
+		Zip:       FileReport(res.Zip),
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return FileReport{}, fmt.Errorf("reading %s: %w", path, err)
+	if img := res.Image; img != nil {
+		r.Image = &ImageReport{
+			Destination:       img.Dest.String(),
+			Digest:            img.Digest,
+			Platform:          img.Platform,
+			CompressedBytes:   img.CompressedBytes,
+			UncompressedBytes: img.UncompressedBytes,
+		}
 	}
-	return FileReport{Path: path, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return r
 }
 
 func writeJSON(w io.Writer, r *Report) error {
@@ -122,21 +106,12 @@ func writeText(w io.Writer, r *Report) {
 	}
 }
 
-// size prints a byte count readably and exactly.
+// size prints a byte count readably and, from a KiB on, exactly too.
 func size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
+	if n < bytesize.KiB {
+		return bytesize.Format(n)
 	}
-	v, suffix := float64(n), ""
-	for _, s := range []string{"KiB", "MiB", "GiB"} {
-		v /= unit
-		suffix = s
-		if v < unit {
-			break
-		}
-	}
-	return strings.TrimSpace(fmt.Sprintf("%.1f %s (%d bytes)", v, suffix, n))
+	return fmt.Sprintf("%s (%d bytes)", bytesize.Format(n), n)
 }
 
 func ratio(part, whole int64) string {
