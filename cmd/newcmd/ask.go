@@ -25,8 +25,9 @@ func questions() []question {
 			map[string]string{"arm64": "Graviton, cheaper", "x86_64": "Intel/AMD"}},
 		{"package", Question{Message: "Packaging:", Help: "A zip on the provided.al2023 runtime, or a container image fnopt builds without Docker."},
 			map[string]string{"zip": "dist/function.zip", "image": "container image (ECR)"}},
-		{"client", Question{Message: "Runtime client:", Help: "minimal is a small client in your project using only the standard library: smaller and faster to start."},
-			map[string]string{"official": "AWS's library", "minimal": "std-only, fastest start"}},
+		{"client", Question{Message: "Runtime client:", Help: "minimal is a small Runtime API client written into your project: smaller and faster to start than AWS's library."},
+			nil}, // clientNotes: they depend on the language
+
 	}
 }
 
@@ -55,6 +56,9 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 		qq := q.Question
 		qq.Default = templates.Choices[q.option][0]
 		notes := q.notes
+		if q.option == "client" {
+			notes = clientNotes(o.Lang)
+		}
 		ans, err := p.Select(qq, templates.Choices[q.option], func(v string) string { return notes[v] })
 		if err != nil {
 			return err
@@ -65,4 +69,12 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 		*field(o, q.option) = ans
 	}
 	return nil
+}
+
+// clientNotes say what each runtime client links in a function of lang.
+func clientNotes(lang string) map[string]string {
+	if lang == "rust" {
+		return map[string]string{"official": "AWS's lambda_runtime (tokio, hyper)", "minimal": "in the project, std and serde only: fastest start"}
+	}
+	return map[string]string{"official": "AWS's aws-lambda-go", "minimal": "in the project, standard library only: fastest start"}
 }
