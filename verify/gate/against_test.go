@@ -13,13 +13,14 @@ import (
 	"github.com/fnopt/fnopt/verify"
 )
 
-// functionFiles renders the experiment's function (experiment/function)
+// functionFiles renders the gate experiment's function
+// (examples/gateexperiment/function)
 // with initWork rounds of work before its first /next.
 func functionFiles(t *testing.T, initWork string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
-		data, err := os.ReadFile(filepath.Join("experiment", "function", name+".txt"))
+		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "gateexperiment", "function", name+".txt"))
 		if err != nil {
 			t.Fatal(err)
 		}
