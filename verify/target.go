@@ -11,8 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/fnopt/fnopt/internal/function/artifact"
-	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
@@ -217,7 +216,7 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 		t.Close()
 		return nil, err
 	}
-	boot, err := PrepareBootstrap(hostRes.Bootstrap, o)
+	boot, err := PrepareBootstrap(hostRes.Bootstrap.Path, o)
 	if err != nil {
 		t.Close()
 		return nil, err
@@ -229,30 +228,36 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 			t.Close()
 			return nil, err
 		}
-		t.CrossBootstrap, t.CrossArch = crossRes.Bootstrap, want
+		t.CrossBootstrap, t.CrossArch = crossRes.Bootstrap.Path, want
 		t.Notes = append(t.Notes, fmt.Sprintf("the project deploys to %s; measured a %s build of the same code on this %s machine (sizes are the %s artifact's)", want, host, host, want))
 	}
 	return t, nil
 }
 
-// build builds for arch into a temporary folder, zips the result and
-// records both sizes.
-func (t *Target) build(ctx context.Context, dir string, cfg *config.Config, arch settings.Arch, o PrepareOptions) (*build.Result, error) {
+// build builds the zip for arch as `fnopt build` does (dist.Produce),
+// into a temporary folder, and records the bootstrap's and the zip's
+// sizes.
+func (t *Target) build(ctx context.Context, dir string, cfg *config.Config, arch settings.Arch, o PrepareOptions) (*dist.Result, error) {
 	out, err := t.tempDir("fnopt-verify-build-")
 	if err != nil {
 		return nil, err
 	}
-	res, err := build.Build(ctx, dir, cfg, build.Options{Arch: arch, OutDir: out, Log: o.BuildLog, Env: o.BuildEnv})
+	res, err := dist.Produce(ctx, dir, dist.Options{
+		Config: cfg,
+		Arch:   arch,
+		// What is measured is the zip's bootstrap, even when fnopt.yaml
+		// ships an image.
+		Package: "zip",
+		OutDir:  out,
+		Log:     o.BuildLog,
+		Env:     o.BuildEnv,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("building %s for %s: %w", dir, arch, err)
 	}
-	zipBytes, err := artifact.WriteZip(res.Bootstrap, filepath.Join(out, "function.zip"))
-	if err != nil {
-		return nil, fmt.Errorf("zipping the %s build: %w", arch, err)
-	}
 	t.Artifacts = append(t.Artifacts,
-		Artifact{Name: "bootstrap", Arch: arch, Bytes: res.BinaryBytes},
-		Artifact{Name: "zip", Arch: arch, Bytes: zipBytes})
+		Artifact{Name: "bootstrap", Arch: arch, Bytes: res.Bootstrap.Bytes},
+		Artifact{Name: "zip", Arch: arch, Bytes: res.Zip.Bytes})
 	return res, nil
 }
 
