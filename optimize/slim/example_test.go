@@ -14,25 +14,15 @@ import (
 func Example() {
 	ctx := context.Background()
 	src, _ := image.ParseRef("oci:dist/image")
-	img, err := image.Load(ctx, src, image.LoadOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	res, err := slim.Minimize(ctx, img, slim.Options{Event: []byte(`{"orderId":"42"}`)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer res.Close()
-	proof, err := slim.Prove(ctx, src.String(), res.Image, res.Traced.Response, slim.ProofOptions{Samples: 3, Event: []byte(`{"orderId":"42"}`)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if !proof.OK() {
-		log.Fatalf("the minimised image probably lacks %s", proof.MissingFile)
-	}
 	dst, _ := image.ParseRef("oci:dist/image-slim")
-	if err := image.Write(ctx, res.Image, dst, image.WriteOptions{}); err != nil {
+	o := slim.MinimizeAndProveOptions{Samples: 3}
+	o.Event = []byte(`{"orderId":"42"}`)
+	out, err := slim.MinimizeAndProve(ctx, src, dst, o)
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%d -> %d bytes\n", res.Before.Compressed, res.After.Compressed)
+	if !out.Written {
+		log.Fatalf("the minimised image probably lacks %s", out.Proof.MissingFile)
+	}
+	fmt.Printf("%d -> %d bytes, %s\n", out.Before.Compressed, out.After.Compressed, out.Digest)
 }

@@ -85,7 +85,7 @@ type Result struct {
 	SkippedCount int
 	// Traced is the traced run of the original (nil with NoTrace).
 	Traced *Traced
-	// Excluded counts the paths --exclude removed.
+	// Excluded counts the kept paths Options.Exclude removed.
 	Excluded int
 	Notes    []string
 
@@ -106,6 +106,26 @@ func (r *Result) Close() error {
 // traced invocation: there is nothing to preserve.
 var ErrOriginalFails = errors.New("the original image fails")
 
+// KeepBaseError is returned when Options.KeepBase does not leave a layer
+// to minimise.
+type KeepBaseError struct {
+	KeepBase, Layers int
+}
+
+func (e *KeepBaseError) Error() string {
+	return fmt.Sprintf("keeping %d base layers: the image has %d layers; keep fewer than that", e.KeepBase, e.Layers)
+}
+
+// KeepError is returned when a path of Options.Keep cannot be kept (it is
+// not in the image).
+type KeepError struct {
+	Path string
+	Err  error
+}
+
+func (e *KeepError) Error() string { return fmt.Sprintf("keeping %s: %v", e.Path, e.Err) }
+func (e *KeepError) Unwrap() error { return e.Err }
+
 // Minimize makes the minimised image of img. The result must be closed.
 func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err error) {
 	cf, err := img.ConfigFile()
@@ -117,7 +137,7 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 		return nil, fmt.Errorf("listing layers: %w", err)
 	}
 	if o.KeepBase < 0 || (o.KeepBase > 0 && o.KeepBase >= len(layers)) {
-		return nil, fmt.Errorf("--keep-base %d: the image has %d layers; keep fewer than that", o.KeepBase, len(layers))
+		return nil, &KeepBaseError{KeepBase: o.KeepBase, Layers: len(layers)}
 	}
 	work, err := os.MkdirTemp("", "fnopt-slim-")
 	if err != nil {
@@ -199,7 +219,7 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	k.extras()
 	for _, p := range o.Keep {
 		if err := k.tree(path.Clean("/"+p), "--keep "+p); err != nil {
-			return nil, fmt.Errorf("--keep %s: %w", p, err)
+			return nil, &KeepError{Path: p, Err: err}
 		}
 	}
 	if res.Missing, err = k.closure(); err != nil {
