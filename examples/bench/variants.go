@@ -11,9 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/artifact"
-	"github.com/fnopt/fnopt/internal/function/build"
-	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -167,32 +166,26 @@ func (w *workspace) plainGo(ctx context.Context, name, out string) (string, erro
 	return strings.Join(env, " ") + " go build -o bootstrap .", nil
 }
 
-// fnoptBuild builds examples/name with internal/function/build, as `fnopt build`
-// does, for this machine's architecture.
+// fnoptBuild builds examples/name as `fnopt build` does (dist.Produce),
+// for this machine's architecture, and moves the bootstrap to out. The
+// build goes to the copy's own dist/, so the command line it returns names
+// dist/bootstrap as fnopt build prints it.
 func (w *workspace) fnoptBuild(ctx context.Context, name, out string, env []string) (string, error) {
 	dir, err := w.project(name)
 	if err != nil {
 		return "", err
 	}
-	cfg, err := config.Load(dir)
-	if err != nil {
-		return "", fmt.Errorf("examples/%s: %w", name, err)
-	}
-	res, err := build.Build(ctx, dir, cfg, build.Options{
-		Arch:   settings.HostArch(),
-		OutDir: filepath.Dir(out),
-		// Command then names dist/bootstrap, as `fnopt build` writes it.
-		FinalDir: filepath.Join(dir, "dist"),
-		Log:      w.log,
-		Env:      env,
+	res, err := dist.Produce(ctx, dir, dist.Options{
+		Arch:    settings.HostArch(),
+		Package: "zip", // the benchmark measures the bootstrap and the zip
+		Log:     w.log,
+		Env:     env,
 	})
 	if err != nil {
 		return "", fmt.Errorf("building examples/%s: %w", name, err)
 	}
-	if res.Bootstrap != out {
-		if err := os.Rename(res.Bootstrap, out); err != nil {
-			return "", err
-		}
+	if err := os.Rename(res.Bootstrap.Path, out); err != nil {
+		return "", err
 	}
 	return res.Command, nil
 }
