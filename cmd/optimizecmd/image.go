@@ -5,27 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"os/signal"
-	"slices"
-	"syscall"
-	"text/tabwriter"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/oci/image"
-	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
-	"github.com/fnopt/fnopt/verify/stats"
 )
-
-// ImageSchema names the version of `optimize image --json`.
-const ImageSchema = "fnopt.optimize.image/v1"
 
 // ImageOptions are `optimize image`'s inputs once flags are parsed.
 type ImageOptions struct {
@@ -96,26 +85,9 @@ done.`,
 	return cmd
 }
 
-// ImageDocument is the --json output.
-type ImageDocument struct {
-	Schema       string         `json:"schema"`
-	Source       string         `json:"source"`
-	Destination  string         `json:"destination"`
-	Written      bool           `json:"written"`
-	Digest       string         `json:"digest,omitempty"`
-	Original     slim.Stats     `json:"original"`
-	Minimised    slim.Stats     `json:"minimised"`
-	ColdStartMs  map[string]any `json:"cold_start_ms"`
-	Kept         []slim.Kept    `json:"kept,omitempty"`
-	Skipped      []slim.Skipped `json:"skipped"`
-	SkippedCount int            `json:"skipped_count"`
-	Missing      []string       `json:"missing_libraries"`
-	Failure      string         `json:"failure,omitempty"`
-	MissingFile  string         `json:"missing_file,omitempty"`
-	Notes        []string       `json:"notes"`
-}
-
-// RunImage minimises o.Src, proves the result and writes it to o.Dst.
+// RunImage minimises o.Src, proves the result and writes it to o.Dst: it
+// checks the flags, makes one slim.MinimizeAndProve call and renders its
+// outcome.
 func RunImage(ctx context.Context, o *ImageOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -128,30 +100,18 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	if err != nil {
 		return cmdutil.UsageError(fmt.Errorf("--to: %w", err))
 	}
-	if err := absent(dst); err != nil {
-		return cmdutil.UsageError(err)
+	// Refused before any work; MinimizeAndProve checks again.
+	if err := image.CheckAbsent(dst); err != nil {
+		return cmdutil.UsageError(destError(err))
 	}
 	if o.Samples < 1 {
 		return cmdutil.UsageError(errors.New("--samples must be at least 1"))
 	}
 	var event []byte
 	if o.Event != "" {
-		if event, err = os.ReadFile(o.Event); err != nil {
-			return cmdutil.UsageError(fmt.Errorf("--event: %w", err))
+		if event, err = verify.ReadEventFile(o.Event); err != nil {
+			return cmdutil.UsageError(eventError(o.Event, err))
 		}
-		if !json.Valid(event) {
-			return cmdutil.UsageError(fmt.Errorf("--event %s is not a JSON document", o.Event))
-		}
-	}
-	// Ctrl-C or SIGTERM stops the work; the sandboxes and the temporary
-	// folders are still removed, and nothing is written.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	interrupted := func(err error) error {
-		if ctx.Err() != nil {
-			return cmdutil.UsageError(fmt.Errorf("interrupted; nothing written to %s", o.Dst))
-		}
-		return cmdutil.UsageError(err)
 	}
 	var expect *verify.Expect
 	if o.Expect != "" {
@@ -163,115 +123,45 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
-	lo := image.LoadOptions{Insecure: o.Insecure}
+	var platform *v1.Platform
 	if o.Platform != "" {
-		p, err := v1.ParsePlatform(o.Platform)
-		if err != nil {
+		if platform, err = v1.ParsePlatform(o.Platform); err != nil {
 			return cmdutil.UsageError(fmt.Errorf("--platform %s: %w", o.Platform, err))
 		}
-		lo.Platform = p
 	}
-	img, err := image.Load(ctx, src, lo)
-	if err != nil {
-		return cmdutil.UsageError(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return cmdutil.UsageError(fmt.Errorf("reading the configuration of %s: %w", o.Src, err))
-	}
-	if host := settings.HostArch(); cf.Architecture != "" && cf.Architecture != host.GOARCH() {
-		return cmdutil.UsageError(fmt.Errorf("image %s is for %s and this machine is %s: minimising runs the function, so run fnopt on a %s machine", o.Src, cf.Architecture, host.GOARCH(), cf.Architecture))
-	}
+
 	errOut := o.IO.ErrOut
-	// A registry image is read by several passes (metadata, flattening,
-	// the proof): download it once into a local layout.
-	proofSrc := o.Src
-	removeDownload := func() error { return nil }
-	if src.Kind == image.Registry {
-		fmt.Fprintf(errOut, "downloading %s...\n", o.Src)
-		tmp, err := os.MkdirTemp("", "fnopt-optimize-image-")
-		if err != nil {
-			return cmdutil.UsageError(err)
-		}
-		removeDownload = func() error { return os.RemoveAll(tmp) }
-		defer removeDownload()
-		local := image.Ref{Kind: image.OCI, Path: tmp + "/src"}
-		if err := image.Write(ctx, img, local, image.WriteOptions{}); err != nil {
-			return cmdutil.UsageError(fmt.Errorf("downloading %s: %w", o.Src, err))
-		}
-		if img, err = image.Load(ctx, local, image.LoadOptions{}); err != nil {
-			return cmdutil.UsageError(err)
-		}
-		proofSrc = local.String()
+	opts := slim.MinimizeAndProveOptions{
+		Options: slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event, Created: created},
+		Samples: o.Samples, Expect: expect, Platform: platform, Insecure: o.Insecure,
+		OnStage: func(s slim.Stage) {
+			switch s {
+			case slim.StageDownload:
+				fmt.Fprintf(errOut, "downloading %s...\n", o.Src)
+			case slim.StageMinimize:
+				fmt.Fprintf(errOut, "minimising %s (traced run in the sandbox)...\n", o.Src)
+			case slim.StageProve:
+				fmt.Fprintf(errOut, "proving: %d cold start(s) of each image with the same event...\n", o.Samples)
+			}
+		},
 	}
-	fmt.Fprintf(errOut, "minimising %s (traced run in the sandbox)...\n", o.Src)
-	res, err := slim.Minimize(ctx, img, slim.Options{Keep: o.Keep, Exclude: o.Exclude, KeepBase: o.KeepBase, Event: event, Created: created})
-	if errors.Is(err, slim.ErrOriginalFails) && ctx.Err() == nil {
-		return cmdutil.FailError(err)
-	}
-	if err != nil {
-		return interrupted(err)
-	}
-	defer res.Close()
-	doc := &ImageDocument{
-		Schema: ImageSchema, Source: o.Src, Destination: o.Dst,
-		Original: res.Before, Minimised: res.After,
-		Skipped: res.Skipped, SkippedCount: res.SkippedCount, Missing: res.Missing, Notes: res.Notes,
-		ColdStartMs: map[string]any{},
-	}
-	if o.Explain || o.JSON {
-		doc.Kept = res.Kept
-	}
-	fmt.Fprintf(errOut, "proving: %d cold start(s) of each image with the same event...\n", o.Samples)
-	popts := slim.ProofOptions{Samples: o.Samples, Event: event, Insecure: o.Insecure, Expect: expect}
 	if o.IO.ShowProgress() {
-		popts.Progress = func(done, total int) {
+		opts.Progress = func(done, total int) {
 			fmt.Fprintf(errOut, "\r  %d/%d cold starts", done, total)
 			if done == total {
 				fmt.Fprintln(errOut)
 			}
 		}
 	}
-	proof, err := slim.Prove(ctx, proofSrc, res.Image, res.Traced.Response, popts)
-	if errors.Is(err, slim.ErrOriginalFails) && ctx.Err() == nil {
-		return cmdutil.FailError(err)
-	}
+	// The working folders are gone when MinimizeAndProve returns, before
+	// anything is printed (a reader that stops early, | head, ends fnopt
+	// with SIGPIPE).
+	out, err := slim.MinimizeAndProve(ctx, src, dst, opts)
 	if err != nil {
-		return interrupted(err)
+		return imageError(ctx, o, err)
 	}
-	if ctx.Err() != nil {
-		return interrupted(ctx.Err())
-	}
-	// What the measurement could not do as asked (a memory limit not
-	// enforced, say), once.
-	for _, r := range []verify.Run{proof.Original, proof.Minimised} {
-		for _, n := range r.Notes {
-			if !slices.Contains(doc.Notes, n) {
-				doc.Notes = append(doc.Notes, n)
-			}
-		}
-	}
-	doc.ColdStartMs["original"] = summary(proof.Original)
-	doc.ColdStartMs["minimised"] = summary(proof.Minimised)
-	if !proof.OK() {
-		doc.Failure = proof.Minimised.Failure.Error()
-		doc.MissingFile = proof.MissingFile
-	} else {
-		if err := image.Write(ctx, res.Image, dst, image.WriteOptions{Insecure: o.Insecure}); err != nil {
-			return cmdutil.UsageError(fmt.Errorf("writing %s: %w", o.Dst, err))
-		}
-		d, err := res.Image.Digest()
-		if err != nil {
-			return cmdutil.UsageError(err)
-		}
-		doc.Written, doc.Digest = true, d.String()
-	}
-	// The working folder (a flattened copy of SRC) goes before anything
-	// is printed: a reader that stops early (| head) ends fnopt with
-	// SIGPIPE, and deferred clean-ups would not run.
-	if err := errors.Join(res.Close(), removeDownload()); err != nil {
-		return cmdutil.UsageError(fmt.Errorf("removing the working folders: %w", err))
-	}
+
+	doc := imageDocument(o, out)
 	if o.JSON {
 		enc := json.NewEncoder(o.IO.Out)
 		enc.SetIndent("", "  ")
@@ -279,7 +169,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 			return err
 		}
 	} else {
-		writeImageText(o.IO.Out, doc, proof, o.Explain)
+		writeImageText(o.IO.Out, doc, out.Proof, o.Explain)
 	}
 	if !doc.Written {
 		msg := "the minimised image does not answer like the original; nothing written to " + o.Dst
@@ -293,111 +183,44 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	return nil
 }
 
-// absent refuses an existing oci: folder (an empty one is fine) or tar:
-// file before any work is done; image.Write checks again when writing.
-func absent(ref image.Ref) error {
-	if ref.Kind != image.OCI && ref.Kind != image.Tarball {
-		return nil
-	}
-	fi, err := os.Stat(ref.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("--to %s: %w", ref, err)
-	}
-	if fi.IsDir() && ref.Kind == image.OCI {
-		if ents, err := os.ReadDir(ref.Path); err == nil && len(ents) == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("--to %s: %s already exists; fnopt never overwrites an image: choose another name or remove it", ref, ref.Path)
-}
-
-func summary(r verify.Run) map[string]any {
-	vals := verify.Values(r.Samples, verify.MetricColdStart)
-	if len(vals) == 0 {
-		return map[string]any{"samples": 0}
-	}
-	s := stats.Summarize(vals)
-	return map[string]any{"samples": s.N, "p50": s.P50, "min": s.Min, "max": s.Max}
-}
-
-func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain bool) {
-	if explain {
-		fmt.Fprintln(w, "Kept:")
-		for _, k := range doc.Kept {
-			fmt.Fprintf(w, "  %s\n", k.Path)
-			for _, r := range k.Reasons {
-				fmt.Fprintf(w, "      %s\n", r)
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	b, a := doc.Original, doc.Minimised
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\toriginal\tminimised\t")
-	fmt.Fprintf(tw, "compressed\t%s\t%s\t%s\n", human(b.Compressed), human(a.Compressed), change(b.Compressed, a.Compressed))
-	fmt.Fprintf(tw, "uncompressed\t%s\t%s\t%s\n", human(b.Uncompressed), human(a.Uncompressed), change(b.Uncompressed, a.Uncompressed))
-	fmt.Fprintf(tw, "layers\t%d\t%d\t\n", b.Layers, a.Layers)
-	fmt.Fprintf(tw, "files\t%d\t%d\t\n", b.Files, a.Files)
-	fmt.Fprintf(tw, "wasted (overwritten or deleted by later layers)\t%s\t%s\t\n", human(b.WastedBytes), human(a.WastedBytes))
-	fmt.Fprintf(tw, "cold start p50\t%s\t%s\t\n", p50(proof.Original), p50(proof.Minimised))
-	tw.Flush()
-	if doc.SkippedCount > 0 {
-		fmt.Fprintf(w, "\n%d unsafe layer entries left out:\n", doc.SkippedCount)
-		for _, s := range doc.Skipped {
-			fmt.Fprintf(w, "  layer %d %s: %s\n", s.Layer, s.Name, s.Reason)
-		}
-	}
-	for _, m := range doc.Missing {
-		fmt.Fprintf(w, "note: %s (the original lacks it too)\n", m)
-	}
-	for _, n := range doc.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+// imageError is the command's error for a failed MinimizeAndProve: an
+// interruption says nothing was written, an original that fails is exit
+// 1, and errors about an option name its flag.
+func imageError(ctx context.Context, o *ImageOptions, err error) error {
+	var keepBase *slim.KeepBaseError
+	var keep *slim.KeepError
+	var dest *image.DestError
 	switch {
-	case doc.Written:
-		starts := fmt.Sprintf("%d interleaved cold starts each", len(proof.Minimised.Samples))
-		if len(proof.Minimised.Samples) == 1 {
-			starts = "one cold start each"
-		}
-		fmt.Fprintf(w, "\nBoth images answered the same in %s; wrote %s (%s).\n", starts, doc.Destination, doc.Digest)
-	default:
-		fmt.Fprintf(w, "\nThe minimised image failed: %s\n", doc.Failure)
-		if doc.MissingFile != "" {
-			fmt.Fprintf(w, "It probably lacks %s (%s in its traced run).\n", doc.MissingFile, proof.MissingHow)
-		}
+	case ctx.Err() != nil:
+		return cmdutil.UsageError(fmt.Errorf("interrupted; nothing written to %s", o.Dst))
+	case errors.Is(err, slim.ErrOriginalFails):
+		return cmdutil.FailError(err)
+	case errors.As(err, &keepBase):
+		return cmdutil.UsageError(fmt.Errorf("--keep-base %d: the image has %d layers; keep fewer than that", keepBase.KeepBase, keepBase.Layers))
+	case errors.As(err, &keep):
+		return cmdutil.UsageError(fmt.Errorf("--keep %s: %w", keep.Path, keep.Err))
+	case errors.As(err, &dest):
+		return cmdutil.UsageError(destError(err))
 	}
+	return cmdutil.UsageError(err)
 }
 
-func p50(r verify.Run) string {
-	vals := verify.Values(r.Samples, verify.MetricColdStart)
-	if len(vals) == 0 {
-		return "-"
+// destError puts --to in front of image.CheckAbsent's error, in the words
+// optimize image has always used for an existing destination.
+func destError(err error) error {
+	var dest *image.DestError
+	if errors.As(err, &dest) && errors.Is(dest.Err, fs.ErrExist) {
+		return fmt.Errorf("--to %s: %s already exists; fnopt never overwrites an image: choose another name or remove it", dest.Ref, dest.Ref.Path)
 	}
-	return fmt.Sprintf("%.1f ms (%d)", stats.Summarize(vals).P50, len(vals))
+	return fmt.Errorf("--to %w", err)
 }
 
-func change(before, after int64) string {
-	if before <= 0 {
-		return ""
+// eventError puts --event in front of verify.ReadEventFile's error: a
+// file that cannot be read (its *fs.PathError) or one that is not JSON.
+func eventError(file string, err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return fmt.Errorf("--event: %w", pathErr)
 	}
-	pct := 100 * float64(after-before) / float64(before)
-	if pct < -99 && after > 0 {
-		return fmt.Sprintf("%+.1f%%", pct) // not -100% while something is left
-	}
-	return fmt.Sprintf("%+.0f%%", pct)
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return fmt.Errorf("--event %s is not a JSON document", file)
 }

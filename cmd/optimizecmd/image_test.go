@@ -22,10 +22,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/internal/oci/image"
-	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/optimize/slim"
+	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -285,4 +287,126 @@ func TestOptimizeImage(t *testing.T) {
 			t.Errorf("%s written although the proof failed", dst)
 		}
 	})
+}
+
+// TestImageRefusals: bad flags and requests the library refuses end with
+// exit 2 and a message naming the flag, before any image is run.
+func TestImageRefusals(t *testing.T) {
+	img, err := random.Image(1024, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "oci:" + filepath.Join(t.TempDir(), "src")
+	r, _ := image.ParseRef(src)
+	if err := image.Write(context.Background(), img, r, image.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing")
+	os.MkdirAll(existing, 0o755)
+	os.WriteFile(filepath.Join(existing, "index.json"), []byte("{}"), 0o644)
+	notJSON := filepath.Join(dir, "event.txt")
+	os.WriteFile(notJSON, []byte("hello"), 0o644)
+	free := "oci:" + filepath.Join(dir, "free")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad destination", []string{src, "--to", "oci:"}, `--to: image reference "oci:": missing folder; write oci:DIR[:TAG]`},
+		{"existing destination", []string{src, "--to", "oci:" + existing},
+			"--to oci:" + existing + ": " + existing + " already exists; fnopt never overwrites an image: choose another name or remove it"},
+		{"no sample", []string{src, "--to", free, "--samples", "0"}, "--samples must be at least 1"},
+		{"unreadable event", []string{src, "--to", free, "--event", filepath.Join(dir, "none.json")},
+			"--event: open " + filepath.Join(dir, "none.json") + ": no such file or directory"},
+		{"event not JSON", []string{src, "--to", free, "--event", notJSON}, "--event " + notJSON + " is not a JSON document"},
+		{"bad platform", []string{src, "--to", free, "--platform", "linux/amd64/v2/extra"}, "--platform linux/amd64/v2/extra: "},
+		{"every layer kept", []string{src, "--to", free, "--keep-base", "1"}, "--keep-base 1: the image has 1 layers; keep fewer than that"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runImage(t, tc.args...)
+			if exitCode(err) != 2 || err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("exit %d, %v; want exit 2, %q", exitCode(err), err, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "free")); err == nil {
+				t.Error("the destination was written")
+			}
+		})
+	}
+}
+
+// TestImageText: the text report, written and failed, with sizes in
+// bytesize's words.
+func TestImageText(t *testing.T) {
+	runOf := func(ms ...float64) verify.Run {
+		var r verify.Run
+		for _, m := range ms {
+			r.Samples = append(r.Samples, verify.Sample{ColdStartMs: m})
+		}
+		return r
+	}
+	before := slim.Stats{Compressed: 1677722, Uncompressed: 3460301, Layers: 1, Files: 4}
+	after := slim.Stats{Compressed: 1003520, Uncompressed: 2202010, Layers: 1, Files: 3}
+	for _, tc := range []struct {
+		name    string
+		doc     ImageDocument
+		proof   slim.Proof
+		explain bool
+		want    string
+	}{
+		{
+			name:  "written",
+			doc:   ImageDocument{Destination: "oci:slim", Written: true, Digest: "sha256:5b2b", Original: before, Minimised: after},
+			proof: slim.Proof{Original: runOf(1.4, 1.4), Minimised: runOf(0.7, 0.7)},
+			want: "                                                 original    minimised   \n" +
+				"compressed                                       1.6 MiB     980.0 KiB   -40%\n" +
+				"uncompressed                                     3.3 MiB     2.1 MiB     -36%\n" +
+				"layers                                           1           1           \n" +
+				"files                                            4           3           \n" +
+				"wasted (overwritten or deleted by later layers)  0 B         0 B         \n" +
+				"cold start p50                                   1.4 ms (2)  0.7 ms (2)  \n" +
+				"\n" +
+				`Both images answered the same in 2 interleaved cold starts each; wrote oci:slim (sha256:5b2b).
+`,
+		},
+		{
+			name: "failed, explained",
+			doc: ImageDocument{
+				Destination: "oci:slim", Original: before, Minimised: after, Failure: "minimised: sample 1, init: exit status 4",
+				MissingFile: "/opt/plugins/libplugin.so", Kept: []slim.Kept{{Path: "/var/task/bootstrap", Reasons: []string{"entrypoint"}}},
+				SkippedCount: 1, Skipped: []slim.Skipped{{Layer: 1, Name: "dev/evil", Reason: "device node"}},
+				Missing: []string{"libx.so, needed by /var/task/bootstrap, is not in the image"}, Notes: []string{"a note"},
+			},
+			proof:   slim.Proof{Original: runOf(1.4), MissingHow: "openat ENOENT"},
+			explain: true,
+			want: "Kept:\n" +
+				"  /var/task/bootstrap\n" +
+				"      entrypoint\n" +
+				"\n" +
+				"                                                 original    minimised  \n" +
+				"compressed                                       1.6 MiB     980.0 KiB  -40%\n" +
+				"uncompressed                                     3.3 MiB     2.1 MiB    -36%\n" +
+				"layers                                           1           1          \n" +
+				"files                                            4           3          \n" +
+				"wasted (overwritten or deleted by later layers)  0 B         0 B        \n" +
+				"cold start p50                                   1.4 ms (1)  -          \n" +
+				"\n" +
+				`1 unsafe layer entries left out:
+  layer 1 dev/evil: device node
+note: libx.so, needed by /var/task/bootstrap, is not in the image (the original lacks it too)
+note: a note
+
+The minimised image failed: minimised: sample 1, init: exit status 4
+It probably lacks /opt/plugins/libplugin.so (openat ENOENT in its traced run).
+`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			writeImageText(&b, &tc.doc, &tc.proof, tc.explain)
+			if b.String() != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", b.String(), tc.want)
+			}
+		})
+	}
 }
