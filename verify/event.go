@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -16,7 +17,11 @@ func ReadEventFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the event: %w", err)
 	}
 	if !json.Valid(b) {
-		return nil, fmt.Errorf("the event %s is not valid JSON: give a file holding one JSON document", path)
+		return nil, fmt.Errorf("the event %s is %w: give a file holding one JSON document", path, ErrEventNotJSON)
 	}
 	return b, nil
 }
+
+// ErrEventNotJSON is a file ReadEventFile read that does not hold one JSON
+// document; its other errors wrap the *fs.PathError of reading.
+var ErrEventNotJSON = errors.New("not valid JSON")

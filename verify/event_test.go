@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,12 +14,13 @@ func TestReadEventFile(t *testing.T) {
 		name, content string
 		create        bool
 		wantErr       string
+		wantNotJSON   bool // the error is ErrEventNotJSON
 	}{
 		{name: "object", content: `{"a":1}`, create: true},
 		{name: "array", content: `[1, 2]`, create: true},
 		{name: "string", content: `"x"`, create: true},
-		{name: "truncated", content: `{"a":`, create: true, wantErr: "not valid JSON"},
-		{name: "empty", content: ``, create: true, wantErr: "not valid JSON"},
+		{name: "truncated", content: `{"a":`, create: true, wantErr: "not valid JSON", wantNotJSON: true},
+		{name: "empty", content: ``, create: true, wantErr: "not valid JSON", wantNotJSON: true},
 		{name: "missing", wantErr: "reading the event"},
 	}
 	for _, tt := range tests {
@@ -33,6 +35,9 @@ func TestReadEventFile(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				if errors.Is(err, ErrEventNotJSON) != tt.wantNotJSON {
+					t.Errorf("errors.Is(%v, ErrEventNotJSON) = %v, want %v", err, !tt.wantNotJSON, tt.wantNotJSON)
 				}
 				return
 			}

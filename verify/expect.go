@@ -16,24 +16,43 @@ type Expect struct {
 	text string
 }
 
-// ParseExpect reads --expect: /REGEX/ is a regular expression (Go syntax)
-// matched anywhere in the body; anything else must be a JSON document that
-// the body must equal semantically (key order, spacing and number
-// spelling do not matter).
+// ParseExpect reads an expectation: /REGEX/ is a regular expression (Go
+// syntax) matched anywhere in the body; anything else must be a JSON
+// document that the body must equal semantically (key order, spacing and
+// number spelling do not matter). Its errors are *ExpectError.
 func ParseExpect(s string) (*Expect, error) {
 	if len(s) >= 2 && s[0] == '/' && s[len(s)-1] == '/' {
 		re, err := regexp.Compile(s[1 : len(s)-1])
 		if err != nil {
-			return nil, fmt.Errorf("--expect %s: %w", s, err)
+			return nil, &ExpectError{Text: s, Regexp: true, Err: err}
 		}
 		return &Expect{re: re, text: s}, nil
 	}
 	doc, err := decodeJSON([]byte(s))
 	if err != nil {
-		return nil, fmt.Errorf("--expect must be a JSON document or /regex/: %w", err)
+		return nil, &ExpectError{Text: s, Err: err}
 	}
 	return &Expect{doc: doc, text: s}, nil
 }
+
+// ExpectError is an expectation ParseExpect cannot read. Commands name
+// their flag from its fields; the message names none.
+type ExpectError struct {
+	Text string // the expectation as given
+	// Regexp is set when Text is a /REGEX/ that does not compile; else
+	// Text is not one JSON document.
+	Regexp bool
+	Err    error // the compiler's or the decoder's error
+}
+
+func (e *ExpectError) Error() string {
+	if e.Regexp {
+		return fmt.Sprintf("expected answer %s: %v", e.Text, e.Err)
+	}
+	return fmt.Sprintf("expected answer %s must be a JSON document or /regex/: %v", e.Text, e.Err)
+}
+
+func (e *ExpectError) Unwrap() error { return e.Err }
 
 // String is the expectation as given.
 func (e *Expect) String() string { return e.text }

@@ -13,8 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
@@ -66,7 +66,7 @@ func PrepareImage(ctx context.Context, refStr string, o PrepareOptions) (*Target
 		return nil, fmt.Errorf("reading the configuration of %s: %w", refStr, err)
 	}
 	if cf.Architecture != "" && cf.Architecture != host.GOARCH() {
-		return nil, fmt.Errorf("image %s is for %s and this machine is %s: verify runs images of this machine's architecture; build one with --arch %s", refStr, cf.Architecture, host, host)
+		return nil, &ImageArchError{Image: refStr, Arch: cf.Architecture, Host: host}
 	}
 	argv := append(append([]string(nil), cf.Config.Entrypoint...), cf.Config.Cmd...)
 	if len(argv) == 0 {
@@ -164,7 +164,7 @@ var imageOverridable = map[string]bool{"PATH": true, "LANG": true, "LD_LIBRARY_P
 
 func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, error) {
 	if spec.Listener != nil {
-		return nil, errors.New("an image function can only be reached inside its sandbox: --serve exposes the Invoke API instead")
+		return nil, errors.New("an image function can only be reached inside its sandbox, not on a listener of the caller's")
 	}
 	env := MergeImageEnv(s.imageEnv, spec.Env, s.handler)
 	env = append(env, "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
@@ -180,12 +180,11 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	if err != nil {
 		return nil, err
 	}
-	sp := &sandboxProcess{p: p}
-	if spec.MemoryBytes > 0 && !p.MemoryEnforced {
-		sp.notes = append(sp.notes, "memory limit not enforced: "+p.MemoryNote)
-	}
-	return sp, nil
+	return &sandboxProcess{p: p, limited: spec.MemoryBytes > 0}, nil
 }
+
+// limitsMemory: the sandbox always tries to enforce the limit.
+func (s *sandboxStarter) limitsMemory() bool { return true }
 
 // MergeImageEnv is the image's ENV overlaid with Lambda's variables, as
 // Lambda builds a container function's environment: Lambda's values win,
@@ -223,8 +222,8 @@ func MergeImageEnv(imageEnv, lambdaEnv []string, handler string) []string {
 }
 
 type sandboxProcess struct {
-	p     *sandbox.Process
-	notes []string
+	p       *sandbox.Process
+	limited bool // a memory limit was asked for
 }
 
 func (s *sandboxProcess) Listener() net.Listener { return s.p.Listener }
@@ -232,4 +231,27 @@ func (s *sandboxProcess) Started() time.Time     { return s.p.Started }
 func (s *sandboxProcess) Wait() error            { return s.p.Wait() }
 func (s *sandboxProcess) Kill() error            { return s.p.Kill() }
 func (s *sandboxProcess) MaxRSS() int64          { return s.p.MaxRSS() }
-func (s *sandboxProcess) Notes() []string        { return s.notes }
+func (s *sandboxProcess) Notes() []string        { return nil }
+
+func (s *sandboxProcess) memoryLimit() (bool, string) {
+	if !s.limited {
+		return false, ""
+	}
+	if s.p.MemoryEnforced {
+		return true, ""
+	}
+	return false, s.p.MemoryNote
+}
+
+// ImageArchError is an image built for another architecture than this
+// machine's: the sandbox runs images natively, so it cannot be measured
+// here.
+type ImageArchError struct {
+	Image string        // the reference as given
+	Arch  string        // the image's architecture (GOARCH spelling)
+	Host  settings.Arch // this machine's
+}
+
+func (e *ImageArchError) Error() string {
+	return fmt.Sprintf("image %s is for %s and this machine is %s: verify runs images of this machine's architecture", e.Image, e.Arch, e.Host)
+}

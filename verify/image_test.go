@@ -19,9 +19,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func writeImage(t *testing.T, img v1.Image) string {
@@ -58,6 +58,11 @@ func measureImage(t *testing.T, ref string, o Options) Run {
 	}
 	if kids := ourChildren(t); len(kids) != 0 {
 		t.Errorf("processes left: %v", kids)
+	}
+	// The sandbox always tries to limit memory: the limit holds, or a
+	// reason says why not.
+	if m := runs[0].Memory; m.Enforced == (len(m.Reasons) > 0) {
+		t.Errorf("memory %+v: enforced, or else a reason", m)
 	}
 	return runs[0]
 }

@@ -70,8 +70,24 @@ type Run struct {
 	Samples []Sample
 	// Failure is set when the function failed; measuring stopped there.
 	Failure *Failure
-	// Notes say what could not be done as asked (each once).
+	// Notes say what could not be done as asked (each once), the memory
+	// limit included, in the order they arose.
 	Notes []string
+	// Memory says whether Function.MemoryMB was enforced as a limit.
+	Memory MemoryLimit
+}
+
+// MemoryLimit says whether the function ran under its memory limit, as
+// it would on Lambda.
+type MemoryLimit struct {
+	// Enforced is true when every sample ran under the limit. Before any
+	// sample started, it says whether the target was set up to limit
+	// memory (a host target with usable cgroups, or an image's sandbox).
+	Enforced bool
+	// Reasons say why the limit could not be enforced where the target
+	// tried to, one per distinct cause; each is also a note in Run.Notes.
+	// A target that never tried (no cgroups given) has none.
+	Reasons []string
 }
 
 // OK reports whether every sample succeeded.
@@ -84,6 +100,62 @@ func (r *Run) note(n string) {
 		}
 	}
 	r.Notes = append(r.Notes, n)
+}
+
+// memoryNote is the note for a memory limit that could not be enforced.
+func memoryNote(reason string) string { return "memory limit not enforced: " + reason }
+
+// NotesWithoutMemory are r's notes less those about the memory limit,
+// for a caller that did not ask for one and so should not be told it is
+// missing.
+func (r *Run) NotesWithoutMemory() []string {
+	var out []string
+	for _, n := range r.Notes {
+		memory := false
+		for _, reason := range r.Memory.Reasons {
+			memory = memory || n == memoryNote(reason)
+		}
+		if !memory {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// recordMemory takes in whether p runs under the memory limit. Processes
+// of starters from other packages say nothing and change nothing.
+func (r *Run) recordMemory(p Process) {
+	ml, ok := p.(memoryLimiter)
+	if !ok {
+		return
+	}
+	enforced, reason := ml.memoryLimit()
+	if !enforced {
+		r.Memory.Enforced = false
+	}
+	if reason == "" {
+		return
+	}
+	r.note(memoryNote(reason))
+	for _, have := range r.Memory.Reasons {
+		if have == reason {
+			return
+		}
+	}
+	r.Memory.Reasons = append(r.Memory.Reasons, reason)
+}
+
+// memoryLimiter is a process that knows whether its memory limit holds:
+// enforced, or else why not when it tried ("" when it was not asked to).
+type memoryLimiter interface {
+	memoryLimit() (enforced bool, reason string)
+}
+
+// limitsMemory reports whether st is set up to limit each process's
+// memory; what each start achieves is up to the process (memoryLimiter).
+func limitsMemory(st Starter) bool {
+	l, ok := st.(interface{ limitsMemory() bool })
+	return ok && l.limitsMemory()
 }
 
 // Failure says how a function failed a sample.
@@ -120,7 +192,7 @@ func Measure(ctx context.Context, targets []*Target, opts Options) ([]Run, error
 	opts = opts.withDefaults()
 	runs := make([]Run, len(targets))
 	for i, t := range targets {
-		runs[i] = Run{Target: t, Notes: append([]string(nil), t.Notes...)}
+		runs[i] = Run{Target: t, Notes: append([]string(nil), t.Notes...), Memory: MemoryLimit{Enforced: limitsMemory(t.Starter)}}
 	}
 	total := opts.Samples * len(targets)
 	for n := 1; n <= opts.Samples; n++ {
@@ -166,6 +238,7 @@ func sample(ctx context.Context, t *Target, o Options, run *Run) (Sample, *Failu
 	for _, n := range sess.Notes() {
 		run.note(n)
 	}
+	run.recordMemory(sess.proc)
 	s, fail, err := drive(ctx, sess, o)
 	if serr := sess.Stop(); serr != nil && err == nil && fail == nil {
 		err = serr

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,6 +304,78 @@ func TestMemoryLimit(t *testing.T) {
 	runs = measure(t, Options{Samples: 1, Function: Function{MemoryMB: 64}}, tg)
 	if f := runs[0].Failure; f == nil || !strings.Contains(f.Exit, "memory limit") {
 		t.Errorf("over-limit function: %+v", f)
+	}
+}
+
+// TestRunMemory: Run.Memory says whether the limit held and why not, and
+// NotesWithoutMemory leaves out just the notes it made of that.
+func TestRunMemory(t *testing.T) {
+	unusable := detectCgroups(t.TempDir()) // not a cgroup hierarchy
+	why := unusable.Unavailable()
+	type test struct {
+		name          string
+		cgroups       *Cgroups
+		want          MemoryLimit
+		wantNotes     []string
+		wantNotesLeft []string
+	}
+	tests := []test{
+		{"no cgroups given", nil, MemoryLimit{}, []string{"target note"}, []string{"target note"}},
+		{"cgroups unusable", unusable, MemoryLimit{Reasons: []string{why}}, []string{"target note", "memory limit not enforced: " + why}, []string{"target note"}},
+	}
+	if usable := DetectCgroups(); usable.Unavailable() == "" {
+		tests = append(tests, test{"cgroups usable", usable, MemoryLimit{Enforced: true}, []string{"target note"}, []string{"target note"}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := fakeTarget(t, "echo")
+			tg.Starter.(*HostStarter).Cgroups = tt.cgroups
+			tg.Notes = []string{"target note"}
+			run := measure(t, Options{Samples: 2}, tg)[0]
+			if !run.OK() {
+				t.Fatal(run.Failure)
+			}
+			if run.Memory.Enforced != tt.want.Enforced || !slices.Equal(run.Memory.Reasons, tt.want.Reasons) {
+				t.Errorf("Memory = %+v, want %+v", run.Memory, tt.want)
+			}
+			if !slices.Equal(run.Notes, tt.wantNotes) {
+				t.Errorf("Notes = %q, want %q", run.Notes, tt.wantNotes)
+			}
+			if got := run.NotesWithoutMemory(); !slices.Equal(got, tt.wantNotesLeft) {
+				t.Errorf("NotesWithoutMemory = %q, want %q", got, tt.wantNotesLeft)
+			}
+		})
+	}
+}
+
+// TestRunMemoryBeforeAnyStart: a function that cannot even start leaves
+// Memory as the target was set up: limited with usable cgroups, not
+// without.
+func TestRunMemoryBeforeAnyStart(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		cgroups *Cgroups
+		want    bool
+	}{
+		{"no cgroups", nil, false},
+		{"unusable cgroups", detectCgroups(t.TempDir()), false},
+		// Usable as far as the starter can tell before a start: a
+		// folder that passes for a hierarchy.
+		{"usable cgroups", &Cgroups{root: t.TempDir()}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := fakeTarget(t, "echo")
+			st := tg.Starter.(*HostStarter)
+			st.Cgroups = tt.cgroups
+			st.Bootstrap = filepath.Join(t.TempDir(), "missing")
+			run := measure(t, Options{Samples: 1}, tg)[0]
+			if run.Failure == nil || run.Failure.Phase != "start" {
+				t.Fatalf("failure %+v, want one at start", run.Failure)
+			}
+			if run.Memory.Enforced != tt.want || len(run.Memory.Reasons) != 0 {
+				t.Errorf("Memory = %+v, want enforced %v and no reasons", run.Memory, tt.want)
+			}
+		})
 	}
 }
 

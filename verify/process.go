@@ -53,7 +53,9 @@ type Process interface {
 	// MaxRSS is the function's peak resident set size in bytes, known
 	// after Kill and Wait (0 when the process ended by itself).
 	MaxRSS() int64
-	// Notes say what the starter could not do as asked (memory limit).
+	// Notes say what the starter could not do as asked. This package's
+	// processes report the memory limit typed instead (memoryLimiter), and
+	// Measure turns it into Run.Memory and a note.
 	Notes() []string
 }
 
@@ -68,12 +70,14 @@ type HostStarter struct {
 	// Dir is the working directory, the task root.
 	Dir string
 	// Cgroups limits memory and kills stragglers; when it cannot be used
-	// each process carries a note saying why. Nil runs without a cgroup
-	// and without a note: the caller chose not to limit memory.
+	// each process says why (Run.Memory). Nil runs without a cgroup and
+	// without a reason: the caller chose not to limit memory.
 	Cgroups *Cgroups
 }
 
 func (h *HostStarter) takesListener() {}
+
+func (h *HostStarter) limitsMemory() bool { return h.Cgroups.Unavailable() == "" }
 
 // Start starts the bootstrap.
 func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error) {
@@ -118,7 +122,7 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 	if h.Cgroups != nil && spec.MemoryBytes > 0 {
 		cg, err := h.Cgroups.New(spec.MemoryBytes)
 		if err != nil {
-			p.notes = append(p.notes, "memory limit not enforced: "+err.Error())
+			p.memoryReason = err.Error()
 		} else {
 			p.cg = cg
 		}
@@ -131,7 +135,7 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 		// Some machines refuse to start a process straight into a new
 		// cgroup (clone3 with CLONE_INTO_CGROUP); measure without the
 		// limit rather than blame the function.
-		p.notes = append(p.notes, "memory limit not enforced: starting in the cgroup: "+err.Error())
+		p.memoryReason = "starting in the cgroup: " + err.Error()
 		_ = p.cg.Remove()
 		p.cg, pidfd = nil, -1
 		p.cmd = h.command(env, pw, &pidfd, nil)
@@ -184,17 +188,21 @@ type hostProcess struct {
 	cmd     *exec.Cmd
 	cg      *Cgroup
 	started time.Time
-	notes   []string
 	maxRSS  int64
 	pidfd   *os.File      // the process's pidfd, or nil where pidfds do not work
 	output  *os.File      // read end of the output pipe, or nil
 	copied  chan struct{} // closed when the output has been copied
+	// memoryReason says why the memory limit is not enforced when a
+	// cgroup was asked for and could not be used.
+	memoryReason string
 }
 
 func (p *hostProcess) Listener() net.Listener { return p.ln }
 func (p *hostProcess) Started() time.Time     { return p.started }
-func (p *hostProcess) Notes() []string        { return p.notes }
+func (p *hostProcess) Notes() []string        { return nil }
 func (p *hostProcess) MaxRSS() int64          { return p.maxRSS }
+
+func (p *hostProcess) memoryLimit() (bool, string) { return p.cg != nil, p.memoryReason }
 
 func (p *hostProcess) Wait() error {
 	if p.pidfd != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
@@ -124,6 +125,22 @@ func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report
 	return r
 }
 
+// addCrossCheck reports the run of the deployed architecture's build
+// under emulation (nil: there is no such build), or notes that no
+// emulator could run it.
+func (r *Report) addCrossCheck(cr *verify.CrossRun) {
+	switch {
+	case cr == nil:
+	case !cr.Ran():
+		r.Notes = append(r.Notes, fmt.Sprintf("qemu-aarch64-static not found: the %s build was not run (apt install qemu-user-static)", cr.Arch))
+	default:
+		r.Functional = &FunctionalRun{Arch: cr.Arch, Runner: cr.Runner, OK: cr.OK()}
+		if cr.Err != nil {
+			r.Functional.Error = cr.Err.Error()
+		}
+	}
+}
+
 // artifactReport gives the sizes of what ships: for a cross-architecture
 // project, only the deployed architecture's build.
 func artifactReport(t *verify.Target) ArtifactReport {
@@ -164,13 +181,13 @@ func WriteText(w io.Writer, r *Report) {
 		if r.WarmInvokeMs != nil {
 			row("warm invoke", *r.WarmInvokeMs, msText)
 		}
-		row("peak RSS", r.MaxRSSBytes, bytesText)
+		row("peak RSS", r.MaxRSSBytes, bytesize.Float)
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
 	var sizes []string
 	for _, a := range r.Artifact.Sizes {
-		sizes = append(sizes, fmt.Sprintf("%s %s", a.Name, bytesText(float64(a.Bytes))))
+		sizes = append(sizes, fmt.Sprintf("%s %s", a.Name, bytesize.Format(a.Bytes)))
 	}
 	fmt.Fprintf(w, "artifact (%s): %s\n", r.Artifact.Arch, strings.Join(sizes, ", "))
 	fmt.Fprintf(w, "machine: %s, %d CPUs, Linux %s, %s\n", r.Machine.CPU, r.Machine.CPUs, r.Machine.Kernel, r.Machine.Arch)
@@ -218,14 +235,4 @@ func msText(v float64) string {
 		return fmt.Sprintf("%.1f ms", v)
 	}
 	return fmt.Sprintf("%.2f ms", v)
-}
-
-func bytesText(v float64) string {
-	switch {
-	case v >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", v/(1<<20))
-	case v >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", v/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", v)
 }

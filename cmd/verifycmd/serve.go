@@ -40,7 +40,7 @@ func Serve(ctx context.Context, o *Options) error {
 	t, err := verify.Prepare(ctx, o.Target, o.PrepareOptions())
 	if err != nil {
 		ln.Close()
-		return cmdutil.UsageError(err)
+		return cmdutil.UsageError(prepareError(err))
 	}
 	defer t.Close()
 	var current atomic.Pointer[runtimeapi.Server]

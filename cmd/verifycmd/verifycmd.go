@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -154,19 +153,16 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 		ColdCache: o.ColdCache,
 	}
 	if o.EventFile != "" {
-		ev, err := os.ReadFile(o.EventFile)
+		ev, err := verify.ReadEventFile(o.EventFile)
 		if err != nil {
-			return mo, fmt.Errorf("reading --event: %w", err)
-		}
-		if !json.Valid(ev) {
-			return mo, fmt.Errorf("--event %s is not valid JSON", o.EventFile)
+			return mo, eventError(o.EventFile, err)
 		}
 		mo.Event = ev
 	}
 	if o.Expect != "" {
 		e, err := verify.ParseExpect(o.Expect)
 		if err != nil {
-			return mo, err
+			return mo, expectError(err)
 		}
 		mo.Expect = e
 	}
@@ -201,7 +197,7 @@ func Run(ctx context.Context, o *Options) error {
 	t, err := verify.Prepare(ctx, o.Target, po)
 	if err != nil {
 		p.stop()
-		return cmdutil.UsageError(err)
+		return cmdutil.UsageError(prepareError(err))
 	}
 	defer t.Close()
 	mo.Progress = p.samples
@@ -214,20 +210,15 @@ func Run(ctx context.Context, o *Options) error {
 		return cmdutil.UsageError(err)
 	}
 	run := runs[0]
-	// Memory is limited when nothing says otherwise: a host target with
-	// usable cgroups, or an image whose sandbox did not object.
-	limited := !hasMemoryNote(run.Notes) && (po.Cgroups.Unavailable() == "" || verify.IsImageRef(o.Target))
 	if !o.MemorySet {
-		run.Notes = dropMemoryNotes(run.Notes)
+		// Memory was limited where the machine allows it, unasked:
+		// say nothing when it does not.
+		run.Notes = run.NotesWithoutMemory()
 	}
 	rep := NewReport(run, mo, verify.ThisMachine())
-	rep.Settings.MemoryLimited = limited
-	if run.OK() && t.CrossBootstrap != "" {
-		rep.Functional = functionalCheck(ctx, t, mo)
-		if rep.Functional == nil {
-			run.Notes = append(run.Notes, fmt.Sprintf("qemu-aarch64-static not found: the %s build was not run (apt install qemu-user-static)", t.CrossArch))
-			rep.Notes = run.Notes
-		}
+	rep.Settings.MemoryLimited = run.Memory.Enforced
+	if run.OK() {
+		rep.addCrossCheck(verify.CrossCheck(ctx, t, mo))
 	}
 	if err := writeReport(o, rep); err != nil {
 		return cmdutil.UsageError(err)
@@ -249,51 +240,4 @@ func writeReport(o *Options, rep *Report) error {
 	}
 	WriteText(o.IO.Out, rep)
 	return nil
-}
-
-// functionalCheck runs the deployed architecture's build once under qemu;
-// nil when qemu is missing.
-func functionalCheck(ctx context.Context, t *verify.Target, mo verify.Options) *FunctionalRun {
-	qemu := verify.QemuPath(t.CrossArch)
-	if qemu == "" {
-		return nil
-	}
-	// Emulation is slow: allow it Lambda's whole init limit and a longer
-	// timeout.
-	mo.InitTimeout, mo.Timeout = verify.InitLimit, max(mo.Timeout, time.Minute)
-	fr := &FunctionalRun{Arch: t.CrossArch, Runner: qemu}
-	run, err := verify.FunctionalCheck(ctx, t, mo)
-	switch {
-	case err != nil:
-		fr.Error = err.Error()
-	case run == nil:
-		fr.Error = "not run"
-	case run.Failure != nil:
-		fr.Error = run.Failure.Error()
-	default:
-		fr.OK = true
-	}
-	return fr
-}
-
-const memoryNote = "memory limit not enforced"
-
-func hasMemoryNote(notes []string) bool {
-	for _, n := range notes {
-		if strings.HasPrefix(n, memoryNote) {
-			return true
-		}
-	}
-	return false
-}
-
-// dropMemoryNotes removes notes about a limit nobody asked for.
-func dropMemoryNotes(notes []string) []string {
-	var out []string
-	for _, n := range notes {
-		if !strings.HasPrefix(n, memoryNote) {
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -322,4 +324,92 @@ func running(t *testing.T, s string) []string {
 		}
 	}
 	return pids
+}
+
+// TestMemoryNotes: a memory limit asked for with --memory is reported,
+// enforced or not; one nobody asked for is applied silently where the
+// machine allows it, and its absence is not mentioned.
+func TestMemoryNotes(t *testing.T) {
+	why := verify.DetectCgroups().Unavailable()
+	tests := []struct {
+		name     string
+		args     []string
+		want     string // in the output; "" for nothing about memory
+		wantJSON bool   // settings.memory_limited
+	}{
+		{"not asked", nil, "", why == ""},
+		{"asked", []string{"--memory", "256"}, "memory limit not enforced: " + why, false},
+	}
+	if why == "" {
+		tests[1].want, tests[1].wantJSON = "memory: 256 MB, enforced", true
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			boot := bootstrap(t, "echo")
+			out, errOut, code := execute(t, append([]string{boot, "--samples", "2"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s%s", code, out, errOut)
+			}
+			if tt.want != "" && !strings.Contains(out, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
+			}
+			if tt.want == "" && why != "" && strings.Contains(out, "memory") {
+				t.Errorf("output mentions a memory limit nobody asked for:\n%s", out)
+			}
+			out, _, _ = execute(t, append([]string{boot, "--samples", "2", "--json"}, tt.args...)...)
+			var doc Report
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.Settings.MemoryLimited != tt.wantJSON {
+				t.Errorf("memory_limited %v, want %v", doc.Settings.MemoryLimited, tt.wantJSON)
+			}
+		})
+	}
+}
+
+// TestCrossCheck: a project that deploys to another architecture is
+// measured as a host build, and its deployed build is run once under
+// qemu, or a note says qemu is missing.
+func TestCrossCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function twice")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not installed")
+	}
+	other := settings.ARM64
+	if settings.HostArch() == settings.ARM64 {
+		other = settings.X86_64 // no qemu for it: the note
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "gateexperiment", "function", name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(string(data), "{{.InitWork}}", "0")
+		s = strings.ReplaceAll(s, "{{.Arch}}", string(other))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := execute(t, dir, "--samples", "2", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	var doc Report
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if verify.QemuPath(other) == "" {
+		want := "qemu-aarch64-static not found: the " + string(other) + " build was not run"
+		if doc.Functional != nil || !strings.Contains(strings.Join(doc.Notes, "\n"), want) {
+			t.Errorf("without qemu: functional %+v, notes %q; want a note %q", doc.Functional, doc.Notes, want)
+		}
+		return
+	}
+	if f := doc.Functional; f == nil || !f.OK || f.Arch != other || f.Runner != verify.QemuPath(other) || f.Error != "" {
+		t.Errorf("functional check %+v, want an ok run of the %s build", doc.Functional, other)
+	}
 }

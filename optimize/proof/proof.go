@@ -169,14 +169,12 @@ func crossCheck(ctx context.Context, after string, arch settings.Arch, opts Opti
 		return cc
 	}
 	t := &verify.Target{Name: "after", CrossBootstrap: bin, CrossArch: arch}
-	run, err := verify.FunctionalCheck(ctx, t, verify.Options{Event: opts.Event})
+	cr := verify.CrossCheck(ctx, t, verify.Options{Event: opts.Event})
 	switch {
-	case err != nil:
-		cc.Failure = err.Error()
-	case run == nil:
+	case !cr.Ran():
 		cc.Skipped = "verify could not run it"
-	case run.Failure != nil:
-		cc.Failure = run.Failure.Error()
+	case cr.Err != nil:
+		cc.Failure = cr.Err.Error()
 	default:
 		cc.Answered = true
 	}

@@ -57,8 +57,13 @@ func Against(ctx context.Context, opts AgainstOptions) (*Measured, error) {
 	if err != nil {
 		return nil, err
 	}
+	return against(ctx, cfg, opts)
+}
+
+// against is Against with the project's configuration already read.
+func against(ctx context.Context, cfg *config.Config, opts AgainstOptions) (*Measured, error) {
 	var m *Measured
-	err = WithWorktree(ctx, opts.Dir, opts.Rev, func(ctx context.Context, wt *Worktree) error {
+	err := WithWorktree(ctx, opts.Dir, opts.Rev, func(ctx context.Context, wt *Worktree) error {
 		before, err := verify.PrepareProject(ctx, wt.Dir, opts.Prepare)
 		if err != nil {
 			return fmt.Errorf("building the function at %s: %w", opts.Rev, err)
@@ -126,6 +131,9 @@ func MeasureBalanced(ctx context.Context, a, b *verify.Target, opts verify.Optio
 			side := &runs[order[j]]
 			side.Samples = append(side.Samples, r.Samples...)
 			side.Notes = mergeNotes(side.Notes, r.Notes)
+			// Enforced only when every pair's run was.
+			side.Memory.Enforced = (i == 0 || side.Memory.Enforced) && r.Memory.Enforced
+			side.Memory.Reasons = mergeNotes(side.Memory.Reasons, r.Memory.Reasons)
 			if r.Failure != nil {
 				r.Failure.Sample = len(side.Samples) + 1
 				side.Failure = r.Failure

@@ -143,11 +143,7 @@ func LoadBaseline(path string) (*Baseline, error) {
 		return nil, fmt.Errorf("baseline %s is not JSON: %v", path, err)
 	}
 	if probe.Schema != BaselineSchema {
-		hint := "save it with `fnopt verify --save-baseline`"
-		if strings.HasPrefix(probe.Schema, "fnopt.baseline/") {
-			hint = "it was written by another fnopt version; save it again with this one"
-		}
-		return nil, fmt.Errorf("baseline %s has schema %q, want %q: %s", path, probe.Schema, BaselineSchema, hint)
+		return nil, &SchemaError{Path: path, Schema: probe.Schema}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -159,4 +155,25 @@ func LoadBaseline(path string) (*Baseline, error) {
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	return &b, nil
+}
+
+// SchemaError is a file that is not a baseline of this fnopt: another
+// version's, or no baseline at all.
+type SchemaError struct {
+	Path   string
+	Schema string // the file's schema, "" when it has none
+}
+
+// OtherVersion reports whether the file is a baseline of another fnopt
+// version, rather than something else.
+func (e *SchemaError) OtherVersion() bool {
+	return strings.HasPrefix(e.Schema, "fnopt.baseline/")
+}
+
+func (e *SchemaError) Error() string {
+	msg := fmt.Sprintf("baseline %s has schema %q, want %q", e.Path, e.Schema, BaselineSchema)
+	if e.OtherVersion() {
+		msg += ": it was written by another fnopt version; save it again with this one"
+	}
+	return msg
 }

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -59,7 +60,7 @@ func TestLoadBaselineErrors(t *testing.T) {
 		name, content, want string
 	}{
 		{"not JSON", "hello", "is not JSON"},
-		{"other format", `{"schema":"fnopt.verify/v1"}`, `save it with`},
+		{"other format", `{"schema":"fnopt.verify/v1"}`, `has schema "fnopt.verify/v1", want "fnopt.baseline/v1"`},
 		{"newer version", `{"schema":"fnopt.baseline/v2"}`, "another fnopt version"},
 		{"unknown field", `{"schema":"fnopt.baseline/v1","samples":[{"init_ms":1}],"extra":1}`, "unknown field"},
 		{"no samples", `{"schema":"fnopt.baseline/v1","samples":[]}`, "no samples"},
@@ -78,10 +79,41 @@ func TestLoadBaselineErrors(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), "\n") {
 				t.Errorf("error is not one line: %q", err)
 			}
+			if err != nil && strings.Contains(err.Error(), "--") {
+				t.Errorf("error %q names a flag", err)
+			}
 		})
 	}
 	if _, err := LoadBaseline(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestSchemaError(t *testing.T) {
+	tests := []struct {
+		schema       string
+		otherVersion bool
+	}{
+		{"fnopt.baseline/v2", true},
+		{"fnopt.baseline/v0", true},
+		{"fnopt.verify/v1", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schema, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "b.json")
+			if err := os.WriteFile(path, []byte(`{"schema":"`+tt.schema+`"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadBaseline(path)
+			var se *SchemaError
+			if !errors.As(err, &se) || se.Path != path || se.Schema != tt.schema {
+				t.Fatalf("error %#v, want a *SchemaError for %s with schema %q", err, path, tt.schema)
+			}
+			if se.OtherVersion() != tt.otherVersion {
+				t.Errorf("OtherVersion = %v, want %v", se.OtherVersion(), tt.otherVersion)
+			}
+		})
 	}
 }
 

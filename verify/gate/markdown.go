@@ -1,13 +1,36 @@
 package gate
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
+	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/verify"
 )
+
+// AppendMarkdown adds the markdown report to the file at path, creating
+// it if need be. It is for GitHub's job summary ($GITHUB_STEP_SUMMARY),
+// which other steps write to too: it appends, never replaces.
+func AppendMarkdown(path string, r *Result) error {
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, r); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing the job summary: %w", err)
+	}
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the job summary: %w", err)
+	}
+	return f.Close()
+}
 
 // WriteMarkdown writes the report for a pull request comment or
 // $GITHUB_STEP_SUMMARY: the verdict as a heading, the reasons, a table of
@@ -52,7 +75,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	if len(r.Sizes) > 0 {
 		b.WriteString("\n| artifact | before | after | growth | |\n|:--|--:|--:|--:|:--|\n")
 		for _, s := range r.Sizes {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdEscape(s.Name), formatBytes(s.Before), formatBytes(s.After), formatPct(s.GrowthPct), mdMark(s.Exceeded))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdEscape(s.Name), bytesize.Format(s.Before), bytesize.Format(s.After), formatPct(s.GrowthPct), mdMark(s.Exceeded))
 		}
 	}
 	if len(r.Budgets) > 0 {

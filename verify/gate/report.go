@@ -239,17 +239,6 @@ func pText(p float64) string {
 	return "p=" + formatP(p)
 }
 
-// formatBytes renders a size in bytes with a readable unit.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 // changeWord is how a change in metric m reads in a table.
 func changeWord(m verify.Metric, c Change) string {
 	more, less := "slower", "faster"

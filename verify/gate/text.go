@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/fnopt/fnopt/internal/bytesize"
 )
 
 // WriteText writes the report for a terminal or a CI log: the verdict and
@@ -43,7 +45,7 @@ func WriteText(w io.Writer, r *Result) error {
 		b.WriteString("\n")
 		fmt.Fprintf(tw, "SIZE\tBEFORE\tAFTER\tGROWTH\t\n")
 		for _, s := range r.Sizes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, formatBytes(s.Before), formatBytes(s.After), formatPct(s.GrowthPct), failWord(s.Exceeded))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, bytesize.Format(s.Before), bytesize.Format(s.After), formatPct(s.GrowthPct), failWord(s.Exceeded))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -27,6 +27,30 @@ type Worktree struct {
 	tmp  string // temporary folder holding Root
 }
 
+// ErrNoGit: comparing with a revision needs git, and it is not installed.
+var ErrNoGit = errors.New("git is not installed")
+
+// NotInRepositoryError is a function folder outside any git repository,
+// so there is no revision to compare with.
+type NotInRepositoryError struct {
+	Dir string
+}
+
+func (e *NotInRepositoryError) Error() string {
+	return fmt.Sprintf("%s is not inside a git repository", e.Dir)
+}
+
+// MissingAtRevisionError is a revision that does not have the function's
+// folder (Path, relative to the repository's top).
+type MissingAtRevisionError struct {
+	Path   string
+	Commit string // the full hash of the revision
+}
+
+func (e *MissingAtRevisionError) Error() string {
+	return fmt.Sprintf("%s does not exist at %s", e.Path, short(e.Commit))
+}
+
 // lockPrefix starts the lock reason of every worktree fnopt adds; the pid
 // that follows lets a later run remove worktrees of a killed process.
 const lockPrefix = "fnopt gate pid "
@@ -60,7 +84,7 @@ func WithWorktree(ctx context.Context, dir, rev string, fn func(ctx context.Cont
 // call Remove; WithWorktree does.
 func AddWorktree(ctx context.Context, dir, rev string) (*Worktree, error) {
 	if _, err := exec.LookPath("git"); err != nil {
-		return nil, errors.New("--against needs git, which is not installed")
+		return nil, ErrNoGit
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
@@ -68,7 +92,7 @@ func AddWorktree(ctx context.Context, dir, rev string) (*Worktree, error) {
 	}
 	top, err := git(ctx, absDir, "rev-parse", "--show-toplevel")
 	if err != nil {
-		return nil, fmt.Errorf("--against needs a git repository: %s is not inside one", dir)
+		return nil, &NotInRepositoryError{Dir: dir}
 	}
 	commit, err := git(ctx, top, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
 	if err != nil {
@@ -94,7 +118,7 @@ func AddWorktree(ctx context.Context, dir, rev string) (*Worktree, error) {
 	}
 	if _, err := os.Stat(wt.Dir); err != nil {
 		_ = wt.Remove()
-		return nil, fmt.Errorf("%s does not exist at %s; --against needs a revision that has the function", rel, short(commit))
+		return nil, &MissingAtRevisionError{Path: rel, Commit: commit}
 	}
 	return wt, nil
 }
@@ -200,12 +224,4 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %s", args[0], msg)
 	}
 	return strings.TrimSpace(stdout.String()), nil
-}
-
-// short abbreviates a commit hash for messages and labels.
-func short(commit string) string {
-	if len(commit) > 12 {
-		return commit[:12]
-	}
-	return commit
 }

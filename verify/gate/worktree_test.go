@@ -153,12 +153,14 @@ func TestAddWorktreeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	notRepo := t.TempDir()
 	tests := []struct {
 		name, dir, rev, want string
+		typed                error // the error's type and fields, when it has them
 	}{
-		{"not a repository", t.TempDir(), "HEAD", "is not inside one"},
-		{"unknown revision", repo, "no-such-branch", `revision "no-such-branch" is not in the repository`},
-		{"function missing at revision", filepath.Join(repo, "fn"), empty, "fn does not exist at"},
+		{"not a repository", notRepo, "HEAD", "is not inside a git repository", &NotInRepositoryError{Dir: notRepo}},
+		{"unknown revision", repo, "no-such-branch", `revision "no-such-branch" is not in the repository`, nil},
+		{"function missing at revision", filepath.Join(repo, "fn"), empty, "fn does not exist at " + empty[:12], &MissingAtRevisionError{Path: "fn", Commit: empty}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +172,22 @@ func TestAddWorktreeErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q, want one line containing %q", err, tt.want)
 			}
+			// Library errors name no flags: the command adds --against.
+			if strings.Contains(err.Error(), "--") {
+				t.Errorf("error %q names a flag", err)
+			}
+			switch want := tt.typed.(type) {
+			case *NotInRepositoryError:
+				var got *NotInRepositoryError
+				if !errors.As(err, &got) || *got != *want {
+					t.Errorf("error %#v, want %#v", err, want)
+				}
+			case *MissingAtRevisionError:
+				var got *MissingAtRevisionError
+				if !errors.As(err, &got) || *got != *want {
+					t.Errorf("error %#v, want %#v", err, want)
+				}
+			}
 			if n := worktreeCount(t, repo); n != 1 {
 				t.Errorf("failed add left %d worktrees", n)
 			}
@@ -180,8 +198,8 @@ func TestAddWorktreeErrors(t *testing.T) {
 func TestAddWorktreeWithoutGit(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	_, err := AddWorktree(context.Background(), ".", "HEAD")
-	if err == nil || !strings.Contains(err.Error(), "needs git") {
-		t.Errorf("error %v", err)
+	if !errors.Is(err, ErrNoGit) {
+		t.Errorf("error %v, want ErrNoGit", err)
 	}
 }
 

@@ -1,0 +1,71 @@
+package verifycmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/fnopt/fnopt/verify"
+	"github.com/fnopt/fnopt/verify/gate"
+)
+
+// The libraries' errors name no flags; these put the flag a user typed
+// back into the message, worded as fnopt verify always has.
+
+// eventError is a failure to read --event FILE.
+func eventError(path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, verify.ErrEventNotJSON):
+		return fmt.Errorf("--event %s is not valid JSON", path)
+	case errors.As(err, &pe):
+		return fmt.Errorf("reading --event: %w", pe)
+	}
+	return fmt.Errorf("--event: %w", err)
+}
+
+// expectError is an --expect that does not parse.
+func expectError(err error) error {
+	var ee *verify.ExpectError
+	switch {
+	case !errors.As(err, &ee):
+		return err
+	case ee.Regexp:
+		return fmt.Errorf("--expect %s: %w", ee.Text, ee.Err)
+	}
+	return fmt.Errorf("--expect must be a JSON document or /regex/: %w", ee.Err)
+}
+
+// prepareError is a TARGET that cannot be prepared: an image for another
+// architecture gets the hint of `fnopt build --arch`.
+func prepareError(err error) error {
+	var ae *verify.ImageArchError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("%w; build one with --arch %s", err, ae.Host)
+	}
+	return err
+}
+
+// againstError is a --against REV that cannot be checked out.
+func againstError(err error) error {
+	var nr *gate.NotInRepositoryError
+	var ma *gate.MissingAtRevisionError
+	switch {
+	case errors.Is(err, gate.ErrNoGit):
+		return errors.New("--against needs git, which is not installed")
+	case errors.As(err, &nr):
+		return fmt.Errorf("--against needs a git repository: %s is not inside one", nr.Dir)
+	case errors.As(err, &ma):
+		return fmt.Errorf("%w; --against needs a revision that has the function", err)
+	}
+	return err
+}
+
+// baselineError is a --baseline FILE that is not a baseline of this fnopt.
+func baselineError(err error) error {
+	var se *gate.SchemaError
+	if errors.As(err, &se) && !se.OtherVersion() {
+		return fmt.Errorf("%w: save it with `fnopt verify --save-baseline`", err)
+	}
+	return err
+}
