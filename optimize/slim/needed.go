@@ -59,7 +59,6 @@ type keeper struct {
 	workdir string
 	keep    map[string][]string
 	scanned map[string]bool // programs already looked at
-	notes   []string
 }
 
 func newKeeper(root *elfdeps.Root, inv *inventory, cf *v1.ConfigFile) *keeper {

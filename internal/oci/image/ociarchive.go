@@ -58,7 +58,7 @@ func tarKind(file string) (string, *ociArchive, error) {
 		if name == "manifest.json" {
 			return "docker", nil, nil
 		}
-		if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
+		if h.Typeflag == tar.TypeReg { // (archive/tar reads TypeRegA as TypeReg)
 			a.files[name] = span{off: or.N(), size: h.Size}
 		}
 	}

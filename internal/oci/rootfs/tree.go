@@ -151,7 +151,7 @@ func (t *Tree) write(e Entry, head []byte) string {
 		} else {
 			n.children = map[string]*node{}
 		}
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // (archive/tar reads TypeRegA as TypeReg)
 		n.Type, n.Size, n.Head = tar.TypeReg, h.Size, head
 	case tar.TypeSymlink:
 		if len(h.Linkname) >= pathMax {
