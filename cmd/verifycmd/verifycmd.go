@@ -193,23 +193,18 @@ func Run(ctx context.Context, o *Options) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(o.IO, "preparing "+o.Target)
-	po := o.PrepareOptions()
-	t, err := verify.Prepare(ctx, o.Target, po)
-	if err != nil {
-		p.stop()
-		return cmdutil.UsageError(prepareError(err))
-	}
-	defer t.Close()
 	mo.Progress = p.samples
-	runs, err := verify.Measure(ctx, []*verify.Target{t}, mo)
+	v, err := verify.Verify(ctx, o.Target, o.PrepareOptions(), mo)
 	p.stop()
-	if err != nil {
-		if ctx.Err() != nil {
-			return cmdutil.UsageError(errors.New("interrupted; nothing was measured to the end"))
-		}
+	switch {
+	case err != nil && v == nil:
+		return cmdutil.UsageError(prepareError(err))
+	case err != nil && ctx.Err() != nil:
+		return cmdutil.UsageError(errors.New("interrupted; nothing was measured to the end"))
+	case err != nil:
 		return cmdutil.UsageError(err)
 	}
-	run := runs[0]
+	run := v.Run
 	if !o.MemorySet {
 		// Memory was limited where the machine allows it, unasked:
 		// say nothing when it does not.
@@ -217,9 +212,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	rep := NewReport(run, mo, verify.ThisMachine())
 	rep.Settings.MemoryLimited = run.Memory.Enforced
-	if run.OK() {
-		rep.addCrossCheck(verify.CrossCheck(ctx, t, mo))
-	}
+	rep.addCrossCheck(v.Cross)
 	if err := writeReport(o, rep); err != nil {
 		return cmdutil.UsageError(err)
 	}

@@ -1,0 +1,39 @@
+package verify
+
+import "context"
+
+// Verification is one target measured, with its deployed build checked.
+type Verification struct {
+	// Run is the measurement; Run.Target describes what was measured
+	// (its temporary files are gone).
+	Run Run
+	// Cross is the run of the deployed architecture's build under
+	// emulation: nil when the target has none, or when the measurement
+	// failed (a broken function need not be run twice).
+	Cross *CrossRun
+}
+
+// Verify is `fnopt verify` of one target as a library call: it prepares
+// the target at path (see Prepare), measures it, and when every sample
+// succeeded runs its deployed-architecture build once under emulation
+// (CrossCheck). Whatever preparing made is removed before it returns. A
+// function that fails is Run.Failure, not an error. An error with no
+// Verification means the target could not be prepared; with one, that
+// measuring stopped (cancelled, or the machine could not run it), and Run
+// holds the samples taken until then.
+func Verify(ctx context.Context, path string, po PrepareOptions, o Options) (*Verification, error) {
+	t, err := Prepare(ctx, path, po)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	runs, err := Measure(ctx, []*Target{t}, o)
+	v := &Verification{Run: runs[0]}
+	if err != nil {
+		return v, err
+	}
+	if v.Run.OK() {
+		v.Cross = CrossCheck(ctx, t, o)
+	}
+	return v, nil
+}
