@@ -60,7 +60,7 @@ func newReport(res *dist.Result) *Report {
 	r := &Report{
 		Schema:    Schema,
 		Name:      res.Config.Name,
-		Language:  res.Config.Language,
+		Language:  string(res.Config.Language),
 		Arch:      string(res.Arch),
 		Settings:  Settings{Command: res.Command, Package: res.Compiled},
 		Bootstrap: FileReport(res.Bootstrap),

@@ -102,8 +102,8 @@ func (ip *imagePlan) make(ctx context.Context, p *plan, res *build.Result, base 
 		return nil, err
 	}
 	img, err := image.Build(ctx, image.BuildOptions{
-		Bootstrap: res.Bootstrap,
-		Arch:      res.Arch,
+		Bootstrap: filepath.Join(stage, settings.Handler),
+		Arch:      p.arch,
 		Base:      base,
 		CACerts:   !ip.opts.NoCACerts,
 		Labels:    labels(p.cfg, res, ip.opts.Base),
@@ -162,7 +162,7 @@ func (ip *imagePlan) check(img v1.Image, p *plan) error {
 func labels(cfg *config.Config, res *build.Result, base *image.Ref) map[string]string {
 	l := map[string]string{
 		"org.opencontainers.image.title": cfg.Name,
-		image.LabelSource:                cfg.Language + " " + res.Package,
+		image.LabelSource:                string(cfg.Language) + " " + res.Package,
 		image.LabelSettings:              res.Command,
 	}
 	if base != nil {

@@ -53,9 +53,10 @@ type Options struct {
 }
 
 // CompileFunc compiles the project in dir into opts.OutDir/bootstrap for
-// opts.Arch (always set), writing compiler output to opts.Log. build.Build
-// is the default; a caller that measures a project's own build (optimize's
-// proof) passes one that repeats that build instead.
+// opts.Arch (always set), writing compiler output to opts.Log. Produce
+// takes the bootstrap from there, and of the result uses Command and
+// Package only. build.Build is the default; a caller that measures a project's
+// own build (optimize's proof) passes one that repeats that build instead.
 type CompileFunc func(ctx context.Context, dir string, cfg *config.Config, opts build.Options) (*build.Result, error)
 
 // Progress hears what Produce is doing, for a spinner on a terminal.
@@ -151,7 +152,7 @@ func newPlan(dir string, opts Options) (*plan, error) {
 	}
 	pkg := opts.Package
 	if pkg == "" {
-		pkg = cfg.Package
+		pkg = string(cfg.Package)
 	}
 	if opts.Image.Dest.Kind != 0 {
 		pkg = "image"
@@ -219,9 +220,12 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 
+	// What is zipped, imaged, described and installed is the file at the
+	// place every compiler is told to write to.
+	staged := filepath.Join(stage, settings.Handler)
 	p.steps.step("writing " + ZipName)
 	stagedZip := filepath.Join(stage, ZipName)
-	if _, err := artifact.WriteZip(res.Bootstrap, stagedZip); err != nil {
+	if _, err := artifact.WriteZip(staged, stagedZip); err != nil {
 		return nil, err
 	}
 
@@ -235,7 +239,7 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 			set = append(set, entry{name: imageDir, dir: true})
 		}
 	}
-	bootstrap, err := hashFile(res.Bootstrap, filepath.Join(p.out, settings.Handler))
+	bootstrap, err := hashFile(staged, filepath.Join(p.out, settings.Handler))
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +257,7 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 	}
 	return &Result{
 		Config:    p.cfg,
-		Arch:      res.Arch,
+		Arch:      p.arch,
 		Command:   res.Command,
 		Compiled:  res.Package,
 		Bootstrap: bootstrap,
