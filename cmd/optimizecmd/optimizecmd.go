@@ -6,20 +6,13 @@ package optimizecmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"sort"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/optimize"
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/project"
 	"github.com/fnopt/fnopt/optimize/proof"
@@ -124,50 +117,22 @@ func Run(ctx context.Context, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Ctrl-C stops the init trace and --verify's builds and measurements
-	// (their processes are killed) instead of leaving them behind.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	plan, err := project.Analyze(opts.Dir)
-	if err != nil {
-		return err
-	}
-	diff, err := plan.Diff()
-	if err != nil {
-		return err
-	}
-	doc := &Document{Schema: Schema, Dir: opts.Dir, Project: plan.Project, Findings: plan.Findings,
-		NotUnderstood: plan.Skipped, Diff: diff}
-	if doc.Findings == nil {
-		doc.Findings = []project.Finding{}
-	}
-	if doc.NotUnderstood == nil {
-		doc.NotUnderstood = []project.Skipped{}
-	}
-	if opts.Init && plan.Project.Language == "go" {
-		rep, err := inittrace.Analyze(ctx, opts.Dir, inittrace.Options{Timeout: opts.InitTimeout})
-		if err != nil {
-			doc.InitError = err.Error()
-		} else {
-			doc.Init = rep
-		}
-	}
+	o := optimize.Options{Init: opts.Init, InitTimeout: opts.InitTimeout, Verify: opts.Verify,
+		Apply: opts.Apply, Writer: opts.Writer}
 	if opts.Verify {
-		vr, err := verifyPlan(ctx, opts, plan)
+		po, err := proofOptions(opts)
 		if err != nil {
 			return err
 		}
-		doc.Verify = vr
+		o.Proof = po
 	}
-	if ctx.Err() != nil {
-		return errors.New("interrupted: nothing was written")
+	res, err := optimize.Run(ctx, opts.Dir, o)
+	if err != nil {
+		return err
 	}
-	if opts.Apply {
-		files, err := applyUninterrupted(plan, opts.Writer)
-		if err != nil {
-			return err
-		}
-		doc.Applied = files
+	doc := newDocument(opts.Dir, res)
+	if res.Late {
+		fmt.Fprintln(opts.IO.ErrOut, "fnopt: interrupted after the plan was applied in full; every file is changed")
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
@@ -178,12 +143,28 @@ func Run(ctx context.Context, opts *Options) error {
 		return crossFailure(doc)
 	}
 	printPlan(opts.IO.Out, doc)
-	if opts.Diff && diff != "" {
+	if opts.Diff && res.Diff != "" {
 		fmt.Fprintln(opts.IO.Out)
-		fmt.Fprint(opts.IO.Out, diff)
+		fmt.Fprint(opts.IO.Out, res.Diff)
 	}
-	printFooter(opts, doc, plan)
+	printFooter(opts, doc, res.Plan)
 	return crossFailure(doc)
+}
+
+// newDocument is the --json document of a run, also what the text report
+// is rendered from.
+func newDocument(dir string, res *optimize.Result) *Document {
+	plan := res.Plan
+	doc := &Document{Schema: Schema, Dir: dir, Project: plan.Project, Findings: plan.Findings,
+		NotUnderstood: plan.Skipped, Diff: res.Diff, Applied: res.Applied, Init: res.Init,
+		InitError: res.InitError, Verify: res.Verify}
+	if doc.Findings == nil {
+		doc.Findings = []project.Finding{}
+	}
+	if doc.NotUnderstood == nil {
+		doc.NotUnderstood = []project.Skipped{}
+	}
+	return doc
 }
 
 // crossFailure fails the run (exit 1) when the plan's build for the new
@@ -193,129 +174,4 @@ func crossFailure(doc *Document) error {
 		return nil
 	}
 	return cmdutil.FailError(fmt.Errorf("the %s build of the plan failed: %s", doc.Verify.Cross.Arch, doc.Verify.Cross.Failure))
-}
-
-// applyUninterrupted applies the plan with Ctrl-C and SIGTERM held back:
-// the renames take milliseconds, and a signal between two of them would
-// leave some files changed and others not. A signal that came meanwhile is
-// reported once the files are consistent.
-func applyUninterrupted(plan *project.Plan, w project.Writer) ([]string, error) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	files, err := project.Apply(plan, w)
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case s := <-sigs:
-		return files, fmt.Errorf("interrupted (%v) after the plan was applied in full: run fnopt optimize again to check", s)
-	default:
-	}
-	return files, nil
-}
-
-func printPlan(w io.Writer, doc *Document) {
-	p := doc.Project
-	lang := p.Language
-	if p.LambdaGo {
-		lang += ", aws-lambda-go"
-	}
-	fmt.Fprintf(w, "fnopt optimize %s (%s)\n", doc.Dir, lang)
-	var build []string
-	for _, b := range p.Build {
-		s := b.File + " (" + b.Kind
-		if b.Detail != "" {
-			s += ": " + b.Detail
-		}
-		build = append(build, s+")")
-	}
-	if len(build) == 0 {
-		build = []string{"no build file found"}
-	}
-	fmt.Fprintf(w, "built by:  %s\n", strings.Join(build, ", "))
-	for _, t := range p.Functions {
-		fmt.Fprintf(w, "function:  %s  runtime %s, %s, handler %s  (%s:%d)\n", t.Name, orNone(t.Runtime), t.Arch, orNone(t.Handler), t.File, t.Line)
-	}
-	fmt.Fprintln(w)
-	if len(doc.Findings) == 0 {
-		fmt.Fprintln(w, "No findings: the build already uses fnopt's tuned settings.")
-	} else {
-		fmt.Fprintln(w, "Findings, most valuable first:")
-	}
-	for i, f := range doc.Findings {
-		fmt.Fprintf(w, "%2d. [%s] %s\n", i+1, f.ID, f.Title)
-		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "    at      %s  %s\n", e, e.Text)
-		}
-		fmt.Fprintf(w, "    why     %s\n", f.Why)
-		fmt.Fprintf(w, "    effect  %s\n", f.Effect)
-		switch {
-		case f.Blocked != "":
-			fmt.Fprintf(w, "    blocked %s\n", f.Blocked)
-		case f.Manual != "":
-			fmt.Fprintf(w, "    by hand %s\n", f.Manual)
-		default:
-			fmt.Fprintf(w, "    change  %s\n", editSummary(f.Edits))
-		}
-	}
-	if len(doc.NotUnderstood) > 0 {
-		fmt.Fprintln(w, "\nNot understood, left alone:")
-		for _, s := range doc.NotUnderstood {
-			fmt.Fprintf(w, "    %s: %s\n", s.File, s.Reason)
-		}
-	}
-	if doc.Init != nil {
-		printInit(w, doc.Init)
-	} else if doc.InitError != "" {
-		fmt.Fprintf(w, "\nInit trace skipped: %s\n", doc.InitError)
-	}
-	if doc.Verify != nil {
-		printVerify(w, doc.Verify)
-	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// editSummary lists the edited lines, per file.
-func editSummary(edits []project.Edit) string {
-	var files []string
-	lines := map[string][]int{}
-	for _, e := range edits {
-		if _, ok := lines[e.File]; !ok {
-			files = append(files, e.File)
-		}
-		lines[e.File] = append(lines[e.File], e.Line)
-	}
-	var parts []string
-	for _, f := range files {
-		ls := lines[f]
-		sort.Ints(ls)
-		var strs []string
-		for i, l := range ls {
-			if i == 0 || l != ls[i-1] {
-				strs = append(strs, strconv.Itoa(l))
-			}
-		}
-		parts = append(parts, f+":"+strings.Join(strs, ","))
-	}
-	return strings.Join(parts, " ")
-}
-
-func printFooter(opts *Options, doc *Document, plan *project.Plan) {
-	w := opts.IO.Out
-	n := len(plan.Applicable())
-	switch {
-	case opts.Apply && len(doc.Applied) > 0:
-		fmt.Fprintf(w, "\nApplied %d finding(s): changed %s.\n", n, strings.Join(doc.Applied, ", "))
-	case opts.Apply:
-		fmt.Fprintln(w, "\nNothing to apply.")
-	case n > 0:
-		fmt.Fprintf(w, "\n%d finding(s) can be fixed automatically: --diff shows the changes, --apply makes them.\n", n)
-	}
 }

@@ -1,26 +1,26 @@
 package optimizecmd
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/optimize/inittrace"
-	"github.com/fnopt/fnopt/optimize/project"
 	"github.com/fnopt/fnopt/optimize/proof"
+	"github.com/fnopt/fnopt/verify"
 )
 
-func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*proof.Report, error) {
-	var event []byte
+// proofOptions are --verify's measurement settings, with progress on a
+// terminal.
+func proofOptions(opts *Options) (proof.Options, error) {
+	po := proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache}
 	if opts.EventFile != "" {
-		b, err := os.ReadFile(opts.EventFile)
+		ev, err := verify.ReadEventFile(opts.EventFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading the event: %w", err)
+			return po, fmt.Errorf("--event: %w", err)
 		}
-		event = b
+		po.Event = ev
 	}
-	po := proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache, Event: event}
 	if opts.IO.ShowProgress() {
 		fmt.Fprintln(opts.IO.ErrOut, "building the function as it is and as the plan leaves it...")
 		po.Progress = func(done, total int) {
@@ -30,7 +30,7 @@ func verifyPlan(ctx context.Context, opts *Options, plan *project.Plan) (*proof.
 			}
 		}
 	}
-	return proof.Compare(ctx, opts.Dir, plan, po)
+	return po, nil
 }
 
 func printVerify(w io.Writer, r *proof.Report) {
@@ -68,13 +68,7 @@ func fmtVal(v float64, unit string) string {
 	if unit == "ms" {
 		return fmt.Sprintf("%.2f ms", v)
 	}
-	switch {
-	case v >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", v/(1<<20))
-	case v >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", v/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", v)
+	return bytesize.Float(v)
 }
 
 func printInit(w io.Writer, r *inittrace.Report) {
