@@ -3,4 +3,8 @@
 // baseline or a build of another git revision, measured interleaved) with
 // a rank test and a minimum effect, checks the budgets in fnopt.yaml, and
 // renders the verdict as text, JSON, Markdown or a plot.
+//
+// RunAgainst and RunBaseline are the gate's two modes as one call each;
+// `fnopt verify` only turns flags into Options and renders what they
+// return.
 package gate
