@@ -43,7 +43,8 @@ type Options struct {
 	Env []string
 	// Log receives the compiler's output (all of it with Verbose, else
 	// only when it fails) and the rules an image breaks. Nil discards it.
-	Log     io.Writer
+	Log io.Writer
+	// Verbose streams the compiler's output to Log as it runs.
 	Verbose bool
 	// Progress, when set, hears what Produce is doing.
 	Progress Progress
@@ -55,8 +56,9 @@ type Options struct {
 // CompileFunc compiles the project in dir into opts.OutDir/bootstrap for
 // opts.Arch (always set), writing compiler output to opts.Log. Produce
 // takes the bootstrap from there, and of the result uses Command and
-// Package only. build.Build is the default; a caller that measures a project's
-// own build (optimize's proof) passes one that repeats that build instead.
+// Package only. build.Build is the default; a caller that measures a
+// project's own build (optimize's proof) passes one that repeats that
+// build instead.
 type CompileFunc func(ctx context.Context, dir string, cfg *config.Config, opts build.Options) (*build.Result, error)
 
 // Progress hears what Produce is doing, for a spinner on a terminal.
