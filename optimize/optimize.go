@@ -65,6 +65,13 @@ func Run(ctx context.Context, dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Apply {
+		// Said before the trace and the measurement, which take a while:
+		// a plan that cannot be applied whole is not applied at all.
+		if err := plan.Refusal(); err != nil {
+			return nil, err
+		}
+	}
 	diff, err := plan.Diff()
 	if err != nil {
 		return nil, err

@@ -144,6 +144,12 @@ func TestBadInputExitsTwo(t *testing.T) {
 	readOnly := fixture(t, "legacy-go-serverless")
 	os.Chmod(filepath.Join(readOnly, "serverless.yml"), 0o444)
 	interrupted := fixture(t, "legacy-go-sam")
+	// The recipe: template.yaml moved out of the project, a link
+	// left in its place. The Makefile must not be changed without it.
+	linked := fixture(t, "legacy-go-sam")
+	os.Mkdir(filepath.Join(filepath.Dir(linked), "outside"), 0o755)
+	os.Rename(filepath.Join(linked, "template.yaml"), filepath.Join(filepath.Dir(linked), "outside", "t.yaml"))
+	os.Symlink("../outside/t.yaml", filepath.Join(linked, "template.yaml"))
 	tests := []struct {
 		name string
 		dir  string
@@ -156,6 +162,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"malformed TOML", badTOML, project.OSWriter{}, nil, "Cargo.toml is not valid TOML"},
 		{"read-only file", readOnly, project.OSWriter{}, []string{"--apply"}, "serverless.yml is read-only"},
 		{"interrupted apply", interrupted, &failingWriter{}, []string{"--apply"}, "disk went away; every file was put back"},
+		{"template linked outside", linked, project.OSWriter{}, []string{"--apply"}, "template.yaml is a symbolic link to ../outside/t.yaml (outside the project)"},
 		{"missing folder", filepath.Join(notFn, "nope"), project.OSWriter{}, nil, "does not exist: give the function's folder"},
 	}
 	for _, tt := range tests {
@@ -206,5 +213,22 @@ func TestVerify(t *testing.T) {
 	}
 	if checksum(t, dir) != before {
 		t.Error("--verify without --apply changed the project")
+	}
+}
+
+// Without --apply the plan is shown, and its footer says that --apply
+// will change nothing while a build file is a link.
+func TestLinkedTemplateIsSaidInThePlan(t *testing.T) {
+	dir := fixture(t, "legacy-go-sam")
+	if err := os.Rename(filepath.Join(dir, "template.yaml"), filepath.Join(dir, "t.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("t.yaml", filepath.Join(dir, "template.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := execute(t, project.OSWriter{}, dir, "--init=false")
+	want := "--apply changes nothing while template.yaml is a symbolic link: replace it with a copy of the file it points to."
+	if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "--apply makes them") {
+		t.Errorf("exit %d, want 0 and %q:\n%s", code, want, out)
 	}
 }

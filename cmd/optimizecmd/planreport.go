@@ -1,6 +1,7 @@
 package optimizecmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -112,7 +113,19 @@ func printFooter(opts *Options, doc *Document, plan *project.Plan) {
 		fmt.Fprintf(w, "\nApplied %d finding(s): changed %s.\n", n, strings.Join(doc.Applied, ", "))
 	case opts.Apply:
 		fmt.Fprintln(w, "\nNothing to apply.")
+	case n > 0 && plan.Refusal() != nil:
+		// --apply would change some build files and not the link: refused.
+		fmt.Fprintf(w, "\n%d finding(s) could be fixed automatically, but --apply changes nothing while %s\n", n, linkNote(plan.Refusal()))
 	case n > 0:
 		fmt.Fprintf(w, "\n%d finding(s) can be fixed automatically: --diff shows the changes, --apply makes them.\n", n)
 	}
+}
+
+// linkNote says which build file stops --apply, for the plan's footer.
+func linkNote(err error) string {
+	var link *project.LinkError
+	if errors.As(err, &link) {
+		return link.File + " is a symbolic link: replace it with a copy of the file it points to."
+	}
+	return err.Error()
 }

@@ -63,12 +63,27 @@ func (OSWriter) Restore(path string, data []byte, perm fs.FileMode) error {
 	return atomicfile.WriteFile(path, data, perm)
 }
 
+// Refusal returns why the plan cannot be applied at all (a *LinkError),
+// nil when it can. A plan that could not read one of the project's build
+// files is not a plan over every file it should touch: applying it to the
+// others would leave the project half changed.
+func (p *Plan) Refusal() error {
+	if len(p.links) == 0 {
+		return nil
+	}
+	return p.links[0]
+}
+
 // Apply makes the plan's changes and returns the files it changed. It
-// first checks every file (still as read, writable), then stages all new
+// refuses a plan whose Refusal is not nil, first checks every file (still
+// as read, a regular file, writable), then stages all new
 // contents, then renames them into place. If anything fails, the files
 // already replaced get their original content back and the staged files
 // are removed: the project is left as it was.
 func Apply(p *Plan, w Writer) ([]string, error) {
+	if err := p.Refusal(); err != nil {
+		return nil, err
+	}
 	changes, err := p.Changes()
 	if err != nil {
 		return nil, err
@@ -82,9 +97,13 @@ func Apply(p *Plan, w Writer) ([]string, error) {
 	var ts []*target
 	for _, c := range changes {
 		path := filepath.Join(p.Dir, c.File)
-		fi, err := os.Stat(path)
+		fi, err := os.Lstat(path)
 		if err != nil {
 			return nil, fmt.Errorf("checking %s: %w", c.File, err)
+		}
+		if !fi.Mode().IsRegular() {
+			// Replaced by a link (or anything else) since it was read.
+			return nil, fmt.Errorf("%s changed since it was read: run fnopt optimize again", c.File)
 		}
 		if fi.Mode().Perm()&0o200 == 0 {
 			return nil, fmt.Errorf("%s is read-only: make it writable (chmod u+w %s) to apply the plan", c.File, c.File)

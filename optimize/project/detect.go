@@ -57,6 +57,29 @@ type tree struct {
 	goFiles                    []string
 	binaries                   []string
 	skipped                    []Skipped
+	links                      []*LinkError // build files that are symbolic links
+}
+
+// LinkError is why a plan cannot be applied when one of the project's
+// build files is a symbolic link. The plan is made over every build file,
+// and a link can be neither read as part of it nor written: renaming a new
+// file over the link would cut it from its target, and writing through it
+// could change a file outside the project. So the plan is refused whole
+// rather than applied to the other files only (a Makefile moved to arm64
+// while the template it goes with stays on x86_64 would no longer deploy).
+type LinkError struct {
+	File    string // relative to the project folder
+	Target  string // what the link points to, as written in it
+	Outside bool   // the target is outside the project folder (or nowhere)
+}
+
+func (e *LinkError) Error() string {
+	where := "inside the project"
+	if e.Outside {
+		where = "outside the project"
+	}
+	return fmt.Sprintf("%s is a symbolic link to %s (%s): fnopt edits no build file through a link, so it changes none; "+
+		"replace the link with a copy of the file it points to, then run fnopt optimize again", e.File, e.Target, where)
 }
 
 // notUnderstood are build or deploy files fnopt does not read.
@@ -99,8 +122,12 @@ func walk(dir string) (*tree, error) {
 		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
 		if d.Type()&fs.ModeSymlink != 0 && !generated && isBuildFileName(name) {
 			// Replacing a link with a file would cut it from its target;
-			// editing the target would change files outside the project.
-			t.skipped = append(t.skipped, Skipped{File: rel, Reason: "a symbolic link: fnopt does not edit through links; check it by hand"})
+			// editing the target could change files outside the project.
+			// The plan cannot cover this file, so it cannot be applied.
+			link := newLinkError(dir, p, rel)
+			t.links = append(t.links, link)
+			t.skipped = append(t.skipped, Skipped{File: rel,
+				Reason: "a symbolic link to " + link.Target + ": fnopt does not edit through links, and applies no plan while a build file is one; replace it with a copy of its file"})
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -145,6 +172,24 @@ func walk(dir string) (*tree, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// newLinkError describes the link at path p (rel inside the project dir).
+func newLinkError(dir, p, rel string) *LinkError {
+	e := &LinkError{File: rel, Outside: true}
+	e.Target, _ = os.Readlink(p)
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return e // leads nowhere: not inside the project either
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return e
+	}
+	if r, err := filepath.Rel(root, target); err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+		e.Outside = false
+	}
+	return e
 }
 
 // isBuildFileName reports whether a file name is one fnopt reads as a

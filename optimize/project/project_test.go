@@ -274,25 +274,67 @@ func TestPlainCloudFormationGetsNoSAMMetadata(t *testing.T) {
 	}
 }
 
-func TestSymlinkedBuildFileIsLeftAlone(t *testing.T) {
-	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n",
-		"shared/Makefile": "build:\n\tgo build -o bootstrap .\n"})
-	if err := os.Symlink("shared/Makefile", filepath.Join(dir, "Makefile")); err != nil {
-		t.Fatal(err)
+// A build file that is a symbolic link can be neither read as part of the
+// plan nor written, so the whole plan is refused: applying it to the other
+// files would leave a Makefile built for arm64 beside a template that still
+// deploys x86_64 on go1.x (issue 12, item 1).
+func TestSymlinkedBuildFileRefusesThePlan(t *testing.T) {
+	tests := []struct {
+		name    string
+		target  string // what template.yaml links to, from the project folder
+		outside bool   // the target is outside the project
+	}{
+		{"outside the project", "../outside/t.yaml", true},
+		{"inside the project", "deploy/t.yaml", false},
+		{"to nothing", "../nowhere/t.yaml", true},
 	}
-	plan, err := Analyze(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(plan.Skipped) != 1 || plan.Skipped[0].File != "Makefile" || !strings.Contains(plan.Skipped[0].Reason, "symbolic link") {
-		t.Errorf("skipped %+v, want the Makefile link", plan.Skipped)
-	}
-	for _, f := range plan.Findings {
-		for _, e := range f.Edits {
-			if e.File == "Makefile" {
-				t.Errorf("an edit goes through the link: %+v", e)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := fixture(t, "legacy-go-sam")
+			link := filepath.Join(dir, "template.yaml")
+			target := filepath.Join(dir, tt.target)
+			if tt.name != "to nothing" {
+				if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(link, target); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.Remove(link); err != nil {
+				t.Fatal(err)
 			}
-		}
+			if err := os.Symlink(tt.target, link); err != nil {
+				t.Fatal(err)
+			}
+			parent := filepath.Dir(dir) // holds the project and outside/
+			before := checksum(t, parent)
+
+			plan, err := Analyze(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var linkErr *LinkError
+			if !errors.As(plan.Refusal(), &linkErr) || linkErr.File != "template.yaml" || linkErr.Outside != tt.outside {
+				t.Fatalf("Refusal() = %v, want a LinkError for template.yaml (outside %v)", plan.Refusal(), tt.outside)
+			}
+			if len(plan.Applicable()) == 0 {
+				t.Fatal("the plan has no applicable finding: the test proves nothing")
+			}
+			files, err := Apply(plan, OSWriter{})
+			if !errors.As(err, &linkErr) || len(files) != 0 {
+				t.Fatalf("Apply = %v, %v; want nothing changed and a LinkError", files, err)
+			}
+			if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "template.yaml is a symbolic link to "+tt.target) ||
+				!strings.Contains(msg, "replace the link with a copy") || strings.Contains(msg, "--") {
+				t.Errorf("error %q: want one line naming the link and what to do, and no flag", msg)
+			}
+			if checksum(t, parent) != before {
+				t.Error("a refused plan changed files")
+			}
+			if len(plan.Skipped) != 1 || plan.Skipped[0].File != "template.yaml" || !strings.Contains(plan.Skipped[0].Reason, "symbolic link") {
+				t.Errorf("not understood: %+v, want the link", plan.Skipped)
+			}
+		})
 	}
 }
 
