@@ -87,8 +87,8 @@ changed then).`,
 	f.StringVar(&opts.ImageOut, "image-out", "", "write the image to `DEST`: oci:DIR[:TAG], tar:FILE or a registry reference (implies --package image)")
 	f.StringVar(&opts.Base, "base", "", "base image `SRC` (oci:DIR[:TAG], tar:FILE or a registry reference); default none (scratch)")
 	f.BoolVar(&opts.NoCA, "no-ca-certs", false, "leave the CA certificates out of the image")
-	f.BoolVar(&opts.Insecure, "insecure", false, "allow plain HTTP to a registry on loopback")
-	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON (schema "+Schema+")")
+	cmdutil.InsecureFlag(f, &opts.Insecure, "allow plain HTTP to a registry on loopback")
+	cmdutil.JSONFlag(f, &opts.JSON, "print the result as JSON (schema "+Schema+")")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the compiler's output as it runs")
 	return cmd
 }

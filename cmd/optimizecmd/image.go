@@ -74,12 +74,12 @@ done.`,
 	f.StringArrayVar(&o.Keep, "keep", nil, "keep this path (a folder with its content) whatever the analysis says; repeatable")
 	f.StringArrayVar(&o.Exclude, "exclude", nil, "drop this path whatever the analysis says (to try without it; the proof catches a needed file); repeatable")
 	f.IntVar(&o.KeepBase, "keep-base", 0, "keep the first N layers (the base image) untouched and minimise only the layers above")
-	f.StringVar(&o.Event, "event", "", "event file (JSON) for the traced run and the proof (default "+verify.DefaultEvent+")")
-	f.StringVar(&o.Expect, "expect", "", "instead of the original's exact response, require this JSON document or /regex/ of both images (for responses with times or ids)")
-	f.IntVar(&o.Samples, "samples", 3, "cold starts of each image in the proof (interleaved)")
+	cmdutil.EventFlag(f, &o.Event, "event file (JSON) for the traced run and the proof (default "+verify.DefaultEvent+")")
+	cmdutil.ExpectFlag(f, &o.Expect, "instead of the original's exact response, require this JSON document or /regex/ of both images (for responses with times or ids)")
+	cmdutil.SamplesFlag(f, &o.Samples, cmdutil.SamplesImage, "cold starts of each image in the proof (interleaved)")
 	f.BoolVar(&o.Explain, "explain", false, "print every kept path and why it is kept")
-	f.BoolVar(&o.JSON, "json", false, "print the report as a JSON document ("+ImageSchema+")")
-	f.BoolVar(&o.Insecure, "insecure", false, "allow plain HTTP for a registry on loopback")
+	cmdutil.JSONFlag(f, &o.JSON, "print the report as a JSON document ("+ImageSchema+")")
+	cmdutil.InsecureFlag(f, &o.Insecure, "allow plain HTTP for a registry on loopback")
 	f.StringVar(&o.Platform, "platform", "", "os/arch of the image to take from a multi-platform SRC (default: this machine's)")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
@@ -104,20 +104,16 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	if err := image.CheckAbsent(dst); err != nil {
 		return cmdutil.UsageError(destError(err))
 	}
-	if o.Samples < 1 {
-		return cmdutil.UsageError(errors.New("--samples must be at least 1"))
+	if err := cmdutil.CheckSamples(o.Samples); err != nil {
+		return cmdutil.UsageError(err)
 	}
-	var event []byte
-	if o.Event != "" {
-		if event, err = verify.ReadEventFile(o.Event); err != nil {
-			return cmdutil.UsageError(eventError(o.Event, err))
-		}
+	event, err := cmdutil.ReadEvent(o.Event)
+	if err != nil {
+		return cmdutil.UsageError(err)
 	}
-	var expect *verify.Expect
-	if o.Expect != "" {
-		if expect, err = verify.ParseExpect(o.Expect); err != nil {
-			return cmdutil.UsageError(err)
-		}
+	expect, err := cmdutil.ParseExpect(o.Expect)
+	if err != nil {
+		return cmdutil.UsageError(err)
 	}
 	created, err := image.SourceDateEpoch()
 	if err != nil {
@@ -213,14 +209,4 @@ func destError(err error) error {
 		return fmt.Errorf("--to %s: %s already exists; fnopt never overwrites an image: choose another name or remove it", dest.Ref, dest.Ref.Path)
 	}
 	return fmt.Errorf("--to %w", err)
-}
-
-// eventError puts --event in front of verify.ReadEventFile's error: a
-// file that cannot be read (its *fs.PathError) or one that is not JSON.
-func eventError(file string, err error) error {
-	var pathErr *fs.PathError
-	if errors.As(err, &pathErr) {
-		return fmt.Errorf("--event: %w", pathErr)
-	}
-	return fmt.Errorf("--event %s is not a JSON document", file)
 }

@@ -316,10 +316,10 @@ func TestImageRefusals(t *testing.T) {
 		{"bad destination", []string{src, "--to", "oci:"}, `--to: image reference "oci:": missing folder; write oci:DIR[:TAG]`},
 		{"existing destination", []string{src, "--to", "oci:" + existing},
 			"--to oci:" + existing + ": " + existing + " already exists; fnopt never overwrites an image: choose another name or remove it"},
-		{"no sample", []string{src, "--to", free, "--samples", "0"}, "--samples must be at least 1"},
+		{"no sample", []string{src, "--to", free, "--samples", "0"}, "--samples 0: measure at least 1"},
 		{"unreadable event", []string{src, "--to", free, "--event", filepath.Join(dir, "none.json")},
-			"--event: open " + filepath.Join(dir, "none.json") + ": no such file or directory"},
-		{"event not JSON", []string{src, "--to", free, "--event", notJSON}, "--event " + notJSON + " is not a JSON document"},
+			"reading --event: open " + filepath.Join(dir, "none.json") + ": no such file or directory"},
+		{"event not JSON", []string{src, "--to", free, "--event", notJSON}, "--event " + notJSON + " is not valid JSON"},
 		{"bad platform", []string{src, "--to", free, "--platform", "linux/amd64/v2/extra"}, "--platform linux/amd64/v2/extra: "},
 		{"every layer kept", []string{src, "--to", free, "--keep-base", "1"}, "--keep-base 1: the image has 1 layers; keep fewer than that"},
 	} {

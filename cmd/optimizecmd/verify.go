@@ -4,23 +4,24 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/proof"
-	"github.com/fnopt/fnopt/verify"
 )
 
 // proofOptions are --verify's measurement settings, with progress on a
 // terminal.
 func proofOptions(opts *Options) (proof.Options, error) {
 	po := proof.Options{Samples: opts.Samples, ColdCache: opts.ColdCache}
-	if opts.EventFile != "" {
-		ev, err := verify.ReadEventFile(opts.EventFile)
-		if err != nil {
-			return po, fmt.Errorf("--event: %w", err)
-		}
-		po.Event = ev
+	if err := cmdutil.CheckSamples(opts.Samples); err != nil {
+		return po, err
 	}
+	ev, err := cmdutil.ReadEvent(opts.EventFile)
+	if err != nil {
+		return po, err
+	}
+	po.Event = ev
 	if opts.IO.ShowProgress() {
 		fmt.Fprintln(opts.IO.ErrOut, "building the function as it is and as the plan leaves it...")
 		po.Progress = func(done, total int) {

@@ -3,7 +3,6 @@ package verifycmd
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/gate"
@@ -11,30 +10,6 @@ import (
 
 // The libraries' errors name no flags; these put the flag a user typed
 // back into the message, worded as fnopt verify always has.
-
-// eventError is a failure to read --event FILE.
-func eventError(path string, err error) error {
-	var pe *fs.PathError
-	switch {
-	case errors.Is(err, verify.ErrEventNotJSON):
-		return fmt.Errorf("--event %s is not valid JSON", path)
-	case errors.As(err, &pe):
-		return fmt.Errorf("reading --event: %w", pe)
-	}
-	return fmt.Errorf("--event: %w", err)
-}
-
-// expectError is an --expect that does not parse.
-func expectError(err error) error {
-	var ee *verify.ExpectError
-	switch {
-	case !errors.As(err, &ee):
-		return err
-	case ee.Regexp:
-		return fmt.Errorf("--expect %s: %w", ee.Text, ee.Err)
-	}
-	return fmt.Errorf("--expect must be a JSON document or /regex/: %w", ee.Err)
-}
 
 // prepareError is a TARGET that cannot be prepared: an image for another
 // architecture gets the hint of `fnopt build --arch`.

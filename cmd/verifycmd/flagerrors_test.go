@@ -2,8 +2,6 @@ package verifycmd
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
@@ -14,31 +12,12 @@ import (
 // TestFlagErrors: the libraries' errors come out with the flag a user
 // typed, in the words fnopt verify has always used.
 func TestFlagErrors(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	missing := filepath.Join(dir, "missing.json")
-	eventErr := func(path string) error {
-		_, err := verify.ReadEventFile(path)
-		return eventError(path, err)
-	}
-	expectErr := func(s string) error {
-		_, err := verify.ParseExpect(s)
-		return expectError(err)
-	}
 	other := errors.New("something else")
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
-		{"event not JSON", eventErr(bad), "--event " + bad + " is not valid JSON"},
-		{"event missing", eventErr(missing), "reading --event: open " + missing + ": no such file or directory"},
-		{"expect not JSON", expectErr("{x"), "--expect must be a JSON document or /regex/: invalid character 'x' looking for beginning of object key string"},
-		{"expect bad regexp", expectErr("/(/"), "--expect /(/: error parsing regexp: missing closing ): `(`"},
-		{"expect other", expectError(other), "something else"},
 		{"image for another arch", prepareError(&verify.ImageArchError{Image: "oci:x", Arch: "arm64", Host: settings.X86_64}),
 			"image oci:x is for arm64 and this machine is x86_64: verify runs images of this machine's architecture; build one with --arch x86_64"},
 		{"prepare other", prepareError(other), "something else"},

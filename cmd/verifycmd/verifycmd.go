@@ -112,15 +112,15 @@ Exit status: 0 ok; 1 the function failed; 2 bad input or could not measure.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.Samples, "samples", 30, "cold starts to measure")
+	cmdutil.SamplesFlag(f, &opts.Samples, cmdutil.SamplesVerify, "cold starts to measure")
 	f.IntVar(&opts.Warm, "warm", 0, "warm invocations after each cold start")
-	f.StringVar(&opts.EventFile, "event", "", "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
+	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.IntVar(&opts.MemoryMB, "memory", 128, "function memory in `MB`: sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; given explicitly, also enforced with a cgroup v2 limit where the machine allows")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "function timeout: an invocation not answered by then fails")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "evict the artifact's files from the page cache before each sample")
-	f.StringVar(&opts.Expect, "expect", "", "check every response: a JSON document (compared as JSON) or /REGEX/")
-	f.BoolVar(&opts.JSON, "json", false, "print the report as JSON (schema "+Schema+")")
-	f.BoolVar(&opts.Insecure, "insecure", false, "allow plain HTTP to a registry on loopback (image targets)")
+	cmdutil.ExpectFlag(f, &opts.Expect, "check every response: a JSON document (compared as JSON) or /REGEX/")
+	cmdutil.JSONFlag(f, &opts.JSON, "print the report as JSON (schema "+Schema+")")
+	cmdutil.InsecureFlag(f, &opts.Insecure, "allow plain HTTP to a registry on loopback (image targets)")
 	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
 	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
@@ -132,8 +132,8 @@ Exit status: 0 ok; 1 the function failed; 2 bad input or could not measure.`,
 
 // MeasureOptions translates the flags into the library's options.
 func (o *Options) MeasureOptions() (verify.Options, error) {
-	if o.Samples < 1 {
-		return verify.Options{}, fmt.Errorf("--samples %d: measure at least 1", o.Samples)
+	if err := cmdutil.CheckSamples(o.Samples); err != nil {
+		return verify.Options{}, err
 	}
 	if o.Warm < 0 {
 		return verify.Options{}, fmt.Errorf("--warm %d: must be 0 or more", o.Warm)
@@ -152,19 +152,12 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 		Timeout:   o.Timeout,
 		ColdCache: o.ColdCache,
 	}
-	if o.EventFile != "" {
-		ev, err := verify.ReadEventFile(o.EventFile)
-		if err != nil {
-			return mo, eventError(o.EventFile, err)
-		}
-		mo.Event = ev
+	var err error
+	if mo.Event, err = cmdutil.ReadEvent(o.EventFile); err != nil {
+		return mo, err
 	}
-	if o.Expect != "" {
-		e, err := verify.ParseExpect(o.Expect)
-		if err != nil {
-			return mo, expectError(err)
-		}
-		mo.Expect = e
+	if mo.Expect, err = cmdutil.ParseExpect(o.Expect); err != nil {
+		return mo, err
 	}
 	return mo, nil
 }

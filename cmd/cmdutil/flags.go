@@ -1,0 +1,95 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fnopt/fnopt/verify"
+)
+
+// The flags several commands share are registered and read here, so that
+// each is spelled, defaulted, checked and worded alike everywhere. The
+// libraries' errors name no flags; these put the flag back in front.
+
+// Default numbers of cold samples, by what they are for.
+const (
+	SamplesVerify = 30 // fnopt verify: enough for a p90 and a median's interval
+	SamplesProof  = 10 // fnopt optimize --verify: a before/after ratio
+	SamplesImage  = 3  // fnopt optimize image: a functional proof, not a timing
+)
+
+// SamplesFlag registers --samples N with the default def.
+func SamplesFlag(f *pflag.FlagSet, p *int, def int, usage string) {
+	f.IntVar(p, "samples", def, usage)
+}
+
+// CheckSamples refuses a --samples below 1.
+func CheckSamples(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--samples %d: measure at least 1", n)
+	}
+	return nil
+}
+
+// EventFlag registers --event FILE, the payload sent to the function.
+func EventFlag(f *pflag.FlagSet, p *string, usage string) {
+	f.StringVar(p, "event", "", usage)
+}
+
+// ReadEvent reads --event FILE with verify.ReadEventFile (the one reader,
+// always validated); nil for no file.
+func ReadEvent(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	ev, err := verify.ReadEventFile(path)
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return ev, nil
+	case errors.Is(err, verify.ErrEventNotJSON):
+		return nil, fmt.Errorf("--event %s is not valid JSON", path)
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("reading --event: %w", pe)
+	}
+	return nil, fmt.Errorf("--event: %w", err)
+}
+
+// ExpectFlag registers --expect, a JSON document or /REGEX/ every
+// response must match.
+func ExpectFlag(f *pflag.FlagSet, p *string, usage string) {
+	f.StringVar(p, "expect", "", usage)
+}
+
+// ParseExpect parses --expect with verify.ParseExpect; nil for none.
+func ParseExpect(text string) (*verify.Expect, error) {
+	if text == "" {
+		return nil, nil
+	}
+	e, err := verify.ParseExpect(text)
+	if err == nil {
+		return e, nil
+	}
+	var ee *verify.ExpectError
+	switch {
+	case !errors.As(err, &ee):
+		return nil, err
+	case ee.Regexp:
+		return nil, fmt.Errorf("--expect %s: %w", ee.Text, ee.Err)
+	}
+	return nil, fmt.Errorf("--expect must be a JSON document or /regex/: %w", ee.Err)
+}
+
+// InsecureFlag registers --insecure: plain HTTP to a registry, allowed
+// only on loopback by the image library.
+func InsecureFlag(f *pflag.FlagSet, p *bool, usage string) {
+	f.BoolVar(p, "insecure", false, usage)
+}
+
+// JSONFlag registers --json; usage names the document's schema.
+func JSONFlag(f *pflag.FlagSet, p *bool, usage string) {
+	f.BoolVar(p, "json", false, usage)
+}
