@@ -12,9 +12,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
@@ -76,22 +74,43 @@ func loadTarball(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
 	if _, err := os.Stat(ref.Path); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
-	kind, archive, err := tarKind(ref.Path)
+	kind, files, err := tarKind(ref.Path)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
 	if kind == "oci" {
-		idx, err := archive.index()
+		idx, err := (&ociLayout{files: files, source: ref.String()}).index()
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", ref, err)
 		}
 		return fromLayoutIndex(ref, idx, want, explicit)
 	}
-	img, err := tarball.ImageFromPath(ref.Path, nil)
+	img, err := loadDockerArchive(files, ref.String())
+	var berr *BlobError
+	if errors.As(err, &berr) {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %s (want a tarball as `docker save` writes it, with one image)", ref, oneLine(err.Error()))
 	}
 	return img, nil
+}
+
+// tarKind indexes a tar file and tells a `docker save` tarball ("docker",
+// manifest.json at the top) from an OCI archive ("oci", index.json and no
+// manifest.json).
+func tarKind(file string) (string, *tarFiles, error) {
+	files, err := indexTar(file)
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case files.has("manifest.json"):
+		return "docker", files, nil
+	case files.has("index.json"):
+		return "oci", files, nil
+	}
+	return "", nil, fmt.Errorf("%s has neither manifest.json (docker save) nor index.json (OCI archive)", file)
 }
 
 func loadLayout(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
@@ -101,11 +120,17 @@ func loadLayout(ref Ref, want v1.Platform, explicit bool) (v1.Image, error) {
 		}
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
-	idx, err := layout.ImageIndexFromPath(ref.Path)
+	idx, err := layoutOf(ref).index()
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
 	return fromLayoutIndex(ref, idx, want, explicit)
+}
+
+// layoutOf is the OCI layout folder ref names. Errors name it oci:DIR:
+// the blobs are the folder's, whatever the tag.
+func layoutOf(ref Ref) *ociLayout {
+	return &ociLayout{files: dirFiles{dir: ref.Path}, source: "oci:" + ref.Path}
 }
 
 // fromLayoutIndex picks the image out of an OCI layout's index.json: the
@@ -137,6 +162,11 @@ func fromLayoutIndex(ref Ref, idx v1.ImageIndex, want v1.Platform, explicit bool
 	}
 	img, err := pick(idx, descs, want, explicit)
 	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", ref, err)
+	}
+	// The config is small and checked against its digest when read: a
+	// layout changed since it was written is said now, not mid-run.
+	if _, err := img.RawConfigFile(); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", ref, err)
 	}
 	return img, nil
@@ -293,20 +323,20 @@ func LoadIndex(ctx context.Context, ref Ref, insecure bool) (v1.ImageIndex, erro
 		}
 		return idx, nil
 	case OCI:
-		idx, err := layout.ImageIndexFromPath(ref.Path)
+		idx, err := layoutOf(ref).index()
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %s is not an OCI image layout: %w", ref, ref.Path, err)
 		}
 		return nestedIndex(ref, idx)
 	case Tarball:
-		kind, archive, err := tarKind(ref.Path)
+		kind, files, err := tarKind(ref.Path)
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", ref, err)
 		}
 		if kind != "oci" {
 			return nil, nil
 		}
-		idx, err := archive.index()
+		idx, err := (&ociLayout{files: files, source: ref.String()}).index()
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", ref, err)
 		}

@@ -6,74 +6,125 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-
-	"github.com/fnopt/fnopt/internal/countio"
 )
 
-// ociArchive is an OCI image layout stored in a tar file, as `skopeo
-// copy … oci-archive:`, buildah and `podman save --format oci-archive`
-// write it. Blobs are read in place from the file, never extracted.
-type ociArchive struct {
+// An OCI image layout is read from a folder (oci:DIR) or from a tar file
+// holding one (tar:FILE, as `skopeo copy … oci-archive:`, buildah and
+// `podman save --format oci-archive` write it), through the same code:
+// localFiles hides which. Every blob is checked against the descriptor
+// that names it (blobcheck.go).
+
+// localFiles is where the files of a local image are.
+type localFiles interface {
+	// open returns the content of the file at name (slash-separated,
+	// relative to the layout or archive) and its size.
+	open(name string) (io.ReadCloser, int64, error)
+}
+
+// dirFiles are the files of an OCI layout folder.
+type dirFiles struct{ dir string }
+
+func (d dirFiles) open(name string) (io.ReadCloser, int64, error) {
+	f, err := os.Open(filepath.Join(d.dir, filepath.FromSlash(name)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("%s: no %s in the layout", d.dir, name)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %s is not a file", d.dir, name)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+// tarFiles are the files of a tar file, read in place, never extracted.
+type tarFiles struct {
 	path  string
 	files map[string]span
+	// links are symbolic and hard links, by name: `docker save` links
+	// legacy layer paths to blobs.
+	links map[string]string
 }
 
 // span is where an entry's content sits in the tar file.
 type span struct{ off, size int64 }
 
 // maxJSONBytes bounds the index, manifests and config read into memory
-// from an archive (a hostile file could claim anything).
+// (a hostile file could claim anything).
 const maxJSONBytes = 8 << 20
 
-// tarKind tells a `docker save` tarball ("docker", manifest.json at the
-// top) from an OCI archive ("oci", index.json and no manifest.json); it
-// returns the archive's entry index for the latter.
-func tarKind(file string) (string, *ociArchive, error) {
+// indexTar lists the regular files and links of a tar file. Content is
+// skipped with Seek, so a large tarball is not read to index it.
+func indexTar(file string) (*tarFiles, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	defer f.Close()
-	// archive/tar reads whole 512-byte blocks and never ahead, so after
-	// Next the count is where the entry's content starts.
-	or := countio.NewReader(f)
-	tr := tar.NewReader(or)
-	a := &ociArchive{path: file, files: map[string]span{}}
+	t := &tarFiles{path: file, files: map[string]span{}, links: map[string]string{}}
+	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return t, nil
 		}
 		if err != nil {
-			return "", nil, fmt.Errorf("reading %s as a tarball: %w", file, err)
+			return nil, fmt.Errorf("reading %s as a tarball: %w", file, err)
 		}
-		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
-		if name == "manifest.json" {
-			return "docker", nil, nil
-		}
-		if h.Typeflag == tar.TypeReg { // (archive/tar reads TypeRegA as TypeReg)
-			a.files[name] = span{off: or.N(), size: h.Size}
+		name := cleanTarName(h.Name)
+		switch h.Typeflag {
+		case tar.TypeReg: // (archive/tar reads TypeRegA as TypeReg)
+			// archive/tar reads whole 512-byte blocks and never ahead,
+			// so after Next the file offset is where the content starts.
+			off, err := f.Seek(0, io.SeekCurrent)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s as a tarball: %w", file, err)
+			}
+			t.files[name] = span{off: off, size: h.Size}
+		case tar.TypeSymlink:
+			t.links[name] = cleanTarName(path.Join(path.Dir(name), h.Linkname))
+		case tar.TypeLink:
+			t.links[name] = cleanTarName(h.Linkname)
 		}
 	}
-	if _, ok := a.files["index.json"]; ok {
-		return "oci", a, nil
-	}
-	return "", nil, fmt.Errorf("%s has neither manifest.json (docker save) nor index.json (OCI archive)", file)
 }
 
-func (a *ociArchive) open(name string) (io.ReadCloser, int64, error) {
-	s, ok := a.files[name]
-	if !ok {
-		return nil, 0, fmt.Errorf("%s: no %s in the archive", a.path, name)
+func cleanTarName(name string) string { return strings.TrimPrefix(path.Clean("/"+name), "/") }
+
+func (t *tarFiles) has(name string) bool {
+	_, ok := t.files[name]
+	return ok
+}
+
+func (t *tarFiles) open(name string) (io.ReadCloser, int64, error) {
+	// Follow links, a few at most (a loop is an error, not a hang).
+	for range 8 {
+		target, ok := t.links[name]
+		if !ok {
+			break
+		}
+		name = target
 	}
-	f, err := os.Open(a.path)
+	s, ok := t.files[name]
+	if !ok {
+		return nil, 0, fmt.Errorf("%s: no %s in the archive", t.path, name)
+	}
+	f, err := os.Open(t.path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -83,37 +134,62 @@ func (a *ociArchive) open(name string) (io.ReadCloser, int64, error) {
 	}{io.NewSectionReader(f, s.off, s.size), f}, s.size, nil
 }
 
-func (a *ociArchive) bytes(name string) ([]byte, error) {
-	rc, size, err := a.open(name)
+// readSmall reads a manifest, index or config file whole, refusing one
+// larger than such a file can be.
+func readSmall(files localFiles, name string) ([]byte, error) {
+	rc, size, err := files.open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	if size > maxJSONBytes {
-		return nil, fmt.Errorf("%s: %s is %d bytes, more than a manifest or config can be", a.path, name, size)
+		return nil, fmt.Errorf("%s is %d bytes, more than a manifest or config can be", name, size)
 	}
 	return io.ReadAll(rc)
 }
 
 func blobName(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
 
-func (a *ociArchive) index() (v1.ImageIndex, error) {
-	raw, err := a.bytes("index.json")
+// ociLayout is an OCI image layout in a folder or an archive; source is
+// how the user named it, for errors.
+type ociLayout struct {
+	files  localFiles
+	source string
+}
+
+// blobBytes reads a small blob and checks it against its descriptor.
+func (l *ociLayout) blobBytes(d v1.Descriptor, kind string) ([]byte, error) {
+	if d.Size > maxJSONBytes {
+		return nil, fmt.Errorf("%s %s of %s is %d bytes, more than a manifest or config can be", kind, d.Digest, l.source, d.Size)
+	}
+	b, err := readSmall(l.files, blobName(d.Digest))
 	if err != nil {
 		return nil, err
 	}
-	return &archiveIndex{a: a, raw: raw}, nil
+	if err := checkBytes(b, d.Digest, d.Size, kind, l.source); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
-// archiveIndex is index.json or an index blob of an OCI archive.
-type archiveIndex struct {
-	a   *ociArchive
+// index reads index.json, the layout's root: nothing names its digest.
+func (l *ociLayout) index() (v1.ImageIndex, error) {
+	raw, err := readSmall(l.files, "index.json")
+	if err != nil {
+		return nil, err
+	}
+	return &layoutIndex{l: l, raw: raw}, nil
+}
+
+// layoutIndex is index.json or an index blob of a layout.
+type layoutIndex struct {
+	l   *ociLayout
 	raw []byte
 }
 
-var _ v1.ImageIndex = (*archiveIndex)(nil)
+var _ v1.ImageIndex = (*layoutIndex)(nil)
 
-func (x *archiveIndex) MediaType() (types.MediaType, error) {
+func (x *layoutIndex) MediaType() (types.MediaType, error) {
 	m, err := x.IndexManifest()
 	if err != nil {
 		return "", err
@@ -124,47 +200,60 @@ func (x *archiveIndex) MediaType() (types.MediaType, error) {
 	return m.MediaType, nil
 }
 
-func (x *archiveIndex) Digest() (v1.Hash, error) {
+func (x *layoutIndex) Digest() (v1.Hash, error) {
 	h, _, err := v1.SHA256(bytes.NewReader(x.raw))
 	return h, err
 }
 
-func (x *archiveIndex) Size() (int64, error)         { return int64(len(x.raw)), nil }
-func (x *archiveIndex) RawManifest() ([]byte, error) { return x.raw, nil }
-func (x *archiveIndex) IndexManifest() (*v1.IndexManifest, error) {
+func (x *layoutIndex) Size() (int64, error)         { return int64(len(x.raw)), nil }
+func (x *layoutIndex) RawManifest() ([]byte, error) { return x.raw, nil }
+func (x *layoutIndex) IndexManifest() (*v1.IndexManifest, error) {
 	return v1.ParseIndexManifest(bytes.NewReader(x.raw))
 }
 
-func (x *archiveIndex) Image(h v1.Hash) (v1.Image, error) {
-	raw, err := x.a.bytes(blobName(h))
+// descriptor is the index's entry for h: its size is checked too. A digest
+// the index does not list is still read, checked by digest alone.
+func (x *layoutIndex) descriptor(h v1.Hash) v1.Descriptor {
+	if m, err := x.IndexManifest(); err == nil {
+		for _, d := range m.Manifests {
+			if d.Digest == h {
+				return d
+			}
+		}
+	}
+	return v1.Descriptor{Digest: h, Size: -1}
+}
+
+func (x *layoutIndex) Image(h v1.Hash) (v1.Image, error) {
+	raw, err := x.l.blobBytes(x.descriptor(h), "manifest")
 	if err != nil {
 		return nil, err
 	}
-	return partial.CompressedToImage(&archiveImage{a: x.a, raw: raw})
+	return partial.CompressedToImage(&layoutImage{l: x.l, raw: raw})
 }
 
-func (x *archiveIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
-	raw, err := x.a.bytes(blobName(h))
+func (x *layoutIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
+	raw, err := x.l.blobBytes(x.descriptor(h), "index")
 	if err != nil {
 		return nil, err
 	}
-	return &archiveIndex{a: x.a, raw: raw}, nil
+	return &layoutIndex{l: x.l, raw: raw}, nil
 }
 
-// archiveImage is an image manifest of an OCI archive; partial fills in
-// the rest of v1.Image.
-type archiveImage struct {
-	a   *ociArchive
+// layoutImage is an image manifest of a layout (already checked against
+// its digest); partial fills in the rest of v1.Image.
+type layoutImage struct {
+	l   *ociLayout
 	raw []byte
 }
 
-var _ partial.CompressedImageCore = (*archiveImage)(nil)
+var _ partial.CompressedImageCore = (*layoutImage)(nil)
 
-func (i *archiveImage) manifest() (*v1.Manifest, error) {
+func (i *layoutImage) manifest() (*v1.Manifest, error) {
 	return v1.ParseManifest(bytes.NewReader(i.raw))
 }
 
-func (i *archiveImage) MediaType() (types.MediaType, error) {
+func (i *layoutImage) MediaType() (types.MediaType, error) {
 	m, err := i.manifest()
 	if err != nil {
 		return "", err
@@ -175,42 +264,52 @@ func (i *archiveImage) MediaType() (types.MediaType, error) {
 	return m.MediaType, nil
 }
 
-func (i *archiveImage) RawManifest() ([]byte, error) { return i.raw, nil }
+func (i *layoutImage) RawManifest() ([]byte, error) { return i.raw, nil }
 
-func (i *archiveImage) RawConfigFile() ([]byte, error) {
+func (i *layoutImage) RawConfigFile() ([]byte, error) {
 	m, err := i.manifest()
 	if err != nil {
 		return nil, err
 	}
-	return i.a.bytes(blobName(m.Config.Digest))
+	return i.l.blobBytes(m.Config, "config")
 }
 
-func (i *archiveImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+func (i *layoutImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	m, err := i.manifest()
 	if err != nil {
 		return nil, err
 	}
 	if h == m.Config.Digest {
-		return &archiveBlob{a: i.a, desc: m.Config}, nil
+		return &layoutBlob{l: i.l, desc: m.Config, kind: "config"}, nil
 	}
 	for _, d := range m.Layers {
 		if d.Digest == h {
-			return &archiveBlob{a: i.a, desc: d}, nil
+			return &layoutBlob{l: i.l, desc: d, kind: "layer"}, nil
 		}
 	}
 	return nil, fmt.Errorf("layer %s is not in the manifest", h)
 }
 
-// archiveBlob is a layer blob of an OCI archive.
-type archiveBlob struct {
-	a    *ociArchive
+// layoutBlob is a layer (or the config) of a layout, checked against its
+// descriptor as it is read.
+type layoutBlob struct {
+	l    *ociLayout
 	desc v1.Descriptor
+	kind string
 }
 
-func (b *archiveBlob) Digest() (v1.Hash, error)            { return b.desc.Digest, nil }
-func (b *archiveBlob) Size() (int64, error)                { return b.desc.Size, nil }
-func (b *archiveBlob) MediaType() (types.MediaType, error) { return b.desc.MediaType, nil }
-func (b *archiveBlob) Compressed() (io.ReadCloser, error) {
-	rc, _, err := b.a.open(blobName(b.desc.Digest))
-	return rc, err
+func (b *layoutBlob) Digest() (v1.Hash, error)            { return b.desc.Digest, nil }
+func (b *layoutBlob) Size() (int64, error)                { return b.desc.Size, nil }
+func (b *layoutBlob) MediaType() (types.MediaType, error) { return b.desc.MediaType, nil }
+
+// Descriptor keeps what the manifest says of the layer (URLs and
+// annotations) when the image is written elsewhere.
+func (b *layoutBlob) Descriptor() (*v1.Descriptor, error) { return &b.desc, nil }
+
+func (b *layoutBlob) Compressed() (io.ReadCloser, error) {
+	rc, _, err := b.l.files.open(blobName(b.desc.Digest))
+	if err != nil {
+		return nil, err
+	}
+	return newCheckedReader(rc, b.desc.Digest, b.desc.Size, b.kind, b.l.source)
 }
