@@ -20,6 +20,7 @@ import (
 	_ "github.com/aws/aws-lambda-go/events"
 
 	"github.com/fnopt/fnopt/internal/awsref"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
@@ -61,7 +62,7 @@ func TestGeneratedGoProjects(t *testing.T) {
 		for _, client := range templates.Choices["client"] {
 			for _, event := range templates.Choices["event"] {
 				for _, arch := range templates.Choices["arch"] {
-					o := templates.Options{Name: "fn-" + event, Lang: "go", Event: event, Arch: arch, Package: "zip", Client: client}
+					o := templates.Options{Name: "fn-" + event, Lang: "go", Event: event, Arch: settings.Arch(arch), Package: "zip", Client: config.Client(client)}
 					dir := filepath.Join(root, client+"-"+event+"-"+arch)
 					t.Run(client+"/"+event+"/"+arch, func(t *testing.T) {
 						t.Parallel()
@@ -131,8 +132,8 @@ func TestGeneratedGoProjects(t *testing.T) {
 func buildProject(t *testing.T, dir string, o templates.Options) {
 	writeProject(t, dir, o)
 	run(t, dir, "make", "build")
-	checkBootstrap(t, filepath.Join(dir, "dist", "bootstrap"), settings.Arch(o.Arch))
-	if o.Arch != string(settings.HostArch()) {
+	checkBootstrap(t, filepath.Join(dir, "dist", "bootstrap"), o.Arch)
+	if o.Arch != settings.HostArch() {
 		return
 	}
 	run(t, dir, "go", "test", "-count=1", "./...")

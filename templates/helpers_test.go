@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -17,7 +19,8 @@ func combinations() []templates.Options {
 				for _, arch := range templates.Choices["arch"] {
 					for _, pkg := range templates.Choices["package"] {
 						out = append(out, templates.Options{
-							Name: "fn-" + event, Lang: lang, Event: event, Arch: arch, Package: pkg, Client: client,
+							Name: "fn-" + event, Lang: config.Language(lang), Event: event, Arch: settings.Arch(arch),
+							Package: config.Packaging(pkg), Client: config.Client(client),
 						})
 					}
 				}

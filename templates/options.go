@@ -10,27 +10,31 @@ import (
 
 // Options are the answers to `fnopt new`'s questions.
 type Options struct {
-	Name    string // project and function name
-	Lang    string // go | rust
-	Event   string // raw | http | url | sqs | s3 | eventbridge
-	Arch    string // arm64 | x86_64
-	Package string // zip | image
-	Client  string // official | minimal
-	Module  string // Go module path; defaults to Name
+	Name    string           // project and function name
+	Lang    config.Language  // go | rust
+	Event   string           // raw | http | url | sqs | s3 | eventbridge
+	Arch    settings.Arch    // arm64 | x86_64
+	Package config.Packaging // zip | image
+	Client  config.Client    // official | minimal
+	Module  string           // Go module path; defaults to Name
 }
 
 // Validate checks every option; the error names the option and its choices.
 func (o Options) Validate() error {
+	return o.Normalize()
+}
+
+// Normalize checks every option and puts each into its one spelling (an
+// architecture alias becomes Lambda's name).
+func (o *Options) Normalize() error {
 	if err := ValidateName(o.Name); err != nil {
 		return err
 	}
 	if err := validateNameFor(o.Lang, o.Name, o.Module); err != nil {
 		return err
 	}
-	for _, c := range []struct{ option, v string }{
-		{"lang", o.Lang}, {"event", o.Event}, {"arch", o.Arch}, {"package", o.Package}, {"client", o.Client},
-	} {
-		if err := ValidateChoice(c.option, c.v); err != nil {
+	for _, name := range OptionNames {
+		if err := o.Set(name, o.Get(name)); err != nil {
 			return err
 		}
 	}
@@ -39,6 +43,10 @@ func (o Options) Validate() error {
 	}
 	return nil
 }
+
+// OptionNames are the options with a fixed set of choices, by their flag
+// names, in the order `fnopt new` asks them.
+var OptionNames = []string{"lang", "event", "arch", "package", "client"}
 
 // Choices lists the allowed values of each option that has a fixed set,
 // by flag name; the first is the default.
@@ -50,25 +58,73 @@ var Choices = map[string][]string{
 	"client":  config.Clients,
 }
 
-// ValidateChoice checks the value of one of the options in Choices.
-func ValidateChoice(option, v string) error {
-	allowed, ok := Choices[option]
-	if !ok {
-		return fmt.Errorf("unknown option %q", option)
+// OptionError is a value refused for one of the options in Choices; Err is
+// the *settings.ChoiceError of its parser.
+type OptionError struct {
+	Option string // "lang", "arch", ...
+	Err    error
+}
+
+func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Set parses value with the option's parser (config's, or settings's for
+// the architecture, so aliases are accepted as everywhere else) and sets
+// it in its one spelling.
+func (o *Options) Set(option, value string) error {
+	var err error
+	switch option {
+	case "lang":
+		o.Lang, err = config.ParseLanguage(value)
+	case "event":
+		o.Event, err = config.ParseEvent(value)
+	case "arch":
+		o.Arch, err = settings.ParseArch(value)
+	case "package":
+		o.Package, err = config.ParsePackaging(value)
+	case "client":
+		o.Client, err = config.ParseClient(value)
+	default:
+		return fmt.Errorf("templates: no option %q", option)
 	}
-	if !contains(allowed, v) {
-		return fmt.Errorf("invalid --%s %q: use one of %s", option, v, strings.Join(allowed, ", "))
+	if err != nil {
+		return &OptionError{Option: option, Err: err}
 	}
 	return nil
+}
+
+// Get returns an option's value as it is spelled ("" when unset).
+func (o *Options) Get(option string) string {
+	switch option {
+	case "lang":
+		return string(o.Lang)
+	case "event":
+		return o.Event
+	case "arch":
+		return string(o.Arch)
+	case "package":
+		return string(o.Package)
+	case "client":
+		return string(o.Client)
+	}
+	return ""
+}
+
+// ModuleError is a Go module path the go command would refuse or misread.
+type ModuleError struct {
+	Module string
+	Why    string
+}
+
+func (e *ModuleError) Error() string {
+	return fmt.Sprintf("invalid module path %q: %s; use a path like github.com/you/name", e.Module, e.Why)
 }
 
 // ValidateModule accepts Go module paths such as "hello" or
 // "github.com/me/hello": slash-separated elements of letters, digits and
 // "-._~", none empty, "." or "..", not starting with a dot.
 func ValidateModule(m string) error {
-	bad := func(why string) error {
-		return fmt.Errorf("invalid --module %q: %s; use a path like github.com/you/name", m, why)
-	}
+	bad := func(why string) error { return &ModuleError{Module: m, Why: why} }
 	if len(m) > 256 {
 		return bad("longer than 256 characters")
 	}
@@ -90,15 +146,6 @@ func ValidateModule(m string) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Data is what templates see.
@@ -126,7 +173,7 @@ func newData(o Options) Data {
 	if o.Module == "" {
 		o.Module = o.Name
 	}
-	arch, _ := settings.ParseArch(o.Arch)
+	arch := o.Arch
 	lambdaImport, eventsImport := "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/events"
 	if o.Client == "minimal" {
 		lambdaImport, eventsImport = o.Module+"/internal/lambda", o.Module+"/internal/events"
@@ -157,7 +204,7 @@ func newData(o Options) Data {
 // fnopt.yaml: about 1.5 times what the scaffold's largest event variant
 // measures (zip), rounded, so it catches a dependency that doubles the
 // size but not ordinary growth.
-func artifactBudget(lang, client string) int64 {
+func artifactBudget(lang config.Language, client config.Client) int64 {
 	switch {
 	case lang == "go" && client == "official":
 		return 4_500_000
@@ -220,7 +267,7 @@ func ValidateName(name string) error {
 // validateNameFor applies the rules of the project's language to its name:
 // Rust's to the Cargo package name, Go's to the module path the name
 // becomes when no module path is given.
-func validateNameFor(lang, name, module string) error {
+func validateNameFor(lang config.Language, name, module string) error {
 	switch lang {
 	case "rust":
 		if why, ok := rustReserved(name); ok {

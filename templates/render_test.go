@@ -91,7 +91,7 @@ func checkMakefile(t *testing.T, o templates.Options, mk, tmpl string) {
 		}
 	}
 	if o.Lang == "go" {
-		arch, _ := settings.ParseArch(o.Arch)
+		arch := o.Arch
 		if want := settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."); !strings.Contains(mk, "\t"+want+"\n") {
 			t.Errorf("Makefile does not build with %q", want)
 		}
@@ -160,17 +160,18 @@ func TestValidate(t *testing.T) {
 		{"tool", func(o *templates.Options) { o.Name = "tool" }, "the go command reserves it"},
 		{"toolchain", func(o *templates.Options) { o.Name = "toolchain" }, "the go command reserves it"},
 		{"go name with a module", func(o *templates.Options) { o.Name = "main"; o.Module = "github.com/me/main" }, ""},
-		{"module go", func(o *templates.Options) { o.Module = "go" }, `invalid --module "go"`},
+		{"module go", func(o *templates.Options) { o.Module = "go" }, `invalid module path "go"`},
 		{"module std", func(o *templates.Options) { o.Module = "std" }, "the go command reserves it"},
 		{"module std path", func(o *templates.Options) { o.Module = "net/http" }, "standard library package"},
 		{"windows name", func(o *templates.Options) { o.Name = "con" }, "reserved file name on Windows"},
 		{"too long", func(o *templates.Options) { o.Name = strings.Repeat("a", 65) }, "at most 64"},
-		{"lang", func(o *templates.Options) { o.Lang = "java" }, `invalid --lang "java": use one of go, rust`},
-		{"event", func(o *templates.Options) { o.Event = "sns" }, `invalid --event "sns"`},
-		{"arch", func(o *templates.Options) { o.Arch = "amd64" }, `invalid --arch "amd64": use one of arm64, x86_64`},
-		{"package", func(o *templates.Options) { o.Package = "tar" }, `invalid --package "tar"`},
-		{"client", func(o *templates.Options) { o.Client = "tiny" }, `invalid --client "tiny"`},
-		{"module", func(o *templates.Options) { o.Module = "github.com/me/my api" }, "invalid --module"},
+		{"lang", func(o *templates.Options) { o.Lang = "java" }, `lang: unknown language "java": use one of go, rust`},
+		{"event", func(o *templates.Options) { o.Event = "sns" }, `event: unknown event source "sns"`},
+		{"arch", func(o *templates.Options) { o.Arch = "i386" }, `arch: unknown architecture "i386": use one of arm64, x86_64`},
+		{"arch alias", func(o *templates.Options) { o.Arch = "amd64" }, ""},
+		{"package", func(o *templates.Options) { o.Package = "tar" }, `package: unknown packaging "tar"`},
+		{"client", func(o *templates.Options) { o.Client = "tiny" }, `client: unknown runtime client "tiny"`},
+		{"module", func(o *templates.Options) { o.Module = "github.com/me/my api" }, `invalid module path "github.com/me/my api"`},
 		{"module slash", func(o *templates.Options) { o.Module = "github.com//x" }, "empty path element"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestSampleEventsAreTheReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, client := range templates.Choices["client"] {
-			fs := files(t, templates.Options{Name: "x", Lang: "go", Event: event, Arch: "arm64", Package: "zip", Client: client})
+			fs := files(t, templates.Options{Name: "x", Lang: "go", Event: event, Arch: "arm64", Package: "zip", Client: config.Client(client)})
 			if !bytes.Equal(fs["testdata/event.json"].Data, want) {
 				t.Errorf("%s/%s: testdata/event.json differs from %s", client, event, name)
 			}

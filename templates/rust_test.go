@@ -22,6 +22,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/fnopt/fnopt/internal/awsref"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
@@ -95,8 +96,8 @@ func TestRenderRustCombinations(t *testing.T) {
 			}
 			mk := string(fs["Makefile"].Data)
 			for _, s := range []string{
-				"ARCH ?= " + o.Arch + "\n",
-				"RUST_TARGET := " + settings.Arch(o.Arch).RustTarget() + "\n",
+				"ARCH ?= " + string(o.Arch) + "\n",
+				"RUST_TARGET := " + o.Arch.RustTarget() + "\n",
 				"build-" + string(id[1]) + ": build\n",
 				"dist/bootstrap",
 				"function.zip",
@@ -189,7 +190,7 @@ func TestRustSourcesFormatted(t *testing.T) {
 		for _, event := range templates.Choices["event"] {
 			t.Run(client+"/"+event, func(t *testing.T) {
 				dir := filepath.Join(root, client+"-"+event)
-				writeProject(t, dir, templates.Options{Name: "fn-" + event, Lang: "rust", Event: event, Arch: "arm64", Package: "zip", Client: client})
+				writeProject(t, dir, templates.Options{Name: "fn-" + event, Lang: "rust", Event: event, Arch: "arm64", Package: "zip", Client: config.Client(client)})
 				// rustfmt follows the mod declarations from main.rs.
 				out, err := exec.Command(rustfmt, "--check", "--edition", "2021", filepath.Join(dir, "src", "main.rs")).CombinedOutput()
 				if err != nil {

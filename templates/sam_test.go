@@ -96,7 +96,7 @@ func checkFunction(t *testing.T, o templates.Options, doc any) {
 	}
 	props := fn["Properties"].(map[string]any)
 	meta, _ := fn["Metadata"].(map[string]any)
-	if got := fmt.Sprint(props["Architectures"]); got != "["+o.Arch+"]" {
+	if got := fmt.Sprint(props["Architectures"]); got != "["+string(o.Arch)+"]" {
 		t.Errorf("Architectures = %s, want [%s]", got, o.Arch)
 	}
 	if fmt.Sprint(props["MemorySize"]) != "128" {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -29,7 +31,7 @@ func BenchmarkGoArtifactSizes(b *testing.B) {
 		r := row{arch: arch}
 		for _, client := range templates.Choices["client"] {
 			dir := filepath.Join(root, client+"-"+arch)
-			writeProject(b, dir, templates.Options{Name: "hello", Lang: "go", Event: "raw", Arch: arch, Package: "zip", Client: client})
+			writeProject(b, dir, templates.Options{Name: "hello", Lang: "go", Event: "raw", Arch: settings.Arch(arch), Package: "zip", Client: config.Client(client)})
 			runB(b, dir, nil, "make", "zip")
 			bin, zip := size(b, filepath.Join(dir, "dist", "bootstrap")), size(b, filepath.Join(dir, "dist", "function.zip"))
 			if client == "official" {

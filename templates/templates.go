@@ -35,11 +35,12 @@ type File struct {
 
 // Render renders the project described by opts. It does not touch the disk.
 func Render(opts Options) ([]File, error) {
-	if err := opts.Validate(); err != nil {
+	if err := opts.Normalize(); err != nil {
 		return nil, err
 	}
 	data := newData(opts)
-	layers := []string{"files/common", "files/" + opts.Lang + "/common", "files/" + opts.Lang + "/" + opts.Client}
+	lang, client := string(opts.Lang), string(opts.Client)
+	layers := []string{"files/common", "files/" + lang + "/common", "files/" + lang + "/" + client}
 	byPath := map[string]File{}
 	for _, layer := range layers {
 		if _, err := fs.Stat(filesFS, layer); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/dist"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 )
@@ -119,22 +120,26 @@ func Run(ctx context.Context, opts *Options) error {
 // empty keeps its setting.
 func (o *Options) distOptions() (dist.Options, error) {
 	do := dist.Options{
-		Package:  o.Package,
 		Image:    dist.ImageOptions{NoCACerts: o.NoCA, Insecure: o.Insecure},
 		Log:      o.IO.ErrOut,
 		Verbose:  o.Verbose,
 		Progress: newProgress(o.IO, o.Verbose),
 	}
+	// Parsed as fnopt new and fnopt.yaml parse them, aliases included.
 	if o.Arch != "" {
 		arch, err := settings.ParseArch(o.Arch)
 		if err != nil {
-			return do, fmt.Errorf("--arch: %w", err)
+			return do, cmdutil.ChoiceFlagError("arch", err)
 		}
 		do.Arch = arch
 	}
 	// --image-out implies --package image, whatever --package says.
-	if o.ImageOut == "" && o.Package != "" && o.Package != "zip" && o.Package != "image" {
-		return do, fmt.Errorf("--package %q: use zip or image", o.Package)
+	if o.ImageOut == "" && o.Package != "" {
+		pkg, err := config.ParsePackaging(o.Package)
+		if err != nil {
+			return do, cmdutil.ChoiceFlagError("package", err)
+		}
+		do.Package = pkg
 	}
 	if o.ImageOut != "" {
 		ref, err := image.ParseRef(o.ImageOut)

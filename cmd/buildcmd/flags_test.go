@@ -9,6 +9,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/dist"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 )
@@ -20,7 +21,7 @@ func TestFlags(t *testing.T) {
 		args    []string
 		dir     string
 		arch    settings.Arch
-		pkg     string
+		pkg     config.Packaging
 		dest    string // the image destination, as ParseRef reads it
 		base    string
 		flags   string // the booleans set: c no-ca-certs, i insecure, v verbose, j json
@@ -31,9 +32,10 @@ func TestFlags(t *testing.T) {
 		{args: []string{"--arch", "aarch64", "--package", "image"}, dir: ".", arch: settings.ARM64, pkg: "image"},
 		{args: []string{"--image-out", "tar:fn.tar", "--base", "oci:base:v1", "--no-ca-certs", "--insecure", "-v", "--json"}, dir: ".", dest: "tar:fn.tar", base: "oci:base:v1", flags: "civj"},
 		// --image-out implies an image whatever --package says.
-		{args: []string{"--package", "deb", "--image-out", "127.0.0.1:5000/fn:v1"}, dir: ".", pkg: "deb", dest: "127.0.0.1:5000/fn:v1"},
-		{args: []string{"--arch", "sparc"}, wantErr: `--arch: unknown architecture "sparc": use arm64 or x86_64`},
-		{args: []string{"--package", "deb"}, wantErr: `--package "deb": use zip or image`},
+		{args: []string{"--package", "deb", "--image-out", "127.0.0.1:5000/fn:v1"}, dir: ".", dest: "127.0.0.1:5000/fn:v1"},
+		{args: []string{"--arch", "sparc"}, wantErr: `invalid --arch "sparc": use one of arm64, x86_64`},
+		{args: []string{"--package", "deb"}, wantErr: `invalid --package "deb": use one of zip, image`},
+		{args: []string{"--arch", "AMD64"}, dir: ".", arch: settings.X86_64}, // the aliases fnopt new and fnopt.yaml accept
 		{args: []string{"--image-out", "oci:"}, wantErr: `--image-out: image reference "oci:": missing folder; write oci:DIR[:TAG]`},
 		{args: []string{"--base", "base.tar"}, wantErr: `--base: image reference "base.tar" looks like a path: write oci:base.tar for an OCI layout folder or tar:base.tar for a tarball`},
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
@@ -22,7 +23,7 @@ func TestBuildGoTemplates(t *testing.T) {
 	for _, client := range []string{"minimal", "official"} {
 		t.Run(client, func(t *testing.T) {
 			files, err := templates.Render(templates.Options{
-				Name: "hello", Lang: "go", Event: "raw", Arch: "arm64", Package: "image", Client: client,
+				Name: "hello", Lang: "go", Event: "raw", Arch: "arm64", Package: "image", Client: config.Client(client),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -3,8 +3,11 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // FlagError rewrites pflag's parse errors in the user's words: which flag,
@@ -17,12 +20,26 @@ func FlagError(err error) error {
 	}
 	f := ive.GetFlag()
 	name := "--" + f.Name
+	var ce *settings.ChoiceError
+	if errors.As(err, &ce) {
+		return ChoiceFlagError(f.Name, err)
+	}
 	if what, ok := takes[f.Value.Type()]; ok {
 		return fmt.Errorf("%s %q: %s", name, ive.GetValue(), what)
 	}
 	// A value type of our own (such as an architecture) already says what
 	// it takes.
 	return fmt.Errorf("%s %q: %v", name, ive.GetValue(), errors.Unwrap(ive))
+}
+
+// ChoiceFlagError words a parser's *settings.ChoiceError for --flag as
+// every command does ("invalid --arch "x": use one of arm64, x86_64").
+func ChoiceFlagError(flag string, err error) error {
+	var ce *settings.ChoiceError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("invalid --%s %q: use one of %s", flag, ce.Value, strings.Join(ce.Choices, ", "))
+	}
+	return fmt.Errorf("--%s: %w", flag, err)
 }
 
 // takes says what a flag of pflag's own value types accepts, by type name;

@@ -1,6 +1,7 @@
 package newcmd
 
 import (
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -63,16 +64,15 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 		if err != nil {
 			return err
 		}
-		if err := templates.ValidateChoice(q.option, ans); err != nil {
-			return err
+		if err := o.Set(q.option, ans); err != nil {
+			return optionError(err)
 		}
-		*field(o, q.option) = ans
 	}
 	return nil
 }
 
 // clientNotes say what each runtime client links in a function of lang.
-func clientNotes(lang string) map[string]string {
+func clientNotes(lang config.Language) map[string]string {
 	if lang == "rust" {
 		return map[string]string{"official": "AWS's lambda_runtime (tokio, hyper)", "minimal": "in the project, std and serde only: fastest start"}
 	}

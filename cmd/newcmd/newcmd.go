@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -81,11 +83,13 @@ files, and an interrupted run leaves nothing behind.`,
 	f := cmd.Flags()
 	p := &opts.Project
 	f.StringVar(&p.Name, "name", "", "function name (default: PATH's last element)")
-	f.StringVar(&p.Lang, "lang", "", "language: go or rust (default go)")
-	f.StringVar(&p.Event, "event", "", "event source: raw, http, url, sqs, s3 or eventbridge (default raw)")
-	f.StringVar(&p.Arch, "arch", "", "architecture: arm64 or x86_64 (default arm64)")
-	f.StringVar(&p.Package, "package", "", "packaging: zip or image (default zip)")
-	f.StringVar(&p.Client, "client", "", "runtime client: official or minimal (default official)")
+	// The choices are parsed as they are given (cmdutil.FlagError words a
+	// refusal), by the same parsers as fnopt.yaml.
+	f.Var(optionValue{p, "lang"}, "lang", "language: go or rust (default go)")
+	f.Var(optionValue{p, "event"}, "event", "event source: raw, http, url, sqs, s3 or eventbridge (default raw)")
+	f.Var(optionValue{p, "arch"}, "arch", "architecture: arm64 or x86_64 (default arm64)")
+	f.Var(optionValue{p, "package"}, "package", "packaging: zip or image (default zip)")
+	f.Var(optionValue{p, "client"}, "client", "runtime client: official or minimal (default official)")
 	f.StringVar(&p.Module, "module", "", "Go module path (default: the name)")
 	f.BoolVarP(&opts.Yes, "yes", "y", false, "ask nothing: use defaults for what flags leave open")
 	return cmd
@@ -118,16 +122,16 @@ func Run(ctx context.Context, opts *Options) error {
 func resolve(opts *Options) (templates.Options, string, error) {
 	o := opts.Project
 	// Given values are checked first, so a typo fails before any question.
-	for _, name := range []string{"lang", "event", "arch", "package", "client"} {
+	for _, name := range templates.OptionNames {
 		if opts.Given[name] {
-			if err := templates.ValidateChoice(name, *field(&o, name)); err != nil {
-				return o, "", err
+			if err := o.Set(name, o.Get(name)); err != nil {
+				return o, "", optionError(err)
 			}
 		}
 	}
 	if opts.Given["module"] {
 		if err := templates.ValidateModule(o.Module); err != nil {
-			return o, "", err
+			return o, "", optionError(err)
 		}
 	}
 	if opts.Given["name"] {
@@ -153,9 +157,9 @@ func resolve(opts *Options) (templates.Options, string, error) {
 			return o, "", err
 		}
 	}
-	for _, name := range []string{"lang", "event", "arch", "package", "client"} {
-		if *field(&o, name) == "" {
-			*field(&o, name) = templates.Choices[name][0]
+	for _, name := range templates.OptionNames {
+		if o.Get(name) == "" {
+			o.Set(name, templates.Choices[name][0])
 		}
 	}
 	if o.Name == "" {
@@ -164,8 +168,8 @@ func resolve(opts *Options) (templates.Options, string, error) {
 		}
 		return o, "", errors.New("the function name is empty: pass a PATH or --name (stdin is not a terminal, so fnopt new cannot ask)")
 	}
-	if err := o.Validate(); err != nil {
-		return o, "", err
+	if err := o.Normalize(); err != nil {
+		return o, "", optionError(err)
 	}
 	if path == "" {
 		path = o.Name
@@ -176,20 +180,35 @@ func resolve(opts *Options) (templates.Options, string, error) {
 	return o, path, nil
 }
 
-func field(o *templates.Options, name string) *string {
-	switch name {
-	case "lang":
-		return &o.Lang
-	case "event":
-		return &o.Event
-	case "arch":
-		return &o.Arch
-	case "package":
-		return &o.Package
-	case "client":
-		return &o.Client
+// optionValue is a flag that sets one of templates.Options's choices
+// through its parser.
+type optionValue struct {
+	o    *templates.Options
+	name string
+}
+
+func (v optionValue) String() string {
+	if v.o == nil {
+		return ""
 	}
-	panic("newcmd: no option " + name)
+	return v.o.Get(v.name)
+}
+func (v optionValue) Set(s string) error { return v.o.Set(v.name, s) }
+func (v optionValue) Type() string       { return "string" }
+
+// optionError words the templates' refusals as fnopt new always has, with
+// the flag in front: the library names no flags.
+func optionError(err error) error {
+	var oe *templates.OptionError
+	var ce *settings.ChoiceError
+	var me *templates.ModuleError
+	switch {
+	case errors.As(err, &oe) && errors.As(err, &ce):
+		return fmt.Errorf("invalid --%s %q: use one of %s", oe.Option, ce.Value, strings.Join(ce.Choices, ", "))
+	case errors.As(err, &me):
+		return fmt.Errorf("invalid --module %q: %s; use a path like github.com/you/name", me.Module, me.Why)
+	}
+	return err
 }
 
 // nameFromPath is PATH's last element; for "." and the like, the name of

@@ -19,7 +19,7 @@ import (
 func execute(t *testing.T, io *cmdutil.IOStreams, p Prompter, args ...string) int {
 	t.Helper()
 	root := &cobra.Command{Use: "fnopt", SilenceUsage: true, SilenceErrors: true}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(cmdutil.FlagError(err)) })
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
@@ -109,6 +109,9 @@ func TestFlagsAndDefaults(t *testing.T) {
 			config.Config{Name: "jobs", Language: "rust", Event: "sqs", Arch: "x86_64", Package: "image", Client: "minimal"}},
 		{"--name without PATH", []string{"--name", "api", "--event", "http"}, "api", config.Config{Name: "api", Language: "go", Event: "http", Arch: "arm64", Package: "zip", Client: "official"}},
 		{"empty folder", []string{"empty", "--yes"}, "empty", config.Config{Name: "empty", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}},
+		// The aliases fnopt build and fnopt.yaml accept, written in Lambda's spelling.
+		{"--arch amd64", []string{"a", "--arch", "amd64", "--yes"}, "a", config.Config{Name: "a", Language: "go", Event: "raw", Arch: "x86_64", Package: "zip", Client: "official"}},
+		{"--arch aarch64", []string{"b", "--arch", "AArch64", "--yes"}, "b", config.Config{Name: "b", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())

@@ -33,7 +33,7 @@ type Options struct {
 	// Package is "zip" or "image"; empty keeps the configuration's, and
 	// an Image.Dest implies "image". Every build writes the zip; an image
 	// build makes an image too.
-	Package string
+	Package config.Packaging
 	// OutDir receives bootstrap, function.zip and the default image;
 	// default DIR/dist. Result's paths start with it as given.
 	OutDir string
@@ -154,23 +154,24 @@ func newPlan(dir string, opts Options) (*plan, error) {
 	}
 	pkg := opts.Package
 	if pkg == "" {
-		pkg = string(cfg.Package)
+		pkg = cfg.Package
 	}
 	if opts.Image.Dest.Kind != 0 {
-		pkg = "image"
+		pkg = config.Image
 	}
 	switch pkg {
-	case "image":
+	case config.Image:
 		var err error
 		if p.image, err = newImagePlan(opts.Image, p.out); err != nil {
 			return nil, err
 		}
-	case "zip":
+	case config.Zip:
 		if opts.Image.Base != nil || opts.Image.NoCACerts {
 			return nil, ErrImageOnly
 		}
 	default:
-		return nil, fmt.Errorf("package %q: use zip or image", pkg)
+		_, err := config.ParsePackaging(string(pkg))
+		return nil, err
 	}
 	return p, nil
 }

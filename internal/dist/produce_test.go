@@ -192,7 +192,7 @@ func TestProduceErrors(t *testing.T) {
 	}{
 		{name: "not a project", want: "not a function project", is: config.ErrNotProject},
 		{name: "broken fnopt.yaml", files: map[string]string{"fnopt.yaml": "name: x\nlanguage: cobol\n"}, want: `language "cobol" is not one of`},
-		{name: "bad package", files: map[string]string{}, opts: Options{Package: "deb"}, want: `package "deb": use zip or image`},
+		{name: "bad package", files: map[string]string{}, opts: Options{Package: "deb"}, want: `unknown packaging "deb": use one of zip, image`},
 		{name: "base without an image", files: map[string]string{}, opts: Options{Image: ImageOptions{Base: &image.Ref{Kind: image.OCI, Path: "x"}}}, is: ErrImageOnly},
 		{name: "no CA certificates without an image", files: map[string]string{}, opts: Options{Image: ImageOptions{NoCACerts: true}}, is: ErrImageOnly},
 		{name: "destination exists", files: map[string]string{}, opts: Options{Image: ImageOptions{Dest: image.Ref{Kind: image.Tarball, Path: existing}}}, want: "exists: remove it or choose another destination", is: fs.ErrExist},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -18,7 +19,7 @@ func TestNewProjectsHaveNoFindings(t *testing.T) {
 			for _, event := range []string{"raw", "http"} {
 				name := lang + "-" + client + "-" + event
 				t.Run(name, func(t *testing.T) {
-					files, err := templates.Render(templates.Options{Name: "hello", Lang: lang, Event: event, Arch: "arm64", Package: "zip", Client: client})
+					files, err := templates.Render(templates.Options{Name: "hello", Lang: config.Language(lang), Event: event, Arch: "arm64", Package: "zip", Client: config.Client(client)})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -59,7 +60,7 @@ func TestNewProjectsHaveNoFindings(t *testing.T) {
 func TestNewX86ProjectsOnlyMissArm64(t *testing.T) {
 	for lang, applicable := range map[string]bool{"go": true, "rust": false} {
 		t.Run(lang, func(t *testing.T) {
-			files, err := templates.Render(templates.Options{Name: "hello", Lang: lang, Event: "raw", Arch: "x86_64", Package: "zip", Client: "official"})
+			files, err := templates.Render(templates.Options{Name: "hello", Lang: config.Language(lang), Event: "raw", Arch: "x86_64", Package: "zip", Client: "official"})
 			if err != nil {
 				t.Fatal(err)
 			}

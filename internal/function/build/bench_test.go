@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/function/artifact"
 	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/config"
-	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -73,7 +73,7 @@ func row(name string, tuned, plain int64) string {
 func measureTemplate(b *testing.B, lang, client string, arch settings.Arch) (tuned, plain artifactSizes) {
 	b.Helper()
 	files, err := templates.Render(templates.Options{
-		Name: "hello", Lang: lang, Event: "raw", Arch: string(arch), Package: "zip", Client: client,
+		Name: "hello", Lang: config.Language(lang), Event: "raw", Arch: arch, Package: "zip", Client: config.Client(client),
 	})
 	if err != nil {
 		b.Fatal(err)

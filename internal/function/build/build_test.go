@@ -16,7 +16,7 @@ import (
 )
 
 func goConfig(arch settings.Arch) *config.Config {
-	return &config.Config{Name: "fn", Language: "go", Arch: string(arch), Package: "zip"}
+	return &config.Config{Name: "fn", Language: "go", Arch: arch, Package: "zip"}
 }
 
 func TestFindGoMain(t *testing.T) {
@@ -184,7 +184,7 @@ func TestRustMissingTargetReportedFirst(t *testing.T) {
 	if _, err := CheckRustToolchain(context.Background(), dir, arch, env); err == nil {
 		t.Skipf("the %s toolchain and linker are installed here: nothing is missing", arch.RustTarget())
 	}
-	cfg := &config.Config{Name: "rusty", Language: "rust", Arch: string(arch), Package: "zip"}
+	cfg := &config.Config{Name: "rusty", Language: "rust", Arch: arch, Package: "zip"}
 	_, err := Build(context.Background(), dir, cfg, Options{Env: env})
 	var terr *ToolchainError
 	if !errors.As(err, &terr) {

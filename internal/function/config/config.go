@@ -21,15 +21,68 @@ import (
 // FileName is the name of the configuration file in a project's root.
 const FileName = "fnopt.yaml"
 
+// Language is what a function is written in.
+type Language string
+
+// Packaging is how a function ships to Lambda.
+type Packaging string
+
+// Client is the Runtime API client of a generated function: AWS's library
+// or fnopt's small one written into the project.
+type Client string
+
+const (
+	Go   Language = "go"
+	Rust Language = "rust"
+
+	Zip   Packaging = "zip"
+	Image Packaging = "image"
+
+	Official Client = "official"
+	Minimal  Client = "minimal"
+)
+
 // Choices for each setting, in the order a user is offered them; the first
 // is the default.
 var (
-	Languages = []string{"go", "rust"}
+	Languages = []string{string(Go), string(Rust)}
 	Events    = []string{"raw", "http", "url", "sqs", "s3", "eventbridge"}
-	Arches    = []string{string(settings.ARM64), string(settings.X86_64)}
-	Packages  = []string{"zip", "image"}
-	Clients   = []string{"official", "minimal"}
+	Arches    = settings.Arches
+	Packages  = []string{string(Zip), string(Image)}
+	Clients   = []string{string(Official), string(Minimal)}
 )
+
+// ParseLanguage, ParsePackaging, ParseClient and ParseEvent accept a
+// setting's value as fnopt.yaml, flags and questions spell it; the error is
+// a *settings.ChoiceError naming the choices. Architectures are parsed by
+// settings.ParseArch.
+func ParseLanguage(s string) (Language, error) {
+	v, err := choose("language", s, Languages)
+	return Language(v), err
+}
+
+func ParsePackaging(s string) (Packaging, error) {
+	v, err := choose("packaging", s, Packages)
+	return Packaging(v), err
+}
+
+func ParseClient(s string) (Client, error) {
+	v, err := choose("runtime client", s, Clients)
+	return Client(v), err
+}
+
+func ParseEvent(s string) (string, error) {
+	return choose("event source", s, Events)
+}
+
+func choose(what, s string, choices []string) (string, error) {
+	for _, c := range choices {
+		if s == c {
+			return s, nil
+		}
+	}
+	return "", &settings.ChoiceError{What: what, Value: s, Choices: choices}
+}
 
 // Budgets are absolute limits `fnopt verify` enforces; zero means none.
 type Budgets struct {
@@ -40,51 +93,61 @@ type Budgets struct {
 
 // Config is the content of fnopt.yaml.
 type Config struct {
-	Name     string  `yaml:"name"`
-	Language string  `yaml:"language"`
-	Event    string  `yaml:"event,omitempty"`
-	Arch     string  `yaml:"arch"`
-	Package  string  `yaml:"package"`
-	Client   string  `yaml:"client,omitempty"`
-	Budgets  Budgets `yaml:"budgets,omitempty"`
+	Name     string        `yaml:"name"`
+	Language Language      `yaml:"language"`
+	Event    string        `yaml:"event,omitempty"`
+	Arch     settings.Arch `yaml:"arch"`
+	Package  Packaging     `yaml:"package"`
+	Client   Client        `yaml:"client,omitempty"`
+	Budgets  Budgets       `yaml:"budgets,omitempty"`
+	AWS      AWS           `yaml:"aws,omitempty"`
 }
 
-// Architecture returns the parsed architecture.
+// AWS is what `fnopt verify --target aws` needs to deploy the function's
+// temporary copies to Lambda.
+type AWS struct {
+	// Role is the ARN of the execution role Lambda runs them with.
+	Role string `yaml:"role,omitempty"`
+}
+
+// Architecture returns the architecture (kept for callers that want the
+// default when the field is empty).
 func (c *Config) Architecture() settings.Arch {
-	a, err := settings.ParseArch(c.Arch)
-	if err != nil {
+	if c.Arch == "" {
 		return settings.DefaultArch
 	}
-	return a
+	return c.Arch
 }
 
-// Validate checks every field against its allowed values.
+// Validate checks every field against its allowed values and puts each
+// into its one spelling (an architecture alias becomes Lambda's name).
 func (c *Config) Validate() error {
-	check := func(field, v string, allowed []string, optional bool) error {
-		if v == "" && optional {
-			return nil
+	field := func(key string, err error) error {
+		var ce *settings.ChoiceError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("%s: %s %q is not one of %v", FileName, key, ce.Value, ce.Choices)
 		}
-		for _, a := range allowed {
-			if v == a {
-				return nil
-			}
+		return err
+	}
+	var err error
+	if c.Language, err = ParseLanguage(string(c.Language)); err != nil {
+		return field("language", err)
+	}
+	if c.Event != "" {
+		if _, err := ParseEvent(c.Event); err != nil {
+			return field("event", err)
 		}
-		return fmt.Errorf("%s: %s %q is not one of %v", FileName, field, v, allowed)
 	}
-	if err := check("language", c.Language, Languages, false); err != nil {
-		return err
+	if c.Arch, err = settings.ParseArch(string(c.Arch)); err != nil {
+		return field("arch", err)
 	}
-	if err := check("event", c.Event, Events, true); err != nil {
-		return err
+	if c.Package, err = ParsePackaging(string(c.Package)); err != nil {
+		return field("package", err)
 	}
-	if err := check("arch", c.Arch, Arches, false); err != nil {
-		return err
-	}
-	if err := check("package", c.Package, Packages, false); err != nil {
-		return err
-	}
-	if err := check("client", c.Client, Clients, true); err != nil {
-		return err
+	if c.Client != "" {
+		if c.Client, err = ParseClient(string(c.Client)); err != nil {
+			return field("client", err)
+		}
 	}
 	if c.Budgets.InitP50Ms < 0 || c.Budgets.InitP90Ms < 0 || c.Budgets.ArtifactBytes < 0 {
 		return fmt.Errorf("%s: budgets must not be negative", FileName)
@@ -106,12 +169,12 @@ func Load(dir string) (*Config, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading %s: %w", FileName, err)
 	}
-	c := &Config{Name: filepath.Base(absOr(dir)), Arch: string(settings.DefaultArch), Package: "zip"}
+	c := &Config{Name: filepath.Base(absOr(dir)), Arch: settings.DefaultArch, Package: Zip}
 	switch {
 	case exists(filepath.Join(dir, "go.mod")):
-		c.Language = "go"
+		c.Language = Go
 	case exists(filepath.Join(dir, "Cargo.toml")):
-		c.Language = "rust"
+		c.Language = Rust
 	default:
 		return nil, fmt.Errorf("%s: %w (no %s, go.mod or Cargo.toml); run fnopt in a function's folder or create one with `fnopt new`", dir, ErrNotProject, FileName)
 	}
@@ -137,10 +200,10 @@ func Parse(data []byte) (*Config, error) {
 		}
 	}
 	if c.Arch == "" {
-		c.Arch = string(settings.DefaultArch)
+		c.Arch = settings.DefaultArch
 	}
 	if c.Package == "" {
-		c.Package = "zip"
+		c.Package = Zip
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -39,6 +39,17 @@ func TestParse(t *testing.T) {
 		{name: "wrong type", in: "name: f\nlanguage: go\nbudgets:\n  init_p50_ms: fast\n", wantErr: "line 4: cannot unmarshal"},
 		{name: "bad language", in: "name: f\nlanguage: cobol\n", wantErr: `language "cobol"`},
 		{name: "bad arch", in: "name: f\nlanguage: go\narch: mips\n", wantErr: `arch "mips"`},
+		{
+			name: "arch alias in Lambda's spelling",
+			in:   "name: f\nlanguage: go\narch: amd64\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Arch != "x86_64" {
+					t.Errorf("arch %q, want x86_64", c.Arch)
+				}
+			},
+		},
+		{name: "bad client", in: "name: f\nlanguage: go\nclient: tiny\n", wantErr: `client "tiny" is not one of [official minimal]`},
+		{name: "bad package", in: "name: f\nlanguage: go\npackage: tar\n", wantErr: `package "tar" is not one of [zip image]`},
 		{name: "bad event", in: "name: f\nlanguage: go\nevent: kafka\n", wantErr: `event "kafka"`},
 		{name: "negative budget", in: "name: f\nlanguage: go\nbudgets:\n  init_p90_ms: -1\n", wantErr: "negative"},
 		{name: "not yaml", in: "name: [\n", wantErr: "not valid"},
@@ -62,7 +73,8 @@ func TestParse(t *testing.T) {
 
 func TestLoadDetects(t *testing.T) {
 	tests := []struct {
-		file, lang string
+		file string
+		lang Language
 	}{
 		{"go.mod", "go"},
 		{"Cargo.toml", "rust"},

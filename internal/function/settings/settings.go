@@ -30,7 +30,12 @@ const (
 // GB-second and start at least as fast as x86_64 ones.
 const DefaultArch = ARM64
 
-// ParseArch accepts Lambda's spelling and the Go/OCI aliases.
+// Arches are the architectures Lambda runs, the default first.
+var Arches = []string{string(ARM64), string(X86_64)}
+
+// ParseArch accepts Lambda's spelling and the Go/OCI aliases (amd64,
+// aarch64), in any case: every command and fnopt.yaml parse architectures
+// here, so an alias is accepted or refused the same everywhere.
 func ParseArch(s string) (Arch, error) {
 	switch strings.ToLower(s) {
 	case "arm64", "aarch64":
@@ -38,7 +43,19 @@ func ParseArch(s string) (Arch, error) {
 	case "x86_64", "amd64", "x86-64":
 		return X86_64, nil
 	}
-	return "", fmt.Errorf("unknown architecture %q: use arm64 or x86_64", s)
+	return "", &ChoiceError{What: "architecture", Value: s, Choices: Arches}
+}
+
+// ChoiceError is a value that is not one of a setting's choices. Callers
+// put the flag or the file key in front.
+type ChoiceError struct {
+	What    string   // "architecture", "language", ...
+	Value   string   // what was given
+	Choices []string // what is accepted, the default first
+}
+
+func (e *ChoiceError) Error() string {
+	return fmt.Sprintf("unknown %s %q: use one of %s", e.What, e.Value, strings.Join(e.Choices, ", "))
 }
 
 // HostArch is the architecture of the machine fnopt runs on.
