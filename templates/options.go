@@ -166,7 +166,7 @@ type Data struct {
 	GoBuildCommand string // the tuned `go build` writing $(DIST)/bootstrap, for Makefiles
 	GoLambdaImport string // import path of the Go runtime client (package lambda)
 	GoEventsImport string // import path of the Go event types (package events)
-	ArtifactBudget int64  // fnopt.yaml's budgets.artifact_bytes
+	Budgets        config.Budgets // fnopt.yaml's budgets
 }
 
 func newData(o Options) Data {
@@ -196,24 +196,7 @@ func newData(o Options) Data {
 		GoBuildCommand: settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."),
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
-		ArtifactBudget: artifactBudget(o.Lang, o.Client),
-	}
-}
-
-// artifactBudget is the artifact size budget written into a new
-// fnopt.yaml: about 1.5 times what the scaffold's largest event variant
-// measures (zip), rounded, so it catches a dependency that doubles the
-// size but not ordinary growth.
-func artifactBudget(lang config.Language, client config.Client) int64 {
-	switch {
-	case lang == "go" && client == "official":
-		return 4_500_000
-	case lang == "go":
-		return 1_500_000
-	case client == "official":
-		return 3_000_000
-	default:
-		return 500_000
+		Budgets:        config.DefaultBudgets(o.Lang, o.Client),
 	}
 }
 

@@ -91,6 +91,36 @@ type Budgets struct {
 	ArtifactBytes int64   `yaml:"artifact_bytes,omitempty" json:"artifact_bytes,omitempty"`
 }
 
+// DefaultBudgets are the budgets a new project's fnopt.yaml starts with:
+// the one source of them (templates render these values).
+//
+// artifact_bytes is about 1.5 times the zip of the scaffold's largest event
+// variant, rounded, so that a dependency that doubles the size is caught
+// but ordinary growth is not; the sizes are measured by the templates'
+// size benchmark (templates/size_bench_test.go) for Go and Rust minimal.
+// The Rust official flavour cannot be compiled where fnopt's tests run
+// (its crates are not packaged), so its value is not derived from a
+// measurement here. The init budgets are generous ceilings for a local
+// cold start, not a measured figure plus a margin: a machine under load
+// must not fail them.
+func DefaultBudgets(lang Language, client Client) Budgets {
+	b := Budgets{InitP50Ms: 25, InitP90Ms: 50}
+	if client == Minimal {
+		b = Budgets{InitP50Ms: 15, InitP90Ms: 30}
+	}
+	switch {
+	case lang == Go && client == Official:
+		b.ArtifactBytes = 4_500_000
+	case lang == Go:
+		b.ArtifactBytes = 1_500_000
+	case client == Official:
+		b.ArtifactBytes = 3_000_000
+	default:
+		b.ArtifactBytes = 500_000
+	}
+	return b
+}
+
 // Config is the content of fnopt.yaml.
 type Config struct {
 	Name     string        `yaml:"name"`
