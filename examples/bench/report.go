@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -160,8 +161,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			a := sizes[row.Name]
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				row.Name, msText(row.Init.P50), msText(row.Init.P90), msText(row.FirstInvoke.P50),
-				msText(row.ColdStart.P50), msText(row.Warm.P50), bytesText(row.MaxRSS.P50),
-				bytesText(float64(a.BinaryBytes)), bytesText(float64(a.ZipBytes)),
+				msText(row.ColdStart.P50), msText(row.Warm.P50), bytesize.Float(row.MaxRSS.P50),
+				bytesize.Float(float64(a.BinaryBytes)), bytesize.Float(float64(a.ZipBytes)),
 				ratioText(row.InitVsPlain), ratioText(row.InitVsFloor), ratioText(row.ColdVsPlain), ratioText(row.ColdVsFloor))
 		}
 		b.WriteString("\n| target (init p50 ratio) | measured | limit | |\n|---|--:|--:|---|\n")
@@ -206,7 +207,7 @@ func (r *Report) WriteShort(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for i, a := range r.Artifacts {
-		fmt.Fprintf(&b, "| %s | %s |", a.Name, bytesText(float64(a.ZipBytes)))
+		fmt.Fprintf(&b, "| %s | %s |", a.Name, bytesize.Float(float64(a.ZipBytes)))
 		for _, g := range r.Regimes {
 			if i < len(g.Rows) {
 				fmt.Fprintf(&b, " %s | %s |", msText(g.Rows[i].Init.P50), ratioText(g.Rows[i].InitVsPlain))
@@ -221,11 +222,3 @@ func (r *Report) WriteShort(w io.Writer) error {
 func msText(v float64) string { return fmt.Sprintf("%.2f ms", v) }
 
 func ratioText(v float64) string { return fmt.Sprintf("%.2f×", v) }
-
-// bytesText gives sizes in KiB below a MiB, else MiB.
-func bytesText(v float64) string {
-	if v >= 1<<20 {
-		return fmt.Sprintf("%.1f MiB", v/(1<<20))
-	}
-	return fmt.Sprintf("%.0f KiB", v/(1<<10))
-}

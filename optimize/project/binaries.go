@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fnopt/fnopt/internal/bytesize"
 )
 
 // binary is a shipped executable found in the project: a built file or an
@@ -107,20 +109,10 @@ func zipBinaries(p, rel string) []*binary {
 func (b *binary) describe() string {
 	var parts []string
 	if b.debug > 0 {
-		parts = append(parts, fmt.Sprintf("%s of DWARF debug info", humanBytes(b.debug)))
+		parts = append(parts, fmt.Sprintf("%s of DWARF debug info", bytesize.Format(b.debug)))
 	}
 	if b.symtab {
 		parts = append(parts, "a symbol table")
 	}
 	return strings.Join(parts, " and ")
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
