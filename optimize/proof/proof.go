@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fnopt/fnopt/internal/function/artifact"
-	"github.com/fnopt/fnopt/optimize/project"
+	"github.com/fnopt/fnopt/internal/dist"
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/optimize/project"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -89,19 +91,12 @@ func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) 
 		if err := project.CopyTree(dir, src, side.changes); err != nil {
 			return nil, err
 		}
-		bin, err := project.BuildForHost(ctx, src, filepath.Join(tmp, side.name, "out"), env)
+		res, err := produce(ctx, src, filepath.Join(tmp, side.name, "out"), plan, settings.HostArch(), env)
 		if err != nil {
 			return nil, fmt.Errorf("building %s the changes: %w", side.name, err)
 		}
-		st, err := os.Stat(bin)
-		if err != nil {
-			return nil, err
-		}
-		side.out.BinaryBytes = st.Size()
-		if side.out.ZipBytes, err = artifact.WriteZip(bin, filepath.Join(tmp, side.name, "function.zip")); err != nil {
-			return nil, fmt.Errorf("zipping the %s build: %w", side.name, err)
-		}
-		t, err := verify.PrepareBootstrap(bin, verify.PrepareOptions{})
+		side.out.BinaryBytes, side.out.ZipBytes = res.Bootstrap.Bytes, res.Zip.Bytes
+		t, err := verify.PrepareBootstrap(res.Bootstrap.Path, verify.PrepareOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +116,7 @@ func Compare(ctx context.Context, dir string, plan *project.Plan, opts Options) 
 		side.MaxRSS = stats.Summarize(verify.Values(runs[i].Samples, verify.MetricMaxRSS))
 	}
 	if arch := targetArch(plan); arch != "" && arch != settings.HostArch() {
-		rep.Cross = crossCheck(ctx, filepath.Join(tmp, "after"), arch, opts)
+		rep.Cross = crossCheck(ctx, filepath.Join(tmp, "after"), plan, arch, opts)
 	}
 	return rep, nil
 }
@@ -150,25 +145,45 @@ func targetArch(plan *project.Plan) settings.Arch {
 	return ""
 }
 
-func crossCheck(ctx context.Context, after string, arch settings.Arch, opts Options) *CrossCheck {
+// produce builds the project copy in src into out/bootstrap and
+// out/function.zip with dist.Produce, the one producer of artifacts, but
+// compiled by the project's own build (its Makefile's or scripts' flags,
+// repeated by project.BuildFor): the proof measures what the project
+// builds before and after the plan, not fnopt's tuned build.
+func produce(ctx context.Context, src, out string, plan *project.Plan, arch settings.Arch, env []string) (*dist.Result, error) {
+	cfg := &config.Config{Name: filepath.Base(src), Language: config.Language(plan.Project.Language), Arch: arch, Package: config.Zip}
+	return dist.Produce(ctx, src, dist.Options{Config: cfg, Arch: arch, Package: config.Zip, OutDir: out, Env: env, Compile: projectBuild})
+}
+
+// projectBuild is a dist.CompileFunc that runs the project's own build.
+func projectBuild(ctx context.Context, dir string, _ *config.Config, o build.Options) (*build.Result, error) {
+	bin, err := project.BuildFor(ctx, dir, o.OutDir, o.Arch, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	// dist takes the bootstrap from OutDir/bootstrap.
+	want := filepath.Join(o.OutDir, settings.Handler)
+	if bin != want {
+		if err := os.Rename(bin, want); err != nil {
+			return nil, fmt.Errorf("moving the build into place: %w", err)
+		}
+	}
+	return &build.Result{Bootstrap: want, Arch: o.Arch}, nil
+}
+
+func crossCheck(ctx context.Context, after string, plan *project.Plan, arch settings.Arch, opts Options) *CrossCheck {
 	cc := &CrossCheck{Arch: arch}
 	if verify.QemuPath(arch) == "" {
 		cc.Skipped = "no qemu-aarch64-static to run it (Debian package qemu-user-static)"
 		return cc
 	}
-	bin, err := project.BuildFor(ctx, filepath.Join(after, "src"), filepath.Join(after, "cross"), arch, opts.BuildEnv)
+	res, err := produce(ctx, filepath.Join(after, "src"), filepath.Join(after, "cross"), plan, arch, opts.BuildEnv)
 	if err != nil {
 		cc.Failure = err.Error()
 		return cc
 	}
-	if st, err := os.Stat(bin); err == nil {
-		cc.BinaryBytes = st.Size()
-	}
-	if cc.ZipBytes, err = artifact.WriteZip(bin, filepath.Join(after, "cross.zip")); err != nil {
-		cc.Failure = err.Error()
-		return cc
-	}
-	t := &verify.Target{Name: "after", CrossBootstrap: bin, CrossArch: arch}
+	cc.BinaryBytes, cc.ZipBytes = res.Bootstrap.Bytes, res.Zip.Bytes
+	t := &verify.Target{Name: "after", CrossBootstrap: res.Bootstrap.Path, CrossArch: arch}
 	cr := verify.CrossCheck(ctx, t, verify.Options{Event: opts.Event})
 	switch {
 	case !cr.Ran():
