@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 
 	"github.com/spf13/pflag"
 
@@ -25,6 +26,47 @@ const (
 func SamplesFlag(f *pflag.FlagSet, p *int, def int, usage string) {
 	f.IntVar(p, "samples", def, usage)
 }
+
+// SamplesAuto is the --samples value that lets the command decide how many
+// samples to take: the gate's adaptive sampling.
+const SamplesAuto = "auto"
+
+// SamplesOrAutoFlag registers --samples N|auto with the default count
+// def, for a command that can also decide the count itself: n receives a
+// count, and auto is set by "auto" and cleared by a count. Commands that
+// take only a count use SamplesFlag.
+func SamplesOrAutoFlag(f *pflag.FlagSet, n *int, auto *bool, def int, usage string) {
+	*n, *auto = def, false
+	f.Var(&samplesValue{n: n, auto: auto}, "samples", usage)
+}
+
+// samplesValue is the pflag.Value of SamplesOrAutoFlag.
+type samplesValue struct {
+	n    *int
+	auto *bool
+}
+
+func (v *samplesValue) Set(s string) error {
+	if s == SamplesAuto {
+		*v.auto = true
+		return nil
+	}
+	i, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("give a whole number, such as 30, or auto")
+	}
+	*v.n, *v.auto = i, false
+	return nil
+}
+
+func (v *samplesValue) String() string {
+	if *v.auto {
+		return SamplesAuto
+	}
+	return strconv.Itoa(*v.n)
+}
+
+func (v *samplesValue) Type() string { return "samples" }
 
 // CheckSamples refuses a --samples below 1.
 func CheckSamples(n int) error {

@@ -1,9 +1,13 @@
 package cmdutil
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestSharedFlagErrors: the flags several commands share are refused in
@@ -37,5 +41,57 @@ func TestSharedFlagErrors(t *testing.T) {
 		if err != nil {
 			t.Errorf("an unset or valid value was refused: %v", err)
 		}
+	}
+}
+
+// TestSamplesOrAutoFlag: --samples takes a count or "auto" where a command
+// allows both; the last value given wins, and a bad one is refused in the
+// user's words.
+func TestSamplesOrAutoFlag(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantN    int
+		wantAuto bool
+		wantErr  string
+	}{
+		{nil, 30, false, ""},
+		{[]string{"--samples", "50"}, 50, false, ""},
+		{[]string{"--samples", "auto"}, 30, true, ""},
+		{[]string{"--samples", "auto", "--samples", "40"}, 40, false, ""},
+		{[]string{"--samples", "40", "--samples=auto"}, 40, true, ""},
+		{[]string{"--samples", "many"}, 30, false, `--samples "many": give a whole number, such as 30, or auto`},
+		{[]string{"--samples", "Auto"}, 30, false, `--samples "Auto": give a whole number, such as 30, or auto`},
+	}
+	for _, tt := range tests {
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var n int
+		var auto bool
+		SamplesOrAutoFlag(fs, &n, &auto, 30, "cold starts: `N` or auto")
+		err := fs.Parse(tt.args)
+		switch {
+		case tt.wantErr != "":
+			if err == nil || FlagError(err).Error() != tt.wantErr {
+				t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		case err != nil:
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		if n != tt.wantN || auto != tt.wantAuto {
+			t.Errorf("%v: n %d auto %v, want %d %v", tt.args, n, auto, tt.wantN, tt.wantAuto)
+		}
+		if want := map[bool]string{false: strconv.Itoa(tt.wantN), true: "auto"}[tt.wantAuto]; fs.Lookup("samples").Value.String() != want {
+			t.Errorf("%v: value %q, want %q", tt.args, fs.Lookup("samples").Value.String(), want)
+		}
+	}
+	// The default shows in help as the count.
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	var n int
+	var auto bool
+	SamplesOrAutoFlag(fs, &n, &auto, 30, "cold starts: `N` or auto")
+	if f := fs.Lookup("samples"); f.DefValue != "30" {
+		t.Errorf("default %q, want 30", f.DefValue)
 	}
 }
