@@ -198,7 +198,7 @@ func imageError(ctx context.Context, o *ImageOptions, err error) error {
 	case errors.As(err, &dest):
 		return cmdutil.UsageError(destError(err))
 	}
-	return cmdutil.UsageError(err)
+	return cmdutil.UsageError(cmdutil.InsecureFlagError(err))
 }
 
 // destError puts --to in front of image.CheckAbsent's error, in the words

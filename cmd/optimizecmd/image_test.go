@@ -308,11 +308,17 @@ func TestImageRefusals(t *testing.T) {
 	notJSON := filepath.Join(dir, "event.txt")
 	os.WriteFile(notJSON, []byte("hello"), 0o644)
 	free := "oci:" + filepath.Join(dir, "free")
+	// A registry that speaks plain HTTP, on loopback.
+	plain := registrytest.InProcess(t)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"plain HTTP without --insecure", []string{plain + "/fn:v1", "--to", free},
+			"pulling " + plain + "/fn:v1: registry " + plain + " speaks plain HTTP, not HTTPS, and plain HTTP was not allowed; pass --insecure to allow it"},
+		{"--insecure to a remote registry", []string{"registry.example.com/fn:v1", "--to", free, "--insecure"},
+			"--insecure: plain HTTP is allowed only to a loopback registry (localhost, 127.0.0.1, [::1]); registry.example.com is not one: use HTTPS"},
 		{"bad destination", []string{src, "--to", "oci:"}, `--to: image reference "oci:": missing folder; write oci:DIR[:TAG]`},
 		{"existing destination", []string{src, "--to", "oci:" + existing},
 			"--to oci:" + existing + ": " + existing + " already exists; fnopt never overwrites an image: choose another name or remove it"},

@@ -238,7 +238,9 @@ func TestTamperedBlobsAreRefused(t *testing.T) {
 		}, "config " + config.String() + " of oci:", true},
 		{"oci manifest edited", func(t *testing.T) string {
 			dir := layoutDirOf(t, img)
-			edit(t, blobFile(dir, manifest), func(b []byte) []byte { return bytes.Replace(b, []byte(`"schemaVersion":2`), []byte(`"schemaVersion": 2`), 1) })
+			edit(t, blobFile(dir, manifest), func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"schemaVersion":2`), []byte(`"schemaVersion": 2`), 1)
+			})
 			return "oci:" + dir
 		}, "manifest " + manifest.String() + " of oci:", true},
 		{"oci archive layer replaced", func(t *testing.T) string {

@@ -100,7 +100,7 @@ func CheckIndex(idx v1.ImageIndex) []Violation {
 // an index, that is reported (CheckIndex) rather than one of its images
 // checked. The error is for a ref that cannot be read at all.
 func CheckRef(ctx context.Context, ref Ref, opts LoadOptions) ([]Violation, error) {
-	idx, err := LoadIndex(ctx, ref, opts.Insecure)
+	idx, err := LoadIndex(ctx, ref, opts)
 	if err != nil {
 		return nil, err
 	}

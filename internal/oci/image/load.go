@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -29,6 +30,13 @@ type LoadOptions struct {
 	Platform *v1.Platform
 	// Insecure allows plain HTTP to a loopback registry.
 	Insecure bool
+	// Timeout is how long a registry may stay silent; zero means
+	// DefaultRegistryTimeout.
+	Timeout time.Duration
+}
+
+func (o LoadOptions) registry() registryOptions {
+	return registryOptions{insecure: o.Insecure, timeout: o.Timeout}
 }
 
 // PlatformOf is the OCI platform of a Lambda architecture.
@@ -55,7 +63,7 @@ func Load(ctx context.Context, ref Ref, opts LoadOptions) (v1.Image, error) {
 	case Tarball:
 		img, err = loadTarball(ref, *want, explicit)
 	case Registry:
-		img, err = loadRemote(ctx, ref, *want, explicit, opts.Insecure)
+		img, err = loadRemote(ctx, ref, *want, explicit, opts.registry())
 	default:
 		return nil, fmt.Errorf("loading image: empty reference")
 	}
@@ -172,25 +180,25 @@ func fromLayoutIndex(ref Ref, idx v1.ImageIndex, want v1.Platform, explicit bool
 	return img, nil
 }
 
-func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit, insecure bool) (v1.Image, error) {
-	n, opts, err := remoteOptions(ctx, ref.Name, insecure)
+func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit bool, ro registryOptions) (v1.Image, error) {
+	n, opts, err := remoteOptions(ctx, ref.Name, ro)
 	if err != nil {
 		return nil, err
 	}
 	desc, err := remote.Get(n, opts...)
 	if err != nil {
-		return nil, registryError("pulling", n, err)
+		return nil, registryError(ctx, "pulling", n, err, ro)
 	}
 	if !desc.MediaType.IsIndex() {
 		img, err := desc.Image()
 		if err != nil {
-			return nil, registryError("pulling", n, err)
+			return nil, registryError(ctx, "pulling", n, err, ro)
 		}
 		return img, nil
 	}
 	idx, err := desc.ImageIndex()
 	if err != nil {
-		return nil, registryError("pulling", n, err)
+		return nil, registryError(ctx, "pulling", n, err, ro)
 	}
 	img, err := pickFromIndex(idx, want, explicit)
 	if err != nil {
@@ -302,24 +310,26 @@ func listOrNone(s []string) string {
 
 // LoadIndex returns the index ref names, or nil when ref names a single
 // image. In an OCI layout, the image tagged (or the only entry) counts,
-// not index.json itself, which is an index in every layout.
-func LoadIndex(ctx context.Context, ref Ref, insecure bool) (v1.ImageIndex, error) {
+// not index.json itself, which is an index in every layout. opts.Platform
+// is not used.
+func LoadIndex(ctx context.Context, ref Ref, opts LoadOptions) (v1.ImageIndex, error) {
 	switch ref.Kind {
 	case Registry:
-		n, opts, err := remoteOptions(ctx, ref.Name, insecure)
+		ro := opts.registry()
+		n, opts, err := remoteOptions(ctx, ref.Name, ro)
 		if err != nil {
 			return nil, err
 		}
 		desc, err := remote.Get(n, opts...)
 		if err != nil {
-			return nil, registryError("pulling", n, err)
+			return nil, registryError(ctx, "pulling", n, err, ro)
 		}
 		if !desc.MediaType.IsIndex() {
 			return nil, nil
 		}
 		idx, err := desc.ImageIndex()
 		if err != nil {
-			return nil, registryError("pulling", n, err)
+			return nil, registryError(ctx, "pulling", n, err, ro)
 		}
 		return idx, nil
 	case OCI:

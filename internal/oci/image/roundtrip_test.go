@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -175,28 +178,61 @@ func TestRegistryErrors(t *testing.T) {
 	}))
 	t.Cleanup(locked.Close)
 	lockedHost := strings.TrimPrefix(locked.URL, "http://")
+	silent := silentListener(t)
+	// Registries that answer the ping and then go silent: before
+	// answering, or in the middle of an answer.
+	afterPing := stallingRegistry(t, false)
+	midAnswer := stallingRegistry(t, true)
+	// The silent registry is given a short deadline; DefaultRegistryTimeout
+	// is the same code with a longer one.
+	const timeout = 300 * time.Millisecond
+	var (
+		plainHTTP *PlainHTTPError
+		notLocal  *InsecureHostError
+		quiet     *SilentRegistryError
+	)
 	for _, tc := range []struct {
 		name     string
 		ref      string
 		insecure bool
 		want     string
+		typed    any // a pointer to the error type wanted, or nil
 	}{
-		{"unreachable", closed + "/fn:v1", true, "cannot reach registry " + closed},
-		{"unauthorized", lockedHost + "/fn:v1", true, "docker login " + lockedHost},
-		{"plain HTTP without insecure", host + "/fn:v1", false, "--insecure"},
-		{"insecure to a remote host", "registry.example.com/fn:v1", true, "loopback"},
+		{"nothing listens", closed + "/fn:v1", true, "cannot reach registry " + closed + " (connection refused)", nil},
+		// ggcr tries HTTPS, then plain HTTP (refused without insecure):
+		// the refused connection is what happened.
+		{"nothing listens, plain HTTP not allowed", closed + "/fn:v1", false, "cannot reach registry " + closed + " (connection refused)", nil},
+		{"silent", silent + "/fn:v1", true, "registry " + silent + " accepted the connection, then sent nothing for 300ms", &quiet},
+		{"silent, plain HTTP not allowed", silent + "/fn:v1", false, "then sent nothing for 300ms", &quiet},
+		{"silent after the ping", afterPing + "/fn:v1", true, "registry " + afterPing + " accepted the connection, then sent nothing for 300ms", &quiet},
+		{"silent in the middle of an answer", midAnswer + "/fn:v1", true, "registry " + midAnswer + " accepted the connection, then sent nothing for 300ms", &quiet},
+		{"unauthorized", lockedHost + "/fn:v1", true, "docker login " + lockedHost, nil},
+		{"plain HTTP without insecure", host + "/fn:v1", false, "registry " + host + " speaks plain HTTP, not HTTPS, and plain HTTP was not allowed", &plainHTTP},
+		{"insecure to a remote host", "registry.example.com/fn:v1", true, "registry.example.com is not one: use HTTPS", &notLocal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for op, err := range map[string]error{
-				"write": Write(ctx, img, mustRef(t, tc.ref), WriteOptions{Insecure: tc.insecure}),
+			for op, do := range map[string]func() error{
+				"write": func() error {
+					return Write(ctx, img, mustRef(t, tc.ref), WriteOptions{Insecure: tc.insecure, Timeout: timeout})
+				},
 				"load": func() error {
-					_, err := Load(ctx, mustRef(t, tc.ref), LoadOptions{Insecure: tc.insecure})
+					_, err := Load(ctx, mustRef(t, tc.ref), LoadOptions{Insecure: tc.insecure, Timeout: timeout})
 					return err
-				}(),
+				},
 			} {
+				err := returnsWithin(t, do)
 				t.Logf("%s: %v", op, err)
 				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 					t.Errorf("%s: got %v, want one line containing %q", op, err, tc.want)
+				}
+				if strings.Contains(fmt.Sprint(err), "--") {
+					t.Errorf("%s: %v names a flag: commands add them", op, err)
+				}
+				if tc.typed != nil && !errors.As(err, tc.typed) {
+					t.Errorf("%s: %T, want %T", op, err, tc.typed)
+				}
+				if tc.typed == nil && (errors.As(err, &plainHTTP) || errors.As(err, &quiet)) {
+					t.Errorf("%s: %T says more than happened", op, err)
 				}
 			}
 		})
@@ -207,6 +243,79 @@ func TestRegistryErrors(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// silentListener is a registry that accepts connections and never
+// answers; it returns its host:port.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never written to
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// stallingRegistry answers /v2/ as a registry does, and then never ends
+// an answer: it sends nothing, or (midAnswer) the headers and a few bytes
+// of a longer body. It returns its host:port.
+func stallingRegistry(t *testing.T, midAnswer bool) string {
+	t.Helper()
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/":
+			return
+		case midAnswer && r.Method == http.MethodHead:
+			// Nothing there yet: the client goes on to send (push) or
+			// fetch (pull), and gets half an answer.
+			w.WriteHeader(http.StatusNotFound)
+			return
+		case midAnswer:
+			w.Header().Set("Content-Type", string(types.OCIManifestSchema1))
+			w.Header().Set("Content-Length", "1000")
+			w.Write([]byte(`{"schemaVersion":`))
+			w.(http.Flusher).Flush()
+		}
+		<-stop
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // runs first: the handlers return
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// returnsWithin runs do and fails the test when it has not returned after
+// a minute: a hang ends the test instead of the test binary's timeout.
+func returnsWithin(t *testing.T, do func() error) error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- do() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("still waiting for the registry after a minute")
+		return nil
+	}
 }
 
 // baseIndex is a two-platform base image: each platform has a marker

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,6 +26,9 @@ import (
 type WriteOptions struct {
 	// Insecure allows plain HTTP to a loopback registry.
 	Insecure bool
+	// Timeout is how long a registry may stay silent; zero means
+	// DefaultRegistryTimeout.
+	Timeout time.Duration
 	// Tag is the repo:tag a tar: destination records, so that
 	// `docker load` tags the image (Docker refuses untagged tarballs).
 	// Empty means the file's base name with tag latest
@@ -46,12 +50,13 @@ func Write(ctx context.Context, img v1.Image, ref Ref, opts WriteOptions) error 
 	case Tarball:
 		return writeTarball(img, ref, opts.Tag)
 	case Registry:
-		n, ropts, err := remoteOptions(ctx, ref.Name, opts.Insecure)
+		ro := registryOptions{insecure: opts.Insecure, timeout: opts.Timeout}
+		n, ropts, err := remoteOptions(ctx, ref.Name, ro)
 		if err != nil {
 			return err
 		}
 		if err := remote.Write(n, img, ropts...); err != nil {
-			return registryError("pushing", n, err)
+			return registryError(ctx, "pushing", n, err, ro)
 		}
 		return nil
 	}
