@@ -191,9 +191,9 @@ func (f *fleet) waitReady(ctx context.Context, fn *function) error {
 		}
 		switch {
 		case c.State == types.StateFailed:
-			return fmt.Errorf("Lambda could not create %s: %s: %s", fn.name, c.StateReasonCode, aws.ToString(c.StateReason))
+			return fmt.Errorf("function %s failed to be created: %s: %s", fn.name, c.StateReasonCode, aws.ToString(c.StateReason))
 		case c.LastUpdateStatus == types.LastUpdateStatusFailed:
-			return fmt.Errorf("Lambda could not update %s: %s: %s", fn.name, c.LastUpdateStatusReasonCode, aws.ToString(c.LastUpdateStatusReason))
+			return fmt.Errorf("function %s failed to be updated: %s: %s", fn.name, c.LastUpdateStatusReasonCode, aws.ToString(c.LastUpdateStatusReason))
 		case c.State == types.StateActive && (c.LastUpdateStatus == types.LastUpdateStatusSuccessful || c.LastUpdateStatus == ""):
 			return nil
 		}

@@ -64,3 +64,38 @@ func double(t *testing.T, o lambdatest.Options) *lambdatest.Server {
 func options(samples, concurrency int) awslambda.Options {
 	return awslambda.Options{Role: testRole, Samples: samples, Concurrency: concurrency, Backoff: fastBackoff}
 }
+
+// crashingMain is a function that exits during init.
+const crashingMain = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tfmt.Fprintln(os.Stderr, \"config missing: TABLE_NAME\")\n\tos.Exit(3)\n}\n"
+
+// crashingProject is a project whose function fails in init.
+func crashingProject(t *testing.T, arch settings.Arch) string {
+	t.Helper()
+	dir := project(t, arch, "0")
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(crashingMain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "work.go")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// cancelAt cancels a run when it reaches a stage, or after its first
+// cold samples ("samples").
+type cancelAt struct {
+	stage  string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Stage(s string) {
+	if strings.HasPrefix(s, c.stage) {
+		c.cancel()
+	}
+}
+
+func (c *cancelAt) Samples(done, total int) {
+	if c.stage == "samples" {
+		c.cancel()
+	}
+}

@@ -307,7 +307,7 @@ func peakMB(stream string) int {
 func checkMachine(path, arch string) error {
 	ef, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("Couldn't find valid bootstrap(s): [/var/task/bootstrap]: %v", err)
+		return fmt.Errorf("couldn't find valid bootstrap(s): [/var/task/bootstrap]: %v", err)
 	}
 	defer ef.Close()
 	want := elf.EM_X86_64

@@ -106,7 +106,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, body []byte
 		case http.MethodGet:
 			s.lambdaCall(w, "lambda:ListFunctions", "", func() { s.listFunctions(w, r) })
 		default:
-			http.Error(w, "method not allowed", 405)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		}
 		return
 	}
@@ -140,7 +140,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, body []byte
 	case m[2] == "/invocations" && r.Method == http.MethodPost:
 		s.lambdaCall(w, "lambda:InvokeFunction", name, func() { s.invoke(w, r, name, body) })
 	default:
-		http.Error(w, "method not allowed", 405)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -133,6 +134,14 @@ func (s *Server) Env() map[string]string {
 		"AWS_CONFIG_FILE":             "/nonexistent/fnopt-test-aws-config",
 		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/fnopt-test-aws-credentials",
 		"AWS_EC2_METADATA_DISABLED":   "true",
+		// Nothing else of the credential chain may answer.
+		"AWS_ROLE_ARN":                           "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE":            "",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_ENDPOINT_URL_LAMBDA":                "",
+		"AWS_ENDPOINT_URL_STS":                   "",
+		"AWS_ENDPOINT_URL_ECR":                   "",
 	}
 }
 
@@ -259,7 +268,7 @@ func (s *Server) checkSignature(r *http.Request, body []byte) (string, error) {
 		return "", fmt.Errorf("malformed credential scope %q", parts["Credential"])
 	}
 	if scope[0] != AccessKeyID {
-		return "", fmt.Errorf("The security token included in the request is invalid.")
+		return "", errInvalidToken
 	}
 	signedAt, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
@@ -298,10 +307,17 @@ func (s *Server) checkSignature(r *http.Request, body []byte) (string, error) {
 	want := cp.Header.Get("Authorization")
 	_, wantSig, _ := strings.Cut(want, "Signature=")
 	if wantSig != parts["Signature"] {
-		return "", fmt.Errorf("The request signature we calculated does not match the signature you provided.")
+		return "", errBadSignature
 	}
 	return scope[3], nil
 }
+
+// Lambda's words for a refused signature, as messages of the double's
+// errors (AWS's own capitalisation and full stop).
+var (
+	errInvalidToken = errors.New("The security token included in the request is invalid.")                         //lint:ignore ST1005 AWS's wording
+	errBadSignature = errors.New("The request signature we calculated does not match the signature you provided.") //lint:ignore ST1005 AWS's wording
+)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
