@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -163,9 +164,9 @@ type Data struct {
 	CrateName   string // Name with '-' turned into '_'
 	LogicalID   string // CloudFormation logical ID of the function
 
-	GoBuildCommand string // the tuned `go build` writing $(DIST)/bootstrap, for Makefiles
-	GoLambdaImport string // import path of the Go runtime client (package lambda)
-	GoEventsImport string // import path of the Go event types (package events)
+	GoBuildCommand string         // the tuned `go build` writing $(DIST)/bootstrap, for Makefiles
+	GoLambdaImport string         // import path of the Go runtime client (package lambda)
+	GoEventsImport string         // import path of the Go event types (package events)
 	Budgets        config.Budgets // fnopt.yaml's budgets
 }
 
@@ -222,6 +223,9 @@ func logicalID(name string) string {
 	return b.String() + "Function"
 }
 
+// ErrEmptyName is ValidateName's error for an empty name.
+var ErrEmptyName = errors.New("the function name is empty")
+
 // ValidateName accepts names that are valid as a folder, a Go package path
 // element, a Cargo package name and (through logicalID) a CloudFormation
 // logical ID: a lower-case letter, then lower-case letters, digits, '-' or
@@ -229,9 +233,9 @@ func logicalID(name string) string {
 func ValidateName(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("the function name is empty: pass a PATH or --name")
+		return ErrEmptyName
 	case name == "." || name == ".." || strings.ContainsAny(name, `/\`):
-		return fmt.Errorf("invalid name %q: a name cannot contain path separators or be . or ..", name)
+		return fmt.Errorf("invalid name %q: a name cannot be \".\" or \"..\" or contain path separators", name)
 	case len(name) > 64:
 		return fmt.Errorf("invalid name %q: at most 64 characters", name)
 	}

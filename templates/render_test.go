@@ -142,7 +142,7 @@ func TestValidate(t *testing.T) {
 		{"dashes and digits", func(o *templates.Options) { o.Name = "my-func_2" }, ""},
 		{"empty name", func(o *templates.Options) { o.Name = "" }, "name is empty"},
 		{"separator", func(o *templates.Options) { o.Name = "a/b" }, "path separators"},
-		{"dot dot", func(o *templates.Options) { o.Name = ".." }, "path separators or be . or .."},
+		{"dot dot", func(o *templates.Options) { o.Name = ".." }, `cannot be "." or ".." or contain path separators`},
 		{"upper case", func(o *templates.Options) { o.Name = "Hello" }, "lower-case letter"},
 		{"leading digit", func(o *templates.Options) { o.Name = "1fn" }, "lower-case letter"},
 		{"space", func(o *templates.Options) { o.Name = "my fn" }, "lower-case letter"},

@@ -136,7 +136,7 @@ func resolve(opts *Options) (templates.Options, string, error) {
 	}
 	if opts.Given["name"] {
 		if err := templates.ValidateName(o.Name); err != nil {
-			return o, "", err
+			return o, "", optionError(err)
 		}
 	}
 	path := opts.Path
@@ -203,6 +203,8 @@ func optionError(err error) error {
 	var ce *settings.ChoiceError
 	var me *templates.ModuleError
 	switch {
+	case errors.Is(err, templates.ErrEmptyName):
+		return fmt.Errorf("%w: pass a PATH or --name", err)
 	case errors.As(err, &oe) && errors.As(err, &ce):
 		return fmt.Errorf("invalid --%s %q: use one of %s", oe.Option, ce.Value, strings.Join(ce.Choices, ", "))
 	case errors.As(err, &me):
