@@ -105,13 +105,3 @@ func Run(ctx context.Context, dir string, o Options) (*Result, error) {
 	}
 	return res, nil
 }
-
-// CrossFailure is the failure of the plan's build for the architecture it
-// moves to, when Verify ran it and it did not answer: the plan would break
-// the function. "" otherwise.
-func (r *Result) CrossFailure() string {
-	if r.Verify == nil || r.Verify.Cross == nil {
-		return ""
-	}
-	return r.Verify.Cross.Failure
-}

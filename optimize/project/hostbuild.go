@@ -15,19 +15,14 @@ import (
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
-// BuildForHost compiles the function in dir the way its own build files
-// do — the first `go build` or `cargo build` they contain, with its flags
-// and environment — but for this machine's architecture, into outDir. It
-// returns the binary's path. It is how --verify builds a project before
-// and after the plan: the difference is only what the plan changes.
-// Without a build command, a plain `go build` or `cargo build --release`
-// is used. env is added to the compiler's environment.
-func BuildForHost(ctx context.Context, dir, outDir string, env []string) (string, error) {
-	return BuildFor(ctx, dir, outDir, settings.HostArch(), env)
-}
-
-// BuildFor is BuildForHost for another architecture. Only Go projects can
-// be cross-built this way; Rust needs a cross toolchain (an error then).
+// BuildFor compiles the function in dir the way its own build files do —
+// the first `go build` or `cargo build` they contain, with its flags and
+// environment — but for arch, into outDir. It returns the binary's path.
+// It is how optimize's proof builds a project before and after the plan:
+// the difference is only what the plan changes. Without a build command, a
+// plain `go build` or `cargo build --release` is used. env is added to the
+// compiler's environment. Only Go projects can be cross-built this way;
+// Rust needs a cross toolchain (an error then).
 func BuildFor(ctx context.Context, dir, outDir string, arch settings.Arch, env []string) (string, error) {
 	t, err := walk(dir)
 	if err != nil {

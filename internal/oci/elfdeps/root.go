@@ -28,9 +28,6 @@ type Root struct {
 // NewRoot returns the image root kept in dir.
 func NewRoot(dir string) *Root { return &Root{dir: dir} }
 
-// Dir is the host folder holding the root.
-func (r *Root) Dir() string { return r.dir }
-
 // maxLinks is how many symlinks one resolution follows, as Linux does.
 const maxLinks = 40
 
