@@ -37,13 +37,14 @@ type awsExt struct {
 	role        string
 	concurrency int
 	arch        string
+	ecrRepo     string
 	keep        bool
 	cleanup     bool
 	memory      *memoryList
 }
 
 // awsOnly are the flags that mean something only with --target aws.
-var awsOnly = []string{"region", "profile", "role", "concurrency", "arch", "keep", "cleanup"}
+var awsOnly = []string{"region", "profile", "role", "concurrency", "arch", "ecr-repo", "keep", "cleanup"}
 
 func (a *awsExt) AddFlags(f *pflag.FlagSet) {
 	a.flags = f
@@ -53,6 +54,7 @@ func (a *awsExt) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&a.role, "role", "", "with --target aws: `ARN` of the temporary functions' execution role (default aws.role in fnopt.yaml)")
 	f.IntVar(&a.concurrency, "concurrency", 10, "with --target aws: invocations sent at once per function and round, each a cold start")
 	f.StringVar(&a.arch, "arch", "", "with --target aws: `ARCHES` to measure, comma-separated (default the project's; a zip's own)")
+	f.StringVar(&a.ecrRepo, "ecr-repo", "", "with --target aws: Amazon ECR repository (`REGISTRY/NAME`) images are pushed to, authenticated with ECR's token")
 	f.BoolVar(&a.keep, "keep", false, "with --target aws: keep the temporary functions instead of deleting them")
 	f.BoolVar(&a.cleanup, "cleanup", false, "with --target aws: delete fnopt's temporary functions that killed runs left (older than an hour), and nothing else")
 	// --memory takes a list on Lambda: one function per size.
@@ -144,6 +146,7 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 		Warm:        o.Warm,
 		Concurrency: a.concurrency,
 		Keep:        a.keep,
+		Repository:  a.ecrRepo,
 		Insecure:    o.Insecure,
 		BuildLog:    o.IO.ErrOut,
 	}
@@ -220,6 +223,8 @@ func awsError(err error) error {
 		return fmt.Errorf("%w; or pass --region", err)
 	case errors.Is(err, awslambda.ErrNoRole):
 		return errors.New("no execution role for the temporary functions: pass --role ARN, or set aws.role in fnopt.yaml (docs/aws.md shows a minimal role)")
+	case errors.Is(err, awslambda.ErrNoRepository):
+		return fmt.Errorf("%w: pass --ecr-repo ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME", err)
 	case errors.Is(err, gate.ErrOneConfiguration):
 		return errors.New("the gate compares one configuration on Lambda: give --memory and --arch one value each")
 	}

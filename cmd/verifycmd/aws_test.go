@@ -13,8 +13,10 @@ import (
 
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/verify/awslambda"
 	"github.com/fnopt/fnopt/verify/awslambda/lambdatest"
+	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
 const testRole = "arn:aws:iam::123456789012:role/fnopt-verify"
@@ -72,7 +74,7 @@ func TestAWSMatrixJSON(t *testing.T) {
 		Schema, Target, Platform, Region string
 		OK                               bool
 		Samples                          int
-		InitMs                           struct{ N int } `json:"init_ms"`
+		InitMs                           struct{ N int }  `json:"init_ms"`
 		Raw                              []map[string]any `json:"raw_samples"`
 		Configurations                   []struct {
 			Label, Function string
@@ -291,5 +293,35 @@ func TestAWSInterrupted(t *testing.T) {
 				t.Errorf("functions left behind: %v\n%s", left, stderr.String())
 			}
 		})
+	}
+}
+
+// TestAWSImage deploys an image pushed to the --ecr-repo repository.
+func TestAWSImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs an image")
+	}
+	if err := sandbox.Supported(); err != nil {
+		t.Skipf("images run in namespaces: %v", err)
+	}
+	registry := registrytest.Start(t)
+	srv := lambdatest.Start(t, lambdatest.Options{Registry: registry})
+	srv.SetEnv(t)
+	dir := awsProject(t, settings.HostArch(), testRole)
+	res, err := dist.Produce(context.Background(), dir, dist.Options{Arch: settings.HostArch(), Package: "image", OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := "oci:" + res.Image.Dest.Path
+	_, errOut, code := execute(t, ref, "--target", "aws", "--role", testRole, "--samples", "2", "--concurrency", "2")
+	if code != 2 || !strings.Contains(errOut, "pass --ecr-repo") {
+		t.Errorf("no repository: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := execute(t, ref, "--target", "aws", "--role", testRole, "--samples", "2", "--concurrency", "2", "--ecr-repo", registry+"/fnopt", "--insecure")
+	if code != 0 || !strings.Contains(out, "(fnopt-verify-") || !strings.Contains(out, ", image): 2 cold starts") || !strings.Contains(out, "artifact: image_compressed ") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if left := srv.Functions(); len(left) != 0 {
+		t.Errorf("functions left behind: %v", left)
 	}
 }

@@ -27,6 +27,7 @@ const DefaultRegistryTimeout = 30 * time.Second
 type registryOptions struct {
 	insecure bool          // plain HTTP allowed (loopback only)
 	timeout  time.Duration // 0: DefaultRegistryTimeout
+	keychain authn.Keychain
 }
 
 // InsecureHostError is returned when plain HTTP is asked for with a
@@ -69,8 +70,8 @@ func (e *SilentRegistryError) Error() string {
 func (e *SilentRegistryError) Unwrap() error { return e.Err }
 
 // remoteOptions returns the options every registry operation uses:
-// credentials from the Docker config keychain (as docker, crane and ko
-// read them), the caller's context, and a transport that allows plain
+// credentials from the caller's keychain, by default the Docker config's
+// (as docker, crane and ko read them), the caller's context, and a transport that allows plain
 // HTTP only when insecure is set and the registry is on loopback, and
 // gives up on a registry that stays silent (see DefaultRegistryTimeout).
 //
@@ -91,10 +92,18 @@ func remoteOptions(ctx context.Context, ref name.Reference, ro registryOptions) 
 	}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithAuthFromKeychain(ro.keychainOrDefault()),
 		remote.WithTransport(httpPolicy{base: newTransport(ro.timeoutOrDefault()), allowHTTP: ro.insecure}),
 	}
 	return ref, opts, nil
+}
+
+// keychainOrDefault is the caller's keychain, or the Docker config's.
+func (ro registryOptions) keychainOrDefault() authn.Keychain {
+	if ro.keychain != nil {
+		return ro.keychain
+	}
+	return authn.DefaultKeychain
 }
 
 func (ro registryOptions) timeoutOrDefault() time.Duration {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -29,6 +30,10 @@ type WriteOptions struct {
 	// Timeout is how long a registry may stay silent; zero means
 	// DefaultRegistryTimeout.
 	Timeout time.Duration
+	// Keychain gives the credentials for a registry; nil reads the
+	// Docker config, as docker and crane do. (Amazon ECR's token comes
+	// from the AWS API instead: verify/awslambda passes a keychain.)
+	Keychain authn.Keychain
 	// Tag is the repo:tag a tar: destination records, so that
 	// `docker load` tags the image (Docker refuses untagged tarballs).
 	// Empty means the file's base name with tag latest
@@ -50,7 +55,7 @@ func Write(ctx context.Context, img v1.Image, ref Ref, opts WriteOptions) error 
 	case Tarball:
 		return writeTarball(img, ref, opts.Tag)
 	case Registry:
-		ro := registryOptions{insecure: opts.Insecure, timeout: opts.Timeout}
+		ro := registryOptions{insecure: opts.Insecure, timeout: opts.Timeout, keychain: opts.Keychain}
 		n, ropts, err := remoteOptions(ctx, ref.Name, ro)
 		if err != nil {
 			return err

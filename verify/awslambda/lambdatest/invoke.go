@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -77,12 +78,18 @@ type streamStarter struct {
 }
 
 func (s *streamStarter) Start(ctx context.Context, spec verify.StartSpec) (verify.Process, error) {
-	for _, kv := range spec.Env {
+	*s.stream = streamOf(spec.Env)
+	return s.HostStarter.Start(ctx, spec)
+}
+
+// streamOf is AWS_LAMBDA_LOG_STREAM_NAME in env.
+func streamOf(env []string) string {
+	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "AWS_LAMBDA_LOG_STREAM_NAME="); ok {
-			*s.stream = v
+			return v
 		}
 	}
-	return s.HostStarter.Start(ctx, spec)
+	return ""
 }
 
 // invoke runs one synchronous invocation in an idle environment of the
@@ -96,10 +103,6 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string, pay
 		}
 		if t := r.Header.Get("X-Amz-Invocation-Type"); t != "" && t != "RequestResponse" {
 			lambdaError(w, 400, "InvalidParameterValueException", "the double answers RequestResponse invocations only")
-			return
-		}
-		if f.packageType != "Zip" {
-			s.invokeImage(w, r, f, payload)
 			return
 		}
 		s.run(w, r, f, payload)
@@ -190,19 +193,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, f *function, payloa
 // the init phase.
 func (s *Server) startEnvironment(ctx context.Context, f *function, gen int) (*environment, float64, *runtimeapi.FunctionError, string) {
 	env := &environment{generation: gen, out: &lockedBuffer{}}
-	boot := filepath.Join(f.taskRoot, "bootstrap")
-	st := &streamStarter{HostStarter: verify.HostStarter{Bootstrap: boot, Dir: f.taskRoot}, stream: &env.stream}
-	if err := checkMachine(boot, f.arch); err != nil {
+	t, err := f.target(ctx, env)
+	if err != nil {
 		return nil, 0, &runtimeapi.FunctionError{Type: "Runtime.InvalidEntrypoint", Message: err.Error()}, ""
 	}
-	if f.arch == "arm64" && runtime.GOARCH != "arm64" {
-		qemu, err := exec.LookPath("qemu-aarch64-static")
-		if err != nil {
-			return nil, 0, &runtimeapi.FunctionError{Type: "Runtime.InvalidEntrypoint", Message: "the double needs qemu-aarch64-static to run arm64 functions (Debian qemu-user-static)"}, ""
-		}
-		st.HostStarter = verify.HostStarter{Bootstrap: qemu, Args: []string{boot}, Dir: f.taskRoot}
-	}
-	t := &verify.Target{Name: f.name, Starter: st, TaskRoot: f.taskRoot}
 	sess, err := verify.StartSession(context.WithoutCancel(ctx), t, verify.SessionOptions{
 		Function: verify.Function{Name: f.name, MemoryMB: f.memoryMB, Region: Region},
 		Timeout:  time.Duration(f.timeoutS) * time.Second,
@@ -231,6 +225,34 @@ func (s *Server) startEnvironment(ctx context.Context, f *function, gen int) (*e
 		return nil, ms, fe, out
 	}
 	return env, float64(next.Sub(sess.Started())) / float64(time.Millisecond), nil, ""
+}
+
+// target is how a new environment of f starts: a zip's bootstrap as a
+// host process (arm64 under qemu-aarch64-static on another machine), an
+// image in the sandbox.
+func (f *function) target(ctx context.Context, env *environment) (*verify.Target, error) {
+	if f.packageType == "Image" {
+		img, err := f.imageTarget(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t := *img
+		t.Starter = &sandboxStreamStarter{Starter: img.Starter, stream: &env.stream}
+		return &t, nil
+	}
+	boot := filepath.Join(f.taskRoot, "bootstrap")
+	if err := checkMachine(boot, f.arch); err != nil {
+		return nil, err
+	}
+	st := &streamStarter{HostStarter: verify.HostStarter{Bootstrap: boot, Dir: f.taskRoot}, stream: &env.stream}
+	if f.arch == "arm64" && runtime.GOARCH != "arm64" {
+		qemu, err := exec.LookPath("qemu-aarch64-static")
+		if err != nil {
+			return nil, errors.New("the double needs qemu-aarch64-static to run arm64 functions (Debian qemu-user-static)")
+		}
+		st.HostStarter = verify.HostStarter{Bootstrap: qemu, Args: []string{boot}, Dir: f.taskRoot}
+	}
+	return &verify.Target{Name: f.name, Starter: st, TaskRoot: f.taskRoot}, nil
 }
 
 // answer writes Invoke's response: the payload, the version, the request

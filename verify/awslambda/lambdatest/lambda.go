@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fnopt/fnopt/verify"
 )
 
 // function is one Lambda function of the double.
@@ -42,6 +44,11 @@ type function struct {
 	activeAt     time.Time // State is Pending before, Active after
 	updatedAt    time.Time // LastUpdateStatus is InProgress before
 	lastModified time.Time
+
+	// image is an Image function's image, pulled at the first
+	// invocation.
+	imageMu sync.Mutex
+	image   *verify.Target
 
 	mu sync.Mutex
 	// generation counts configuration changes; environments of an older
@@ -380,6 +387,7 @@ func (s *Server) deleteFunction(w http.ResponseWriter, name string) {
 		return
 	}
 	f.stopAll()
+	f.closeImage()
 	if f.taskRoot != "" {
 		os.RemoveAll(f.taskRoot)
 	}

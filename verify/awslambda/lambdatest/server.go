@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,10 @@ func (s *Server) close() {
 	s.mu.Unlock()
 	for _, f := range fns {
 		f.stopAll()
+		f.closeImage()
+		if f.taskRoot != "" {
+			os.RemoveAll(f.taskRoot)
+		}
 	}
 }
 
