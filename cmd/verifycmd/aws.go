@@ -223,6 +223,8 @@ func awsError(err error) error {
 		return fmt.Errorf("%w; or pass --region", err)
 	case errors.Is(err, awslambda.ErrNoRole):
 		return errors.New("no execution role for the temporary functions: pass --role ARN, or set aws.role in fnopt.yaml (docs/aws.md shows a minimal role)")
+	case errors.As(err, new(*awslambda.TooLargeError)):
+		return fmt.Errorf("%w with --ecr-repo", err)
 	case errors.Is(err, awslambda.ErrNoRepository):
 		return fmt.Errorf("%w: pass --ecr-repo ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME", err)
 	case errors.Is(err, gate.ErrOneConfiguration):

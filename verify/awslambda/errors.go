@@ -39,15 +39,16 @@ func (e *AccessDeniedError) Error() string {
 }
 func (e *AccessDeniedError) Unwrap() error { return e.Err }
 
-// TooLargeError is a zip over Lambda's 50 MB limit for a direct upload,
-// with no S3 bucket to stage it in.
+// TooLargeError is a zip over Lambda's 50 MB limit for a zip uploaded
+// with the request. (Staging zips through S3 is not supported: an image
+// takes up to 10 GB.)
 type TooLargeError struct {
 	Path  string
 	Bytes int64
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is %.1f MB, over Lambda's 50 MB limit for a direct upload: stage it in an S3 bucket", e.Path, float64(e.Bytes)/(1<<20))
+	return fmt.Sprintf("%s is %.1f MB, over Lambda's 50 MB limit for a zip uploaded directly: ship the function as an image (package: image in fnopt.yaml) and push it to ECR", e.Path, float64(e.Bytes)/(1<<20))
 }
 
 // ErrNoRepository: an image needs an ECR repository to be pushed to.

@@ -3,6 +3,8 @@ package awslambda_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -233,5 +235,30 @@ func TestCleanup(t *testing.T) {
 	}
 	if n := len(srv.Functions()); n != 4 {
 		t.Errorf("%d functions left, want 4", n)
+	}
+}
+
+func TestRunZipTooLarge(t *testing.T) {
+	srv := double(t, lambdatest.Options{})
+	big := filepath.Join(t.TempDir(), "big.zip")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the size is read before the refusal; a sparse file will do.
+	if _, err := f.WriteString("PK\x03\x04"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(awslambda.MaxZipUpload + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = awslambda.Run(context.Background(), []awslambda.Source{{Label: big, Path: big}}, options(2, 2))
+	var tl *awslambda.TooLargeError
+	if !errors.As(err, &tl) || tl.Bytes != awslambda.MaxZipUpload+1 {
+		t.Errorf("%v, want *TooLargeError", err)
+	}
+	if n := srv.Calls("lambda:CreateFunction"); n != 0 {
+		t.Errorf("%d functions created", n)
 	}
 }
