@@ -11,6 +11,7 @@ import (
 
 	"github.com/fnopt/fnopt/internal/function/artifact"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestPrepareZip(t *testing.T) {
@@ -156,34 +157,6 @@ func TestPrepareBootstrapRefuses(t *testing.T) {
 	}
 }
 
-// echoFunction is a dependency-free Go function.
-const echoFunction = `package main
-
-import (
-	"bytes"
-	"io"
-	"net/http"
-	"os"
-)
-
-func main() {
-	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
-	for {
-		resp, err := http.Get(api + "next")
-		if err != nil {
-			os.Exit(1)
-		}
-		event, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		r, err := http.Post(api+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "application/json", bytes.NewReader(event))
-		if err != nil {
-			os.Exit(1)
-		}
-		r.Body.Close()
-	}
-}
-`
-
 // TestPrepareProject builds a project that deploys to the other
 // architecture (arm64 on an x86_64 machine): verify measures a host build,
 // says so, reports the deployed architecture's sizes and runs that build
@@ -196,7 +169,7 @@ func TestPrepareProject(t *testing.T) {
 	}
 	files := map[string]string{
 		"go.mod":     "module example.com/fn\n\ngo 1.22\n",
-		"main.go":    echoFunction,
+		"main.go":    testenv.EchoFunction,
 		"fnopt.yaml": "name: fn\nlanguage: go\narch: " + string(other) + "\n",
 	}
 	for name, data := range files {

@@ -9,61 +9,13 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
-// goFunction is a dependency-free Lambda function (Runtime API over
-// net/http), so fixtures build offline and fast.
-const goFunction = `package main
-
-import (
-	"bytes"
-	"io"
-	"net/http"
-	"os"
-)
-
-func main() {
-	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
-	for {
-		resp, err := http.Get(api + "next")
-		if err != nil {
-			os.Exit(1)
-		}
-		event, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
-		r, err := http.Post(api+id+"/response", "application/json", bytes.NewReader(event))
-		if err != nil {
-			os.Exit(1)
-		}
-		r.Body.Close()
-	}
-}
-`
-
-const fnoptYAML = "name: hello\nlanguage: go\narch: arm64\npackage: zip\n"
-
-// project writes a Go function project into a new folder.
+// project writes a Go function project (testenv.GoProject) into a new
+// folder; files add to or replace the defaults, and "" removes one.
 func project(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	all := map[string]string{"go.mod": "module example.com/hello\n\ngo 1.22\n", "main.go": goFunction, "fnopt.yaml": fnoptYAML}
-	for k, v := range files {
-		all[k] = v
-	}
-	for name, data := range all {
-		if data == "" {
-			continue // "" removes a default file
-		}
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testenv.GoProject(t, files)
 }
 
 // run runs `fnopt build args...` and returns the exit status and outputs.

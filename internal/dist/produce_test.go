@@ -15,6 +15,7 @@ import (
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestProduceZip(t *testing.T) {
@@ -276,7 +277,7 @@ func TestProduceKeepsPreviousArtifacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Another source, so every new artifact would differ.
-			writeFile(t, filepath.Join(dir, "main.go"), strings.Replace(goFunction, "os.Exit(1)", "os.Exit(3)", 1))
+			writeFile(t, filepath.Join(dir, "main.go"), strings.Replace(testenv.EchoFunction, "os.Exit(1)", "os.Exit(3)", 1))
 			var o Options
 			ctx := c.spoil(t, dist, &o)
 			before := snapshot(t, dist)

@@ -1,0 +1,77 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// EchoFunction is the main.go of a complete Lambda function in Go with no
+// dependencies: it speaks the Runtime API with net/http and answers each
+// event with the event itself, so fixtures build offline and fast.
+const EchoFunction = `package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+)
+
+func main() {
+	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
+	for {
+		resp, err := http.Get(api + "next")
+		if err != nil {
+			os.Exit(1)
+		}
+		event, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		r, err := http.Post(api+id+"/response", "application/json", bytes.NewReader(event))
+		if err != nil {
+			os.Exit(1)
+		}
+		r.Body.Close()
+	}
+}
+`
+
+// GoProjectFiles are the files of a Go function project around
+// EchoFunction: go.mod, main.go and an fnopt.yaml for arm64 zips.
+func GoProjectFiles() map[string]string {
+	return map[string]string{
+		"go.mod":     "module example.com/hello\n\ngo 1.22\n",
+		"main.go":    EchoFunction,
+		"fnopt.yaml": "name: hello\nlanguage: go\narch: arm64\npackage: zip\n",
+	}
+}
+
+// GoProject writes GoProjectFiles into a new folder and returns it; files
+// add to or replace the defaults (slash paths), and "" removes one.
+func GoProject(t testing.TB, files map[string]string) string {
+	t.Helper()
+	all := GoProjectFiles()
+	for k, v := range files {
+		all[k] = v
+	}
+	dir := t.TempDir()
+	for name, data := range all {
+		if data == "" {
+			continue
+		}
+		WriteFile(t, filepath.Join(dir, filepath.FromSlash(name)), data)
+	}
+	return dir
+}
+
+// WriteFile writes data to path, creating its folder.
+func WriteFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
