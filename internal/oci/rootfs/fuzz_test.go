@@ -2,14 +2,8 @@ package rootfs
 
 import (
 	"archive/tar"
-	"bytes"
-	"context"
 	"strings"
 	"testing"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
 // FuzzClassify checks the promise every consumer relies on: whatever the
@@ -36,80 +30,6 @@ func FuzzClassify(f *testing.F) {
 					t.Fatalf("EntryOf(%q → %q) gave unsafe link %q", name, link, l)
 				}
 			}
-		}
-	})
-}
-
-// FuzzFlatten extracts fuzzed layers, each line of the input one entry
-// "TYPE NAME [TARGET]" (TYPE f file, d dir, s symlink, h hardlink; OUT in a
-// name or target stands for a folder beside the root), and checks that
-// nothing outside the root changed, whatever Flatten decided, and that the
-// merged Tree of the same layers holds what Flatten wrote.
-func FuzzFlatten(f *testing.F) {
-	seeds := []string{
-		"s esc OUT\nf esc/secret\n",
-		"s up ../../..\nf up/pwned\n",
-		"s link OUT/secret\n---\nf link\n",
-		"s lnk OUT\n---\nf lnk/.wh.secret\nf lnk/.wh..wh..opq\n",
-		"s esc OUT\nh h1 esc/secret\nh h2 ../outside/secret\n",
-		"s a b\ns b a\nf a/f\n",
-		"d d\nf d/x\n---\nf d/.wh..wh..opq\ns d/y OUT\nf d/y/z\n",
-		"f /OUT/secret\nf ../outside/secret\n",
-	}
-	for _, s := range seeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, spec string) {
-		root, outside := sandboxDirs(t)
-		var layers [][]ent
-		cur := []ent{}
-		for _, line := range strings.Split(spec, "\n") {
-			if line == "---" {
-				layers, cur = append(layers, cur), []ent{}
-				continue
-			}
-			fields := strings.Fields(strings.ReplaceAll(line, "OUT", outside))
-			if len(fields) < 2 || len(cur) > 20 {
-				continue
-			}
-			target := ""
-			if len(fields) > 2 {
-				target = fields[2]
-			}
-			switch fields[0] {
-			case "f":
-				cur = append(cur, file(fields[1], "fuzz"))
-			case "d":
-				cur = append(cur, dir(fields[1]))
-			case "s":
-				cur = append(cur, symlink(fields[1], target))
-			case "h":
-				cur = append(cur, hardlink(fields[1], target))
-			}
-		}
-		layers = append(layers, cur)
-		var ls []v1.Layer
-		for _, l := range layers {
-			var buf bytes.Buffer
-			tw := tar.NewWriter(&buf)
-			for _, e := range l {
-				h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o755, Size: int64(len(e.body))}
-				if tw.WriteHeader(h) != nil {
-					return // a name tar cannot even store
-				}
-				tw.Write([]byte(e.body))
-			}
-			tw.Close()
-			ls = append(ls, layerOf(t, buf.Bytes()))
-		}
-		img, err := mutate.AppendLayers(empty.Image, ls...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Flatten(context.Background(), img, root, Limits{})
-		assertOutsideUntouched(t, outside)
-		if err == nil {
-			sameAsFlattened(t, img, root, rep)
 		}
 	})
 }

@@ -8,8 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // File is one path of an image's merged tree, as its layer's tar header
@@ -95,7 +94,7 @@ const (
 var (
 	errNotDir      = errors.New("a parent is not a directory")
 	errLoop        = errors.New("symlink loop")
-	errNameTooLong = unix.ENAMETOOLONG
+	errNameTooLong = syscall.ENAMETOOLONG
 )
 
 // Apply adds one entry (as Walk passes it) to the tree. Entries must come

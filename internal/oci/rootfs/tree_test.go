@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,81 +50,6 @@ func describeTree(tree *Tree) map[string]string {
 		}
 	})
 	return out
-}
-
-func describeDisk(t testing.TB, root string, links map[string]bool) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if rel == "." {
-			return nil
-		}
-		name := "/" + filepath.ToSlash(rel)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.IsDir():
-			out[name] = "dir"
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out[name] = "symlink -> " + target
-		case links[name]:
-			out[name] = fmt.Sprintf("file %04o", fi.Mode().Perm())
-		default:
-			out[name] = fmt.Sprintf("file %04o %d", fi.Mode().Perm(), fi.Size())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameAsFlattened checks that the merged Tree of img holds what Flatten
-// wrote into root and leaves out the entries Flatten left out.
-func sameAsFlattened(t *testing.T, img v1.Image, root string, rep *Report) {
-	t.Helper()
-	tree, skipped := treeOf(t, img)
-	links := map[string]bool{}
-	tree.Walk("/", func(f File) {
-		if f.Type == tar.TypeLink {
-			links[f.Path] = true
-		}
-	})
-	want, got := describeDisk(t, root, links), describeTree(tree)
-	for p, w := range want {
-		if got[p] != w {
-			t.Errorf("%s: flattened %q, tree %q", p, w, got[p])
-		}
-	}
-	for p, g := range got {
-		if _, ok := want[p]; !ok {
-			t.Errorf("%s: in the tree only (%s)", p, g)
-		}
-	}
-	if len(rep.Skipped) < maxSkipped {
-		name := func(s Skipped) string { return fmt.Sprintf("layer %d %s", s.Layer, s.Name) }
-		var ws, gs []string
-		for _, s := range rep.Skipped {
-			ws = append(ws, name(s))
-		}
-		for _, s := range skipped {
-			gs = append(gs, name(s))
-		}
-		if !slices.Equal(ws, gs) {
-			t.Errorf("skipped: Flatten %q, tree %q", ws, gs)
-		}
-	}
 }
 
 func TestTree(t *testing.T) {
@@ -207,56 +128,6 @@ func TestTree(t *testing.T) {
 			if w, _ := tree.Wasted(); w != tc.wasted {
 				t.Errorf("wasted %d bytes, want %d", w, tc.wasted)
 			}
-		})
-	}
-}
-
-// TestTreeMatchesFlatten flattens layers that stress the rules (symlinks
-// on the way, loops, hardlinks, folders replaced and merged, long names)
-// and compares the folder with the tree.
-func TestTreeMatchesFlatten(t *testing.T) {
-	long := strings.Repeat("n", 300)
-	for _, tc := range []struct {
-		name   string
-		layers [][]ent
-	}{
-		{"symlinked folder", [][]ent{
-			{dir("opt/"), dir("opt/app/"), dir("var/"), symlink("var/task", "/opt/app")},
-			{file("var/task/bootstrap", "elf"), dir("var/task/sub/"), file("var/task/sub/f", "f")},
-		}},
-		{"chained and relative symlinks", [][]ent{
-			{symlink("a", "b/c"), dir("b/"), symlink("b/c", "../d"), file("a/x", "1"), file("a/../y", "2"), symlink("e", "/a/")},
-			{file("e/z", "3"), symlink("d/up", ".."), file("d/up/top", "4")},
-		}},
-		{"files on the way, dangling symlinks, loops", [][]ent{
-			{file("f", "1"), file("f/x", "2"), symlink("dang", "nowhere"), file("dang/y", "3"), symlink("l1", "l2"), symlink("l2", "l1"), file("l1/z", "4")},
-		}},
-		{"hardlinks", [][]ent{
-			{file("a", "aaa"), hardlink("b", "a"), symlink("s", "a"), hardlink("hs", "s"), dir("d/"), symlink("sd", "d"), file("d/t", "tt"), hardlink("h2", "sd/t"), hardlink("self", "self"), hardlink("hd", "d")},
-			{file("a", "new"), hardlink("c", "b"), file(".wh.d", ""), hardlink("h3", "d/t")},
-		}},
-		{"folders replaced and merged", [][]ent{
-			{dir("d/"), file("d/a", "a"), {name: "m/", typ: tar.TypeDir, mode: 0o700}, file("x", "x"), symlink("sl", "d")},
-			{file("d", "now a file"), {name: "m/", typ: tar.TypeDir, mode: 0o750}, file("m/in", "i"), dir("x/"), dir("sl/"), file("sl/f", "f")},
-			{dir("d/"), file("d/b", "b"), file("m/.wh..wh..opq", ""), file("x/.wh..wh..opq", ""), file("x/later", "l")},
-		}},
-		{"whiteouts through symlinks", [][]ent{
-			{dir("real/"), file("real/a", "a"), file("real/b", "b"), symlink("via", "real")},
-			{file("via/.wh.a", ""), file("via/.wh..wh..opq", ""), file("real/c", "c")},
-		}},
-		{"long names", [][]ent{
-			{file(long, "x"), file("d/"+long+"/f", "x"), symlink("s", strings.Repeat("t/", 2100)), file("ok", "ok")},
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root, outside := sandboxDirs(t)
-			img := imageOf(t, tc.layers...)
-			rep, err := Flatten(context.Background(), img, root, Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameAsFlattened(t, img, root, rep)
-			assertOutsideUntouched(t, outside)
 		})
 	}
 }
