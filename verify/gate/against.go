@@ -22,6 +22,14 @@ type AgainstOptions struct {
 	Measure verify.Options
 	// Prepare are the options for building each side.
 	Prepare verify.PrepareOptions
+	// Adaptive, when set, samples in blocks until the gated metric is
+	// decided with Thresholds (see Plan) instead of Measure.Samples per
+	// side.
+	Adaptive *Adaptive
+	// Thresholds and Metric are what adaptive sampling decides on; Metric
+	// "" is init.
+	Thresholds Thresholds
+	Metric     verify.Metric
 }
 
 // Measured is the outcome of measuring both sides.
@@ -31,6 +39,9 @@ type Measured struct {
 	Commit string
 	// Notes say how measuring differed from what was asked.
 	Notes []string
+	// Sampling is how the samples were taken: fixed, or adaptively with
+	// the looks.
+	Sampling Sampling
 }
 
 // FunctionFailedError is a function that failed while being measured. It
@@ -75,7 +86,7 @@ func against(ctx context.Context, cfg *config.Config, opts AgainstOptions) (*Mea
 		}
 		defer after.Close()
 
-		runs, err := MeasureBalanced(ctx, before, after, opts.Measure)
+		runs, sampling, err := measurePair(ctx, before, after, opts)
 		if err != nil {
 			return err
 		}
@@ -85,10 +96,11 @@ func against(ctx context.Context, cfg *config.Config, opts AgainstOptions) (*Mea
 			label = "base " + short(wt.Commit) // CI passes a hash: say it once
 		}
 		m = &Measured{
-			Before: Side{Label: label, Samples: runs[0].Samples, Sizes: Sizes(before, deploy), Artifact: "zip"},
-			After:  Side{Label: "working tree", Samples: runs[1].Samples, Sizes: Sizes(after, deploy), Artifact: "zip"},
-			Commit: wt.Commit,
-			Notes:  mergeNotes(runs[0].Notes, runs[1].Notes),
+			Before:   Side{Label: label, Samples: runs[0].Samples, Sizes: Sizes(before, deploy), Artifact: "zip"},
+			After:    Side{Label: "working tree", Samples: runs[1].Samples, Sizes: Sizes(after, deploy), Artifact: "zip"},
+			Commit:   wt.Commit,
+			Notes:    mergeNotes(runs[0].Notes, runs[1].Notes),
+			Sampling: sampling,
 		}
 		if runs[0].Failure != nil {
 			return &FunctionFailedError{Base: true, Failure: runs[0].Failure}
@@ -116,17 +128,29 @@ func MeasureBalanced(ctx context.Context, a, b *verify.Target, opts verify.Optio
 		n = 30 // verify's default
 	}
 	runs := [2]verify.Run{{Target: a}, {Target: b}}
+	err := measureBalanced(ctx, &runs, opts, n, n)
+	return runs, err
+}
+
+// measureBalanced adds n balanced pairs to runs (of a and b, in that
+// order), continuing the alternation where the samples already in runs
+// left it; total is the pairs the whole measurement will have at most,
+// for progress. It stops at the first failure, which is in the run's
+// Failure.
+func measureBalanced(ctx context.Context, runs *[2]verify.Run, opts verify.Options, n, total int) error {
+	targets := [2]*verify.Target{runs[0].Target, runs[1].Target}
 	progress := opts.Progress
 	opts.Samples = 1
-	for i := range n {
+	first := len(runs[0].Samples)
+	for i := first; i < first+n; i++ {
 		order := []int{0, 1}
 		if i%2 == 1 {
 			order = []int{1, 0}
 		}
 		if progress != nil {
-			opts.Progress = func(done, _ int) { progress(2*i+done, 2*n) }
+			opts.Progress = func(done, _ int) { progress(2*i+done, 2*total) }
 		}
-		got, err := verify.Measure(ctx, []*verify.Target{[]*verify.Target{a, b}[order[0]], []*verify.Target{a, b}[order[1]]}, opts)
+		got, err := verify.Measure(ctx, []*verify.Target{targets[order[0]], targets[order[1]]}, opts)
 		for j, r := range got {
 			side := &runs[order[j]]
 			side.Samples = append(side.Samples, r.Samples...)
@@ -140,13 +164,56 @@ func MeasureBalanced(ctx context.Context, a, b *verify.Target, opts verify.Optio
 			}
 		}
 		if err != nil {
-			return runs, err
+			return err
 		}
 		if runs[0].Failure != nil || runs[1].Failure != nil {
-			return runs, nil
+			return nil
 		}
 	}
-	return runs, nil
+	return nil
+}
+
+// measurePair measures before and after interleaved: Measure.Samples
+// each, or with opts.Adaptive in blocks until the gated metric is
+// decided. A function that fails stops the measurement, and is in the
+// runs' Failure.
+func measurePair(ctx context.Context, before, after *verify.Target, opts AgainstOptions) ([2]verify.Run, Sampling, error) {
+	if opts.Adaptive == nil {
+		runs, err := MeasureBalanced(ctx, before, after, opts.Measure)
+		return runs, Sampling{}, err
+	}
+	plan, err := NewPlan(opts.Thresholds.Alpha, *opts.Adaptive, 0)
+	if err != nil {
+		return [2]verify.Run{}, Sampling{}, err
+	}
+	metric := gatedMetric(opts.Metric)
+	runs := [2]verify.Run{{Target: before}, {Target: after}}
+	maxN := plan.Samples[len(plan.Samples)-1]
+	looks, err := sampleAdaptively(plan, opts.Thresholds, func(n int) ([]float64, []float64, error) {
+		if err := measureBalanced(ctx, &runs, opts.Measure, n, maxN); err != nil {
+			return nil, nil, err
+		}
+		if runs[0].Failure != nil || runs[1].Failure != nil {
+			return nil, nil, errFunctionFailed
+		}
+		return verify.Values(runs[0].Samples, metric), verify.Values(runs[1].Samples, metric), nil
+	})
+	sampling := Sampling{Adaptive: true, MaxSamples: maxN, Looks: looks}
+	if errors.Is(err, errFunctionFailed) {
+		err = nil // the caller reads the failure from the runs
+	}
+	return runs, sampling, err
+}
+
+// errFunctionFailed stops adaptive sampling when a function failed.
+var errFunctionFailed = errors.New("the function failed")
+
+// gatedMetric is the metric a gate run decides on: m, or init when "".
+func gatedMetric(m verify.Metric) verify.Metric {
+	if m == "" {
+		return verify.MetricInit
+	}
+	return m
 }
 
 // Sizes turns a target's artifacts into named sizes. Those of the

@@ -38,15 +38,19 @@ func AppendMarkdown(path string, r *Result) error {
 // of p50 and p90 for each gated metric (GitHub renders mermaid blocks).
 func WriteMarkdown(w io.Writer, r *Result) error {
 	var b strings.Builder
-	if r.Pass() {
+	switch r.Verdict() {
+	case VerdictPass:
 		b.WriteString("### ✅ fnopt gate passed\n\n")
-	} else {
+	case VerdictCouldNotTell:
+		b.WriteString("### ⚠️ fnopt gate could not tell\n\n")
+	default:
 		b.WriteString("### ❌ fnopt gate failed\n\n")
 	}
-	for _, f := range r.Failures() {
+	reasons := append(r.Failures(), r.CouldNotTell()...)
+	for _, f := range reasons {
 		fmt.Fprintf(&b, "- %s\n", mdEscape(f))
 	}
-	if !r.Pass() {
+	if len(reasons) > 0 {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "**before** %s · %d samples<br>\n**after** %s · %d samples\n\n",
@@ -64,6 +68,13 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 			formatValue(m.Metric, c.Before.Center), formatValue(m.Metric, c.After.Center),
 			formatDelta(m.Metric, c.Shift.Center), formatDelta(m.Metric, c.Shift.Lo), formatDelta(m.Metric, c.Shift.Hi),
 			formatPct(c.ShiftPct().Center), mdEscape(formatP(c.P)), mdChange(m))
+	}
+
+	if line := resolutionLine(r); line != "" {
+		fmt.Fprintf(&b, "\n**resolution**: %s\n", mdEscape(line))
+	}
+	if line := samplingLine(r); line != "" {
+		fmt.Fprintf(&b, "<br>\n**sampling**: %s\n", mdEscape(line))
 	}
 
 	for _, m := range r.Metrics {

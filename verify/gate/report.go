@@ -79,11 +79,18 @@ func interval(e Estimate) Interval {
 
 // Document is the JSON report: the verdict first, then what it rests on.
 type Document struct {
-	Schema     string      `json:"schema"`
-	Pass       bool        `json:"pass"`
-	ExitCode   int         `json:"exit_code"`
-	Failures   []string    `json:"failures"`
-	Warnings   []string    `json:"warnings"`
+	Schema   string   `json:"schema"`
+	Pass     bool     `json:"pass"`
+	ExitCode int      `json:"exit_code"`
+	Failures []string `json:"failures"`
+	Warnings []string `json:"warnings"`
+	// Verdict is pass, fail or could-not-tell; CouldNotTell says why a
+	// run could not tell, Strict whether that is exit status 2.
+	Verdict      Verdict  `json:"verdict"`
+	CouldNotTell []string `json:"could_not_tell"`
+	Strict       bool     `json:"strict"`
+	// Sampling is how the samples were taken.
+	Sampling   SamplingDoc `json:"sampling"`
 	Before     SideDoc     `json:"before"`
 	After      SideDoc     `json:"after"`
 	Thresholds Thresholds  `json:"thresholds"`
@@ -117,6 +124,68 @@ type MetricDoc struct {
 	// the same relative to the median before.
 	Shift    Interval `json:"shift"`
 	ShiftPct Interval `json:"shift_pct"`
+	// Threshold is the smallest shift that is a regression, in the
+	// metric's unit and in percent of the median before.
+	Threshold    Number `json:"threshold"`
+	ThresholdPct Number `json:"threshold_pct"`
+	// MDE80 and MDE95 are the minimum detectable effects at 80% and 95%
+	// power, in the metric's unit and in percent (null: no shift could be
+	// significant); MDEAlpha is the level they are for.
+	MDE80    Number `json:"mde80"`
+	MDE80Pct Number `json:"mde80_pct"`
+	MDE95    Number `json:"mde95"`
+	MDE95Pct Number `json:"mde95_pct"`
+	MDEAlpha Number `json:"mde_alpha"`
+}
+
+// SamplingDoc is how a gate run took its samples.
+type SamplingDoc struct {
+	// Mode is "fixed" (a given number per side) or "auto" (adaptive).
+	Mode string `json:"mode"`
+	// MaxSamples is the cap per side of an adaptive run.
+	MaxSamples int `json:"max_samples,omitempty"`
+	// Spending names the alpha-spending function of an adaptive run.
+	Spending string `json:"spending,omitempty"`
+	// Stop is why sampling stopped: "fixed", or the last look's stop.
+	Stop Stop `json:"stop"`
+	// Looks are an adaptive run's looks at the gated metric, in order.
+	Looks []LookDoc `json:"looks"`
+}
+
+// LookDoc is one look of an adaptive run (see Look).
+type LookDoc struct {
+	N1        int      `json:"n_before"`
+	N2        int      `json:"n_after"`
+	Boundary  Number   `json:"boundary"`
+	Alpha     Number   `json:"alpha"`
+	Shift     Interval `json:"shift"`
+	Threshold Number   `json:"threshold"`
+	MDE80     Number   `json:"mde80"`
+	Stop      Stop     `json:"stop"`
+}
+
+// StopFixed is the stop of a run that took a fixed number of samples.
+const StopFixed Stop = "fixed"
+
+// spendingName names the spending function in reports.
+const spendingName = "lan-demets-pocock"
+
+func samplingDoc(s Sampling) SamplingDoc {
+	d := SamplingDoc{Mode: "fixed", Stop: StopFixed, Looks: []LookDoc{}}
+	if !s.Adaptive {
+		return d
+	}
+	d.Mode, d.MaxSamples, d.Spending = "auto", s.MaxSamples, spendingName
+	for _, l := range s.Looks {
+		d.Looks = append(d.Looks, LookDoc{
+			N1: l.N1, N2: l.N2, Boundary: Number(l.Boundary), Alpha: Number(l.Alpha),
+			Shift: interval(l.Shift), Threshold: Number(l.Threshold), MDE80: Number(l.MDE.Power80), Stop: l.Stop,
+		})
+	}
+	if l := s.Last(); l != nil {
+		d.Stop = l.Stop
+	}
+	return d
 }
 
 // SizeDoc is one artifact size comparison.
@@ -139,18 +208,22 @@ type BudgetDoc struct {
 // NewDocument converts a result into the JSON report.
 func NewDocument(r *Result) *Document {
 	d := &Document{
-		Schema:     ReportSchema,
-		Pass:       r.Pass(),
-		ExitCode:   r.ExitCode(),
-		Failures:   nonNil(r.Failures()),
-		Warnings:   nonNil(r.Warnings),
-		Before:     SideDoc{Label: r.Before.Label, Samples: len(r.Before.Samples)},
-		After:      SideDoc{Label: r.After.Label, Samples: len(r.After.Samples)},
-		Thresholds: r.Thresholds,
-		Confidence: r.Confidence,
-		Metrics:    []MetricDoc{},
-		Sizes:      []SizeDoc{},
-		Budgets:    []BudgetDoc{},
+		Schema:       ReportSchema,
+		Pass:         r.Pass(),
+		ExitCode:     r.ExitCode(),
+		Failures:     nonNil(r.Failures()),
+		Warnings:     nonNil(r.Warnings),
+		Verdict:      r.Verdict(),
+		CouldNotTell: nonNil(r.CouldNotTell()),
+		Strict:       r.Strict,
+		Sampling:     samplingDoc(r.Sampling),
+		Before:       SideDoc{Label: r.Before.Label, Samples: len(r.Before.Samples)},
+		After:        SideDoc{Label: r.After.Label, Samples: len(r.After.Samples)},
+		Thresholds:   r.Thresholds,
+		Confidence:   r.Confidence,
+		Metrics:      []MetricDoc{},
+		Sizes:        []SizeDoc{},
+		Budgets:      []BudgetDoc{},
 	}
 	for _, m := range r.Metrics {
 		c := m.Comparison
@@ -160,6 +233,10 @@ func NewDocument(r *Result) *Document {
 			Before: interval(c.Before), After: interval(c.After),
 			P90Before: Number(m.P90Before), P90After: Number(m.P90After),
 			Shift: interval(c.Shift), ShiftPct: interval(c.ShiftPct()),
+			Threshold: Number(m.Threshold), ThresholdPct: Number(m.pct(m.Threshold)),
+			MDE80: Number(m.MDE.Power80), MDE80Pct: Number(m.pct(m.MDE.Power80)),
+			MDE95: Number(m.MDE.Power95), MDE95Pct: Number(m.pct(m.MDE.Power95)),
+			MDEAlpha: Number(m.MDE.Alpha),
 		})
 	}
 	for _, s := range r.Sizes {

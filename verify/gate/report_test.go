@@ -47,6 +47,26 @@ func fixtureResults(t *testing.T) map[string]*Result {
 			Budgets:    config.Budgets{InitP50Ms: 3.25, InitP90Ms: 5, ArtifactBytes: 3_000_000},
 		},
 	}
+	// Too few samples to tell anything at alpha 0.001: with 5 against 5
+	// the smallest two-sided p is 2/252 ≈ 0.008.
+	few := fixtureSamples(3, 9)[13:18]
+	inputs["could-not-tell"] = Input{
+		Before:     Side{Label: "base 1a2b3c4", Samples: few, Sizes: map[string]int64{"zip": 2_000_000}, Artifact: "zip"},
+		After:      Side{Label: "working tree", Samples: few, Sizes: map[string]int64{"zip": 2_000_000}, Artifact: "zip"},
+		Thresholds: Thresholds{Alpha: 0.001, MaxRegressionPct: 10, MinDeltaMs: 0.25, MaxSizeGrowthPct: 5},
+		Strict:     true,
+	}
+	// An adaptive run that stopped at its second look, its repeated
+	// interval below the threshold.
+	inputs["adaptive"] = Input{
+		Before:     Side{Label: "base 1a2b3c4", Samples: fixtureSamples(3, 9), Sizes: map[string]int64{"zip": 2_000_000}, Artifact: "zip"},
+		After:      Side{Label: "working tree", Samples: fixtureSamples(3.01, 9), Sizes: map[string]int64{"zip": 2_000_000}, Artifact: "zip"},
+		Thresholds: DefaultThresholds(),
+		Sampling: Sampling{Adaptive: true, MaxSamples: 300, Looks: []Look{
+			{N1: 20, N2: 20, Boundary: 2.78, Alpha: 0.0054, Shift: Estimate{Center: 0.01, Lo: -0.11, Hi: 0.13}, Threshold: 0.3, MDE: MDE{Power80: 0.15, Power95: 0.19, SE: 0.042, Alpha: 0.0054}, Stop: StopNone},
+			{N1: 31, N2: 31, Boundary: 2.74, Alpha: 0.0061, Shift: Estimate{Center: 0.01, Lo: -0.08, Hi: 0.1}, Threshold: 0.3, MDE: MDE{Power80: 0.12, Power95: 0.15, SE: 0.034, Alpha: 0.0061}, Stop: StopWithin},
+		}},
+	}
 	out := map[string]*Result{}
 	for name, in := range inputs {
 		r, err := Evaluate(in)
@@ -63,8 +83,10 @@ func fixtureResults(t *testing.T) map[string]*Result {
 
 func TestReportGolden(t *testing.T) {
 	results := fixtureResults(t)
-	if results["pass"].ExitCode() != 0 || results["fail"].ExitCode() != 1 {
-		t.Fatalf("fixtures: pass exits %d, fail exits %d", results["pass"].ExitCode(), results["fail"].ExitCode())
+	for name, want := range map[string]int{"pass": 0, "fail": 1, "could-not-tell": 2, "adaptive": 0} {
+		if got := results[name].ExitCode(); got != want {
+			t.Fatalf("fixture %s exits %d, want %d", name, got, want)
+		}
 	}
 	exts := map[Format]string{FormatText: "txt", FormatJSON: "json", FormatMarkdown: "md"}
 	for name, r := range results {
@@ -87,7 +109,8 @@ func TestReportMarkdownVerdictFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		first, _, _ := strings.Cut(buf.String(), "\n")
-		want := map[string]string{"pass": "### ✅ fnopt gate passed", "fail": "### ❌ fnopt gate failed"}[name]
+		want := map[string]string{"pass": "### ✅ fnopt gate passed", "adaptive": "### ✅ fnopt gate passed", "fail": "### ❌ fnopt gate failed",
+			"could-not-tell": "### ⚠️ fnopt gate could not tell"}[name]
 		if first != want {
 			t.Errorf("%s: first line %q, want %q", name, first, want)
 		}

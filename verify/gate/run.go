@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -26,6 +27,14 @@ type Options struct {
 	Thresholds Thresholds
 	// Metric is the gated metric; "" gates init (see Input.Gated).
 	Metric verify.Metric
+	// Adaptive, when set, samples adaptively: interleaved blocks until
+	// the gated metric is decided against the thresholds, at most
+	// Adaptive.MaxSamples per side (see Plan); Measure.Samples is then
+	// unused. Nil takes Measure.Samples per side.
+	Adaptive *Adaptive
+	// Strict makes a run that could not tell fail to decide (exit status
+	// 2, see Result.ExitCode) instead of passing.
+	Strict bool
 }
 
 // RunAgainst builds the project in o.Target at git revision rev (in a
@@ -37,11 +46,14 @@ func RunAgainst(ctx context.Context, rev string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := against(ctx, cfg, AgainstOptions{Dir: o.Target, Rev: rev, Measure: o.Measure, Prepare: o.Prepare})
+	m, err := against(ctx, cfg, AgainstOptions{
+		Dir: o.Target, Rev: rev, Measure: o.Measure, Prepare: o.Prepare,
+		Adaptive: o.Adaptive, Thresholds: o.Thresholds, Metric: o.Metric,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return evaluate(o, m.Before, m.After, cfg, m.Notes)
+	return evaluate(o, m.Before, m.After, cfg, m.Notes, m.Sampling)
 }
 
 // BaselineOptions are the baseline modes: measure o.Target once, then
@@ -87,11 +99,11 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 		return nil, err
 	}
 	defer t.Close()
-	runs, err := verify.Measure(ctx, []*verify.Target{t}, o.Measure)
+	run, sampling, err := measureAgainstBaseline(ctx, t, old, o.Options)
 	if err != nil {
 		return nil, err
 	}
-	br := &BaselineRun{Run: runs[0]}
+	br := &BaselineRun{Run: run}
 	if br.Run.Failure != nil {
 		return br, nil
 	}
@@ -100,7 +112,7 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 	}
 	now := Side{Label: "this run (" + o.Target + ")", Samples: br.Run.Samples, Sizes: Sizes(t, deploy), Artifact: "zip"}
 	mo := o.Measure
-	measured := Settings{Samples: mo.Samples, Warm: mo.Warm, MemoryMB: mo.Function.MemoryMB, ColdCache: mo.ColdCache}
+	measured := Settings{Samples: len(br.Run.Samples), Warm: mo.Warm, MemoryMB: mo.Function.MemoryMB, ColdCache: mo.ColdCache}
 
 	if o.Save != "" {
 		b := NewBaseline(br.Run.Samples, time.Now())
@@ -125,7 +137,7 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 	// The baseline was measured at another time, maybe elsewhere: say
 	// how, after what the measurement itself could not do as asked.
 	notes := append(slices.Clone(br.Run.Notes), old.Differences(verify.ThisMachine(), measured)...)
-	res, err := evaluate(o.Options, old.Side(label+")"), now, cfg, notes)
+	res, err := evaluate(o.Options, old.Side(label+")"), now, cfg, notes, sampling)
 	if err != nil {
 		return br, err
 	}
@@ -133,10 +145,68 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 	return br, nil
 }
 
+// measureAgainstBaseline measures t: Measure.Samples times, or with
+// o.Adaptive in blocks until the gated metric is decided against the
+// saved baseline old. With no baseline to compare with, there is nothing
+// to decide, and adaptive sampling takes its cap: a saved baseline bounds
+// the resolution of every comparison made with it later.
+func measureAgainstBaseline(ctx context.Context, t *verify.Target, old *Baseline, o Options) (verify.Run, Sampling, error) {
+	mo := o.Measure
+	if o.Adaptive == nil || old == nil {
+		if o.Adaptive != nil {
+			mo.Samples = o.Adaptive.withDefaults().MaxSamples
+		}
+		runs, err := verify.Measure(ctx, []*verify.Target{t}, mo)
+		if err != nil {
+			return verify.Run{}, Sampling{}, err
+		}
+		return runs[0], Sampling{}, nil
+	}
+	metric := gatedMetric(o.Metric)
+	before := verify.Values(old.Samples, metric)
+	plan, err := NewPlan(o.Thresholds.Alpha, *o.Adaptive, len(old.Samples))
+	if err != nil {
+		return verify.Run{}, Sampling{}, err
+	}
+	run := verify.Run{Target: t}
+	maxN := plan.Samples[len(plan.Samples)-1]
+	progress := mo.Progress
+	looks, err := sampleAdaptively(plan, o.Thresholds, func(n int) ([]float64, []float64, error) {
+		m := mo
+		m.Samples = n
+		if progress != nil {
+			done := len(run.Samples)
+			m.Progress = func(d, _ int) { progress(done+d, maxN) }
+		}
+		runs, err := verify.Measure(ctx, []*verify.Target{t}, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := runs[0]
+		// The memory limit held only if it held in every block.
+		r.Memory.Enforced = r.Memory.Enforced && (len(run.Samples) == 0 || run.Memory.Enforced)
+		run.Samples = append(run.Samples, r.Samples...)
+		run.Notes = mergeNotes(run.Notes, r.Notes)
+		run.Memory = verify.MemoryLimit{Enforced: r.Memory.Enforced, Reasons: mergeNotes(run.Memory.Reasons, r.Memory.Reasons)}
+		if r.Failure != nil {
+			r.Failure.Sample += len(run.Samples) - len(r.Samples)
+			run.Failure = r.Failure
+			return nil, nil, errFunctionFailed
+		}
+		return before, verify.Values(run.Samples, metric), nil
+	})
+	sampling := Sampling{Adaptive: true, MaxSamples: maxN, Looks: looks}
+	if errors.Is(err, errFunctionFailed) {
+		err = nil // the caller reads the failure from the run
+	}
+	return run, sampling, err
+}
+
 // evaluate decides before against after with o's thresholds and the
-// budgets of cfg (nil: none), and adds notes to the warnings.
-func evaluate(o Options, before, after Side, cfg *config.Config, notes []string) (*Result, error) {
-	in := Input{Before: before, After: after, Thresholds: o.Thresholds}
+// budgets of cfg (nil: none), and adds notes to the warnings. sampling
+// says how the samples were taken.
+func evaluate(o Options, before, after Side, cfg *config.Config, notes []string, sampling Sampling) (*Result, error) {
+	in := Input{Before: before, After: after, Thresholds: o.Thresholds, Sampling: sampling, Strict: o.Strict}
 	if o.Metric != "" {
 		in.Gated = []verify.Metric{o.Metric}
 	}

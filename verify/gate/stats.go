@@ -117,6 +117,11 @@ func median(sorted []float64, confidence float64) Estimate {
 // where k−1 is the largest u with P(U ≤ u) ≤ (1−confidence)/2 under the
 // null hypothesis (the rank R's wilcox.test uses with conf.int = TRUE).
 func hodgesLehmann(x, y []float64, confidence float64) Estimate {
+	return mosesInterval(differences(x, y), len(x), len(y), confidence)
+}
+
+// differences are the n1·n2 differences y_j − x_i, sorted.
+func differences(x, y []float64) []float64 {
 	d := make([]float64, 0, len(x)*len(y))
 	for _, b := range x {
 		for _, a := range y {
@@ -124,8 +129,16 @@ func hodgesLehmann(x, y []float64, confidence float64) Estimate {
 		}
 	}
 	slices.Sort(d)
+	return d
+}
+
+// mosesInterval is the Hodges-Lehmann estimate (the median of the sorted
+// differences d of samples of n1 and n2 values) with Moses's interval at
+// the given confidence; its bounds are infinite when the samples are too
+// few for that level.
+func mosesInterval(d []float64, n1, n2 int, confidence float64) Estimate {
 	e := Estimate{Center: fnstats.Quantile(d, 0.5), Lo: math.Inf(-1), Hi: math.Inf(1)}
-	if k := mosesRank(len(x), len(y), confidence); k >= 1 {
+	if k := mosesRank(n1, n2, confidence); k >= 1 {
 		e.Lo, e.Hi = d[k-1], d[len(d)-k]
 	}
 	return e

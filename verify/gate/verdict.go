@@ -91,6 +91,13 @@ type Input struct {
 	Gated []verify.Metric
 	// Confidence is the level of the reported intervals (0 = 0.95).
 	Confidence float64
+	// Sampling is how the samples were taken. For an adaptive run the
+	// gated metric is tested at the nominal level of the look that
+	// stopped it, which keeps the false-alarm rate over all its looks at
+	// Thresholds.Alpha; the other metrics at Thresholds.Alpha.
+	Sampling Sampling
+	// Strict turns "could not tell" from a pass into exit status 2.
+	Strict bool
 }
 
 // Change classifies the difference in one metric.
@@ -117,6 +124,28 @@ type MetricResult struct {
 	Change     Change
 	// P90Before and P90After are the 90th percentiles, for reports.
 	P90Before, P90After float64
+	// Threshold is the smallest shift, in the metric's unit, that is a
+	// regression: MaxRegressionPct of the median before, and for times at
+	// least MinDeltaMs.
+	Threshold float64
+	// MDE is the comparison's minimum detectable effect at the level the
+	// metric was tested at.
+	MDE MDE
+}
+
+// CouldNotTell reports whether this metric gates the verdict, did not
+// regress, and yet the run could not have detected a regression of the
+// threshold's size with 80% power: a pass that means little.
+func (m *MetricResult) CouldNotTell() bool {
+	return m.Gated && m.Change != ChangeRegression && !(m.MDE.Power80 <= m.Threshold)
+}
+
+// pct is v relative to the median before, in percent.
+func (m *MetricResult) pct(v float64) float64 {
+	if b := m.Comparison.Before.Center; b != 0 {
+		return 100 * v / b
+	}
+	return math.NaN()
 }
 
 // Failed reports whether this metric fails the gate.
@@ -131,13 +160,9 @@ type SizeResult struct {
 	Exceeded  bool
 }
 
-// BudgetResult is one fnopt.yaml budget checked against the After side.
-type BudgetResult struct {
-	Name     string // "init_p50_ms", "init_p90_ms", "artifact_bytes"
-	Limit    float64
-	Value    float64
-	Exceeded bool
-}
+// BudgetResult is one fnopt.yaml budget checked against the After side,
+// by verify.CheckBudgets, as plain `fnopt verify` checks them.
+type BudgetResult = verify.BudgetResult
 
 // Result is the gate's verdict with everything it was decided on.
 type Result struct {
@@ -150,6 +175,57 @@ type Result struct {
 	// Warnings are facts that weaken the comparison without failing it
 	// (e.g. a metric with too few samples to compare).
 	Warnings []string
+	// Sampling is how the samples were taken; Strict whether a run that
+	// could not tell is an exit status 2.
+	Sampling Sampling
+	Strict   bool
+}
+
+// Verdict is the gate's answer in one word.
+type Verdict string
+
+const (
+	VerdictPass Verdict = "pass"
+	VerdictFail Verdict = "fail"
+	// VerdictCouldNotTell: nothing failed, but the gated metric's minimum
+	// detectable effect is above its threshold, so a regression the size
+	// of the threshold could have passed unseen.
+	VerdictCouldNotTell Verdict = "could-not-tell"
+)
+
+// Verdict is fail when anything fails, else could-not-tell when the gated
+// metric could not have shown a regression of the threshold's size, else
+// pass.
+func (r *Result) Verdict() Verdict {
+	switch {
+	case !r.Pass():
+		return VerdictFail
+	case len(r.CouldNotTell()) > 0:
+		return VerdictCouldNotTell
+	}
+	return VerdictPass
+}
+
+// CouldNotTell lists, one line each, the gated metrics whose regression of
+// the threshold's size this run could have missed, and why.
+func (r *Result) CouldNotTell() []string {
+	var out []string
+	for _, m := range r.Metrics {
+		if !m.CouldNotTell() {
+			continue
+		}
+		line := fmt.Sprintf("%s: a regression of %s (%s) could have passed unseen: ",
+			MetricLabel(m.Metric), formatPct(m.pct(m.Threshold)), formatDelta(m.Metric, m.Threshold))
+		if math.IsInf(m.MDE.Power80, 1) {
+			line += fmt.Sprintf("with %d and %d samples no shift, however large, is significant at p < %s; measure more samples",
+				m.Comparison.N1, m.Comparison.N2, pLevel(m.MDE.Alpha))
+		} else {
+			line += fmt.Sprintf("the smallest shift this run detects with 80%% power is %s (%s); measure more samples, or on a quieter machine",
+				formatPct(m.pct(m.MDE.Power80)), formatDelta(m.Metric, m.MDE.Power80))
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Pass reports whether the gate passes: no gated regression, no size
@@ -181,13 +257,19 @@ func (r *Result) Failures() []string {
 	return out
 }
 
-// ExitCode is the command's exit status for this verdict: 0 pass, 1 fail.
-// (Status 2, could not measure, is an error before a Result exists.)
+// ExitCode is the command's exit status for this verdict: 0 pass, 1
+// fail; could-not-tell is 0, or 2 when Strict. (Status 2, could not
+// measure, is otherwise an error before a Result exists.)
 func (r *Result) ExitCode() int {
-	if r.Pass() {
-		return 0
+	switch r.Verdict() {
+	case VerdictFail:
+		return 1
+	case VerdictCouldNotTell:
+		if r.Strict {
+			return 2
+		}
 	}
-	return 1
+	return 0
 }
 
 // reported are the metrics compared, in report order.
@@ -212,7 +294,7 @@ func Evaluate(in Input) (*Result, error) {
 			return nil, fmt.Errorf("metric %q cannot be gated; use one of init_ms, first_invoke_ms, cold_start_ms, warm_invoke_ms", g)
 		}
 	}
-	r := &Result{Before: in.Before, After: in.After, Thresholds: in.Thresholds, Confidence: conf}
+	r := &Result{Before: in.Before, After: in.After, Thresholds: in.Thresholds, Confidence: conf, Sampling: in.Sampling, Strict: in.Strict}
 
 	for _, m := range reported {
 		before, after := verify.Values(in.Before.Samples, m), verify.Values(in.After.Samples, m)
@@ -228,21 +310,36 @@ func Evaluate(in Input) (*Result, error) {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s not compared: %v", MetricLabel(m), err))
 			continue
 		}
+		// An adaptive run's gated metric is held to the level of the
+		// look that stopped it; a look with nothing to spend yet can
+		// reject nothing.
+		at := in.Thresholds
+		if l := in.Sampling.Last(); l != nil && isGated {
+			at.Alpha = l.Alpha
+		}
+		isTime := m != verify.MetricMaxRSS
+		threshold := in.Thresholds.MaxRegressionPct / 100 * c.Before.Center
+		if isTime {
+			threshold = in.Thresholds.RegressionThreshold(c.Before.Center)
+		}
 		r.Metrics = append(r.Metrics, MetricResult{
 			Metric:     m,
 			Gated:      isGated,
 			Comparison: c,
-			Change:     classify(c, in.Thresholds, m != verify.MetricMaxRSS),
+			Change:     classify(c, at, isTime),
 			P90Before:  Quantile(before, 0.9),
 			P90After:   Quantile(after, 0.9),
+			Threshold:  threshold,
+			MDE:        MinimumDetectable(before, after, at.Alpha),
 		})
 	}
 
 	r.Sizes = compareSizes(in.Before.Sizes, in.After.Sizes, in.Thresholds.MaxSizeGrowthPct)
-	r.Budgets = checkBudgets(in.Budgets, in.After)
-	if in.Budgets.ArtifactBytes > 0 && in.After.Sizes[in.After.Artifact] == 0 {
-		r.Warnings = append(r.Warnings, "budget artifact_bytes not checked: the artifact's size is unknown")
-	}
+	// Budgets are absolute limits on the change's measurement, no test:
+	// the same check as plain `fnopt verify`.
+	bc := verify.CheckBudgets(in.Budgets, in.After.Samples, in.After.Sizes[in.After.Artifact], "")
+	r.Budgets = bc.Results
+	r.Warnings = append(r.Warnings, bc.Unchecked...)
 	return r, nil
 }
 
@@ -290,26 +387,6 @@ func compareSizes(before, after map[string]int64, maxGrowthPct float64) []SizeRe
 		}
 		s.Exceeded = maxGrowthPct >= 0 && b > 0 && s.GrowthPct > maxGrowthPct
 		out = append(out, s)
-	}
-	return out
-}
-
-// checkBudgets applies fnopt.yaml's absolute budgets to the After side.
-// Budgets are plain limits on the measured figures, no test: they say
-// "never slower than this on this machine", independent of the baseline.
-func checkBudgets(b config.Budgets, after Side) []BudgetResult {
-	var out []BudgetResult
-	initMs := verify.Values(after.Samples, verify.MetricInit)
-	if b.InitP50Ms > 0 && len(initMs) > 0 {
-		v := Quantile(initMs, 0.5)
-		out = append(out, BudgetResult{Name: "init_p50_ms", Limit: b.InitP50Ms, Value: v, Exceeded: v > b.InitP50Ms})
-	}
-	if b.InitP90Ms > 0 && len(initMs) > 0 {
-		v := Quantile(initMs, 0.9)
-		out = append(out, BudgetResult{Name: "init_p90_ms", Limit: b.InitP90Ms, Value: v, Exceeded: v > b.InitP90Ms})
-	}
-	if size := after.Sizes[after.Artifact]; b.ArtifactBytes > 0 && size > 0 {
-		out = append(out, BudgetResult{Name: "artifact_bytes", Limit: float64(b.ArtifactBytes), Value: float64(size), Exceeded: size > b.ArtifactBytes})
 	}
 	return out
 }

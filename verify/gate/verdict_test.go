@@ -255,3 +255,106 @@ func TestParseGateMetric(t *testing.T) {
 		}
 	}
 }
+
+// TestVerdictCouldNotTell: a run that finds no regression but whose
+// minimum detectable effect (80% power) is above the threshold says it
+// could not tell; that passes (exit 0) unless Strict (exit 2), and a
+// failure still fails. The MDEs here follow from MDE = 2.80·SE with SE ≈
+// 1.02·σ·√(2/n) (mde.go): 31 values spaced 1 ms apart (σ ≈ 9 ms) give
+// about 6.5 ms, below the 10 ms threshold of a 100 ms median; spaced 4 ms
+// apart, about 26 ms, above it.
+func TestVerdictCouldNotTell(t *testing.T) {
+	quiet := spread(100, 1)
+	noisy := spread(100, 4)
+	five := []float64{96, 98, 100, 102, 104}
+	small := spread(2, 1.0/64) // median 2 ms: the threshold is the 0.25 ms floor
+	tests := []struct {
+		name          string
+		before, after []float64
+		alpha         float64
+		growth        bool // the zip grows by 20%
+		verdict       Verdict
+		exit, strict  int    // exit codes without and with Strict
+		reason        string // in CouldNotTell()
+	}{
+		{"resolved", quiet, quiet, 0.05, false, VerdictPass, 0, 0, ""},
+		{"resolved, at the floor", small, small, 0.05, false, VerdictPass, 0, 0, ""},
+		{"too noisy", noisy, noisy, 0.05, false, VerdictCouldNotTell, 0, 2,
+			"init: a regression of +10.0% (+10.00 ms) could have passed unseen: the smallest shift this run detects with 80% power is +"},
+		{"too few samples for the level", five, five, 0.001, false, VerdictCouldNotTell, 0, 2,
+			"init: a regression of +10.0% (+10.00 ms) could have passed unseen: with 5 and 5 samples no shift, however large, is significant at p < 0.001; measure more samples"},
+		{"a regression found", quiet, shifted(quiet, 20), 0.05, false, VerdictFail, 1, 1, ""},
+		{"a size failure while noisy", noisy, noisy, 0.05, true, VerdictFail, 1, 1, "init: a regression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{
+				Before:     Side{Samples: initSamples(tt.before), Sizes: map[string]int64{"zip": 1000}},
+				After:      Side{Samples: initSamples(tt.after), Sizes: map[string]int64{"zip": 1000}},
+				Thresholds: DefaultThresholds(),
+			}
+			in.Thresholds.Alpha = tt.alpha
+			if tt.growth {
+				in.After.Sizes["zip"] = 1200
+			}
+			r, err := Evaluate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Verdict() != tt.verdict || r.ExitCode() != tt.exit {
+				t.Errorf("verdict %s exit %d, want %s %d (MDE %+v, threshold %g)", r.Verdict(), r.ExitCode(), tt.verdict, tt.exit, r.Metrics[0].MDE, r.Metrics[0].Threshold)
+			}
+			reasons := strings.Join(r.CouldNotTell(), "\n")
+			if (tt.reason == "") != (reasons == "") || !strings.Contains(reasons, tt.reason) {
+				t.Errorf("could not tell: %q, want %q", reasons, tt.reason)
+			}
+			in.Strict = true
+			if r, _ = Evaluate(in); r.ExitCode() != tt.strict {
+				t.Errorf("strict: exit %d, want %d", r.ExitCode(), tt.strict)
+			}
+			// The JSON report says the same.
+			d := NewDocument(r)
+			if d.Verdict != tt.verdict || d.ExitCode != tt.strict || !d.Strict || len(d.CouldNotTell) != len(r.CouldNotTell()) {
+				t.Errorf("document: verdict %s exit %d strict %v could not tell %q", d.Verdict, d.ExitCode, d.Strict, d.CouldNotTell)
+			}
+		})
+	}
+}
+
+// TestVerdictAdaptiveLevel: an adaptive run holds its gated metric to the
+// nominal level of the look that stopped it, not to alpha, and its MDE is
+// for that level; the other metrics keep alpha. A +20 ms shift of the
+// noisy samples has p ≈ 0.035: a regression at 0.05, none at 0.01.
+func TestVerdictAdaptiveLevel(t *testing.T) {
+	noisy := spread(100, 4)
+	in := Input{Before: Side{Samples: initSamples(noisy)}, After: Side{Samples: initSamples(shifted(noisy, 20))}, Thresholds: DefaultThresholds()}
+	tests := []struct {
+		name     string
+		sampling Sampling
+		want     Change
+		mdeAlpha float64
+	}{
+		{"fixed", Sampling{}, ChangeRegression, 0.05},
+		{"adaptive, stopped at a look of level 0.01", Sampling{Adaptive: true, MaxSamples: 31, Looks: []Look{{Alpha: 0.01, Stop: StopCap}}}, ChangeNone, 0.01},
+		// A look with nothing to spend can reject nothing.
+		{"adaptive, a look of level 0", Sampling{Adaptive: true, MaxSamples: 31, Looks: []Look{{Alpha: 0, Stop: StopCap}}}, ChangeNone, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in.Sampling = tt.sampling
+			r, err := Evaluate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Metrics[0]
+			if m.Change != tt.want || m.MDE.Alpha != tt.mdeAlpha {
+				t.Errorf("change %s, MDE at %g; want %s at %g (p=%.4f)", m.Change, m.MDE.Alpha, tt.want, tt.mdeAlpha, m.Comparison.P)
+			}
+			for _, o := range r.Metrics[1:] {
+				if o.MDE.Alpha != 0.05 {
+					t.Errorf("%s: MDE at %g, want the gate's alpha", o.Metric, o.MDE.Alpha)
+				}
+			}
+		})
+	}
+}
