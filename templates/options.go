@@ -197,8 +197,19 @@ func newData(o Options) Data {
 		GoBuildCommand: settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."),
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
-		Budgets:        config.DefaultBudgets(o.Lang, o.Client),
+		Budgets:        budgets(o),
 	}
+}
+
+// budgets are a new project's fnopt.yaml budgets. An image's size has
+// none: what verify builds and measures is the zip, so nothing would
+// check it.
+func budgets(o Options) config.Budgets {
+	b := config.DefaultBudgets(o.Lang, o.Client)
+	if o.Package == config.Image {
+		b.ArtifactBytes = 0
+	}
+	return b
 }
 
 // logicalID turns "my-func_2" into "MyFunc2Function".

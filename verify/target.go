@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/fnopt/fnopt/internal/dist"
+	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
@@ -39,6 +40,9 @@ type Target struct {
 	// not the host's; FunctionalCheck runs it under qemu.
 	CrossBootstrap string
 	CrossArch      settings.Arch
+	// Config is the project's fnopt.yaml (its budgets apply to the
+	// measurement); nil for targets that are not projects.
+	Config *config.Config
 
 	cleanup []func() error
 }
@@ -203,14 +207,33 @@ func PrepareZip(path string, o PrepareOptions) (*Target, error) {
 // PrepareProject builds the project in dir for this machine's
 // architecture, into a temporary folder (the project's dist/ is left
 // alone). When the project deploys to another architecture, that build is
-// made too, for its sizes and for FunctionalCheck.
+// made too, for its sizes and for FunctionalCheck; when this machine lacks
+// the toolchain for it (a Rust target not installed), the host build is
+// measured alone and a note says what was skipped and how to install it.
 func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target, error) {
 	cfg, err := config.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{Name: dir}
+	t := &Target{Name: dir, Config: cfg}
 	host := settings.HostArch()
+	want := cfg.Architecture()
+	if want != host {
+		// The deployed architecture's build first: a missing cross
+		// toolchain is known at once, before the host build's wait.
+		crossRes, err := t.build(ctx, dir, cfg, want, o)
+		var te *build.ToolchainError
+		switch {
+		case errors.As(err, &te):
+			t.Notes = append(t.Notes, fmt.Sprintf("the project deploys to %s, which cannot be built here (%v): its sizes and its run under emulation are skipped; measured a %s build of the same code on this %s machine", want, te, host, host))
+		case err != nil:
+			t.Close()
+			return nil, err
+		default:
+			t.CrossBootstrap, t.CrossArch = crossRes.Bootstrap.Path, want
+			t.Notes = append(t.Notes, fmt.Sprintf("the project deploys to %s; measured a %s build of the same code on this %s machine (sizes are the %s artifact's)", want, host, host, want))
+		}
+	}
 	hostRes, err := t.build(ctx, dir, cfg, host, o)
 	if err != nil {
 		t.Close()
@@ -222,16 +245,25 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 		return nil, err
 	}
 	t.Starter, t.TaskRoot, t.Arch, t.Files = boot.Starter, boot.TaskRoot, host, boot.Files
-	if want := cfg.Architecture(); want != host {
-		crossRes, err := t.build(ctx, dir, cfg, want, o)
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.CrossBootstrap, t.CrossArch = crossRes.Bootstrap.Path, want
-		t.Notes = append(t.Notes, fmt.Sprintf("the project deploys to %s; measured a %s build of the same code on this %s machine (sizes are the %s artifact's)", want, host, host, want))
-	}
 	return t, nil
+}
+
+// shippedZip is the size of the zip that ships, which fnopt.yaml's
+// artifact_bytes limits, or 0 and why it is not known.
+func (t *Target) shippedZip() (int64, string) {
+	if t.Config == nil {
+		return 0, "the target is not a project"
+	}
+	if t.Config.Package != config.Zip {
+		return 0, "the project ships an image, whose compressed layers a project measurement does not make (fnopt build --package image reports them)"
+	}
+	want := t.Config.Architecture()
+	for _, a := range t.Artifacts {
+		if a.Name == "zip" && a.Arch == want {
+			return a.Bytes, ""
+		}
+	}
+	return 0, fmt.Sprintf("the %s zip was not built", want)
 }
 
 // build builds the zip for arch as `fnopt build` does (dist.Produce),

@@ -218,3 +218,56 @@ func TestPrepareProject(t *testing.T) {
 		t.Fatalf("functional check under qemu: %+v", run)
 	}
 }
+
+// TestPrepareProjectWithoutCrossToolchain: a Rust project that deploys to
+// the other architecture, on a machine that cannot build for it (here its
+// linker is missing, as the aarch64 target often is on x86_64), is
+// measured as a host build with a note saying what was skipped and what to
+// install, instead of failing after the host build's wait. The deployed
+// architecture's sizes are not made up: its zip's budget is unchecked.
+func TestPrepareProjectWithoutCrossToolchain(t *testing.T) {
+	env := testenv.CargoEnv(t)
+	other := settings.ARM64
+	if settings.HostArch() == settings.ARM64 {
+		other = settings.X86_64
+	}
+	triple := other.RustTarget()
+	linkerVar := "CARGO_TARGET_" + strings.ToUpper(strings.ReplaceAll(triple, "-", "_")) + "_LINKER"
+	env = append(env, linkerVar+"=fnopt-test-no-such-linker")
+	dir := t.TempDir()
+	files := map[string]string{
+		"Cargo.toml":  "[package]\nname = \"bootstrap\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"src/main.rs": "fn main() {}\n",
+		"fnopt.yaml":  "name: rfn\nlanguage: rust\narch: " + string(other) + "\nbudgets:\n  artifact_bytes: 1000000\n",
+	}
+	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	tg, err := Prepare(ctx, dir, PrepareOptions{BuildEnv: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if tg.Arch != settings.HostArch() || tg.CrossArch != "" || tg.CrossBootstrap != "" {
+		t.Errorf("arch %s, cross %q %q: want a host build and no cross build", tg.Arch, tg.CrossArch, tg.CrossBootstrap)
+	}
+	if len(tg.Notes) != 1 || !strings.Contains(tg.Notes[0], "cannot be built here") || !strings.Contains(tg.Notes[0], "fnopt-test-no-such-linker") ||
+		!strings.Contains(tg.Notes[0], "its sizes and its run under emulation are skipped") {
+		t.Errorf("notes %q: want one saying what was skipped and what is missing", tg.Notes)
+	}
+	for _, a := range tg.Artifacts {
+		if a.Arch != settings.HostArch() {
+			t.Errorf("artifact %+v of an architecture that was not built", a)
+		}
+	}
+	if size, why := tg.shippedZip(); size != 0 || why != "the "+string(other)+" zip was not built" {
+		t.Errorf("shipped zip %d, %q: want unknown, and why", size, why)
+	}
+}

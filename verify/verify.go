@@ -11,12 +11,24 @@ type Verification struct {
 	// emulation: nil when the target has none, or when the measurement
 	// failed (a broken function need not be run twice).
 	Cross *CrossRun
+	// Budgets are the project's fnopt.yaml budgets applied to the
+	// measurement: empty for targets that are not projects, and when the
+	// function failed (its few samples say nothing about its budgets).
+	Budgets BudgetCheck
+}
+
+// Pass reports whether the verification passed: every sample answered,
+// the deployed build answered under emulation where it ran, and no budget
+// was exceeded. `fnopt verify` exits 1 otherwise.
+func (v *Verification) Pass() bool {
+	return v.Run.OK() && (v.Cross == nil || !v.Cross.Ran() || v.Cross.OK()) && len(v.Budgets.Exceeded()) == 0
 }
 
 // Verify is `fnopt verify` of one target as a library call: it prepares
 // the target at path (see Prepare), measures it, and when every sample
 // succeeded runs its deployed-architecture build once under emulation
-// (CrossCheck). Whatever preparing made is removed before it returns. A
+// (CrossCheck), and applies a project's fnopt.yaml budgets to the
+// measurement (CheckBudgets). Whatever preparing made is removed before it returns. A
 // function that fails is Run.Failure, not an error. An error with no
 // Verification means the target could not be prepared; with one, that
 // measuring stopped (cancelled, or the machine could not run it), and Run
@@ -34,6 +46,10 @@ func Verify(ctx context.Context, path string, po PrepareOptions, o Options) (*Ve
 	}
 	if v.Run.OK() {
 		v.Cross = CrossCheck(ctx, t, o)
+		if t.Config != nil {
+			size, why := t.shippedZip()
+			v.Budgets = CheckBudgets(t.Config.Budgets, v.Run.Samples, size, why)
+		}
 	}
 	return v, nil
 }

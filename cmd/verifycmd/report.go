@@ -40,7 +40,11 @@ type Report struct {
 	Notes        []string        `json:"notes,omitempty"`
 	Failure      *FailureReport  `json:"failure,omitempty"`
 	Functional   *FunctionalRun  `json:"functional_check,omitempty"`
-	Raw          []verify.Sample `json:"raw_samples"`
+	// Budgets are fnopt.yaml's budgets checked against this measurement
+	// (a project target whose function answered); a budget exceeded makes
+	// the exit status 1. Budgets that could not be checked are notes.
+	Budgets []verify.BudgetResult `json:"budgets,omitempty"`
+	Raw     []verify.Sample       `json:"raw_samples"`
 }
 
 // ArtifactReport lists artifact sizes.
@@ -141,6 +145,24 @@ func (r *Report) addCrossCheck(cr *verify.CrossRun) {
 	}
 }
 
+// addBudgets reports the budget check: every result, and a note for each
+// budget that could not be checked.
+func (r *Report) addBudgets(bc verify.BudgetCheck) {
+	r.Budgets = bc.Results
+	r.Notes = append(r.Notes, bc.Unchecked...)
+}
+
+// exceeded are the budgets the measurement went over.
+func (r *Report) exceeded() []verify.BudgetResult {
+	var out []verify.BudgetResult
+	for _, b := range r.Budgets {
+		if b.Exceeded {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // artifactReport gives the sizes of what ships: for a cross-architecture
 // project, only the deployed architecture's build.
 func artifactReport(t *verify.Target) ArtifactReport {
@@ -204,6 +226,17 @@ func WriteText(w io.Writer, r *Report) {
 		}
 		fmt.Fprintf(w, "functional check of the %s build under %s: %s\n", f.Arch, f.Runner, status)
 	}
+	if len(r.Budgets) > 0 {
+		var checks []string
+		for _, b := range r.Budgets {
+			mark := "ok"
+			if b.Exceeded {
+				mark = "EXCEEDED"
+			}
+			checks = append(checks, b.String()+" "+mark)
+		}
+		fmt.Fprintf(w, "budgets (fnopt.yaml): %s\n", strings.Join(checks, ", "))
+	}
 	if f := r.Failure; f != nil {
 		fmt.Fprintf(w, "FAILED in sample %d, %s: %s", f.Sample, f.Phase, f.Reason)
 		if f.ErrorType != "" {
@@ -216,6 +249,14 @@ func WriteText(w io.Writer, r *Report) {
 		if out := strings.TrimRight(f.Output, "\n"); out != "" {
 			fmt.Fprintf(w, "function output (last lines):\n%s\n", indent(out))
 		}
+		return
+	}
+	if over := r.exceeded(); len(over) > 0 {
+		var names []string
+		for _, b := range over {
+			names = append(names, b.Name)
+		}
+		fmt.Fprintf(w, "FAILED: over budget (%s): a slower start or a bigger artifact than fnopt.yaml allows\n", strings.Join(names, ", "))
 		return
 	}
 	fmt.Fprintln(w, "ok")

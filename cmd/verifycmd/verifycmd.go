@@ -82,7 +82,11 @@ With --serve, the function runs until Ctrl-C and Lambda's Invoke API listens
 on --listen:
   curl -d '{"hello":"world"}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
 
-Exit status: 0 ok; 1 the function failed; 2 bad input or could not measure.`,
+A project's fnopt.yaml budgets (init_p50_ms, init_p90_ms, artifact_bytes)
+are checked against the measurement and reported.
+
+Exit status: 0 ok; 1 the function failed or a budget was exceeded; 2 bad
+input or could not measure.`,
 		Example: `  fnopt verify
   fnopt verify dist/function.zip --samples 50 --warm 5 --json
   fnopt verify ./hello --event event.json --expect '{"ok":true}'
@@ -206,13 +210,11 @@ func Run(ctx context.Context, o *Options) error {
 	rep := NewReport(run, mo, verify.ThisMachine())
 	rep.Settings.MemoryLimited = run.Memory.Enforced
 	rep.addCrossCheck(v.Cross)
+	rep.addBudgets(v.Budgets)
 	if err := writeReport(o, rep); err != nil {
 		return cmdutil.UsageError(err)
 	}
-	switch {
-	case !run.OK():
-		return cmdutil.SilentExit(cmdutil.ExitFail)
-	case rep.Functional != nil && !rep.Functional.OK:
+	if !v.Pass() {
 		return cmdutil.SilentExit(cmdutil.ExitFail)
 	}
 	return nil
