@@ -243,7 +243,8 @@ func buildForTrace(ctx context.Context, modDir, pkg, out string) error {
 	cmd.Env = append(os.Environ(), g.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	// As every build: stopped gently when ctx ends, no go-build* left.
+	if err := build.RunCompiler(cmd); err != nil {
 		return fmt.Errorf("building %s for the init trace: %v: %s", pkg, err, firstLine(stderr.String()))
 	}
 	return nil

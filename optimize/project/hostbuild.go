@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -180,7 +181,8 @@ func cargoBinName(manifest string) (string, error) {
 func runBuild(cmd *exec.Cmd, what string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	// As every build: stopped gently when ctx ends, no go-build* left.
+	if err := build.RunCompiler(cmd); err != nil {
 		return fmt.Errorf("%s: %v: %s", what, err, strings.TrimSpace(out.String()))
 	}
 	return nil

@@ -34,8 +34,10 @@ type Options struct {
 	// line (and what records it, like image labels) does not depend on a
 	// temporary name. Default OutDir.
 	FinalDir string
-	// Log receives the compiler's output: all of it when Verbose is set,
-	// otherwise only when the compiler fails. Nil discards it.
+	// Log receives the compiler's output as it runs when Verbose is set.
+	// Without Verbose nothing is written to it: a failed compile's output
+	// is in its *CompileError, which carries it to whoever reports the
+	// error. Nil discards it.
 	Log io.Writer
 	// Verbose streams the compiler's output to Log as it runs.
 	Verbose bool
@@ -105,12 +107,17 @@ func Build(ctx context.Context, dir string, cfg *config.Config, opts Options) (*
 	return res, nil
 }
 
-// CompileError is a compiler that ran and failed. Its output has been
-// written to Options.Log; Output holds it too.
+// CompileError is a compiler that ran and failed. It carries the
+// compiler's output whatever the caller did with Options.Log, so that
+// every command that builds (build, verify, the gate, optimize) shows it
+// the same way: Details, printed above the error's one line.
 type CompileError struct {
 	Tool   string // "go build", "cargo build"
 	Output []byte
 	Err    error
+	// Streamed is true when Output was written to Options.Log as the
+	// compiler ran (Verbose): it has been shown already.
+	Streamed bool
 }
 
 func (e *CompileError) Error() string {
@@ -119,9 +126,18 @@ func (e *CompileError) Error() string {
 
 func (e *CompileError) Unwrap() error { return e.Err }
 
+// Details is the compiler's output when it has not been shown yet, for
+// the line of Error to point at.
+func (e *CompileError) Details() string {
+	if e.Streamed {
+		return ""
+	}
+	return string(e.Output)
+}
+
 // run executes cmd with its standard error (and standard output unless
 // cmd.Stdout is already set) captured. With verbose the output is also
-// streamed to log; otherwise it is written to log only on failure.
+// streamed to log; a failure returns it in a *CompileError either way.
 func run(ctx context.Context, cmd *exec.Cmd, tool string, log io.Writer, verbose bool) error {
 	var out bytes.Buffer
 	w := io.Writer(&out)
@@ -132,8 +148,7 @@ func run(ctx context.Context, cmd *exec.Cmd, tool string, log io.Writer, verbose
 		cmd.Stdout = w
 	}
 	cmd.Stderr = w
-	setProcessGroup(cmd)
-	err := cmd.Run()
+	err := RunCompiler(cmd)
 	if err == nil {
 		return nil
 	}
@@ -146,10 +161,7 @@ func run(ctx context.Context, cmd *exec.Cmd, tool string, log io.Writer, verbose
 	if !errors.As(err, &exitErr) {
 		return fmt.Errorf("running %s: %w", tool, err)
 	}
-	if !verbose {
-		log.Write(out.Bytes())
-	}
-	return &CompileError{Tool: tool, Output: out.Bytes(), Err: err}
+	return &CompileError{Tool: tool, Output: out.Bytes(), Err: err, Streamed: verbose}
 }
 
 // install checks that tmp is an executable for arch, makes it 0755 and

@@ -4,6 +4,10 @@ package build
 
 import "os/exec"
 
-// setProcessGroup is a no-op where process groups do not exist; the
-// context still kills the compiler itself.
-func setProcessGroup(*exec.Cmd) {}
+// stopGently only bounds the wait where process groups do not exist: the
+// context kills the compiler itself, and Wait stops waiting for its
+// output after GracePeriod.
+func stopGently(cmd *exec.Cmd) (killRest func()) {
+	cmd.WaitDelay = GracePeriod
+	return func() {}
+}

@@ -7,12 +7,26 @@ import (
 	"syscall"
 )
 
-// setProcessGroup runs cmd in its own process group and, when its context
-// ends, kills the whole group: cargo and go start compilers of their own
-// that must not outlive a cancelled build.
-func setProcessGroup(cmd *exec.Cmd) {
+// stopGently runs cmd in its own process group (cargo and go start
+// compilers and linkers of their own) and, when its context ends, stops
+// the group as Ctrl-C in a terminal does: SIGINT to every process of it,
+// so that each can clean up. A group still running after GracePeriod is
+// killed: Wait kills the command itself and stops waiting for its output,
+// and the function returned, called once Wait has returned, kills what is
+// left of the group.
+func stopGently(cmd *exec.Cmd) (killRest func()) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cancelled := false
 	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cancelled = true
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	}
+	cmd.WaitDelay = GracePeriod
+	return func() {
+		// Only after a cancel: a group whose leader was reaped can still
+		// hold processes, and while it does its id is not reused.
+		if cancelled {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 	}
 }
