@@ -20,7 +20,7 @@ func TestRunZip(t *testing.T) {
 		t.Skip("builds a function")
 	}
 	srv := double(t, lambdatest.Options{})
-	zip := zipOf(t, project(t, settings.X86_64, "0"), settings.X86_64)
+	zip := hostZip(t)
 	o := options(2, 2)
 	o.MemoryMB = []int{128, 256}
 	res, err := awslambda.Run(context.Background(), []awslambda.Source{{Label: zip, Path: zip}}, o)
@@ -28,7 +28,7 @@ func TestRunZip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range res.Configurations {
-		if len(c.Samples) != 2 || c.Arch != settings.X86_64 {
+		if len(c.Samples) != 2 || c.Arch != settings.HostArch() {
 			t.Errorf("%s: %d samples, arch %s", c.Label, len(c.Samples), c.Arch)
 		}
 		if len(c.Artifacts) != 1 || c.Artifacts[0].Name != "zip" || c.Artifacts[0].Bytes == 0 {
@@ -40,9 +40,13 @@ func TestRunZip(t *testing.T) {
 	}
 
 	// A zip runs only as what it is built for: refused before deploying.
-	o.Arches = []settings.Arch{settings.ARM64}
+	other := settings.ARM64
+	if settings.HostArch() == settings.ARM64 {
+		other = settings.X86_64
+	}
+	o.Arches = []settings.Arch{other}
 	if _, err := awslambda.Run(context.Background(), []awslambda.Source{{Label: zip, Path: zip}}, o); err == nil {
-		t.Error("an x86_64 zip was accepted as arm64")
+		t.Errorf("a %s zip was accepted as %s", settings.HostArch(), other)
 	}
 	if n := srv.Calls("lambda:CreateFunction"); n != 2 {
 		t.Errorf("%d functions created, want the first run's 2", n)
@@ -53,8 +57,8 @@ func TestRunErrors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds functions")
 	}
-	good := zipOf(t, project(t, settings.X86_64, "0"), settings.X86_64)
-	crash := crashingProject(t, settings.X86_64)
+	good := hostZip(t)
+	crash := crashingProject(t, settings.HostArch())
 	tests := []struct {
 		name   string
 		source string
@@ -149,7 +153,7 @@ func TestRunRetries(t *testing.T) {
 		t.Skip("builds a function")
 	}
 	srv := double(t, lambdatest.Options{RetryAfter: 1})
-	zip := zipOf(t, project(t, settings.X86_64, "0"), settings.X86_64)
+	zip := hostZip(t)
 	srv.Throttle("lambda:CreateFunction", 1)
 	srv.Throttle("lambda:InvokeFunction", 2)
 	srv.Conflict("lambda:UpdateFunctionConfiguration", 2)
@@ -173,7 +177,7 @@ func TestRunCancelledLeavesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a function")
 	}
-	zip := zipOf(t, project(t, settings.X86_64, "0"), settings.X86_64)
+	zip := hostZip(t)
 	for _, stage := range []string{"deploying", "measuring", "samples"} {
 		t.Run(stage, func(t *testing.T) {
 			srv := double(t, lambdatest.Options{StateDelay: 200 * time.Millisecond})
@@ -198,7 +202,7 @@ func TestRunKeep(t *testing.T) {
 		t.Skip("builds a function")
 	}
 	srv := double(t, lambdatest.Options{})
-	zip := zipOf(t, project(t, settings.X86_64, "0"), settings.X86_64)
+	zip := hostZip(t)
 	o := options(1, 1)
 	o.Keep = true
 	res, err := awslambda.Run(context.Background(), []awslambda.Source{{Label: zip, Path: zip}}, o)
@@ -260,5 +264,24 @@ func TestRunZipTooLarge(t *testing.T) {
 	}
 	if n := srv.Calls("lambda:CreateFunction"); n != 0 {
 		t.Errorf("%d functions created", n)
+	}
+}
+
+// TestRunDeletionRefused: functions that cannot be deleted are named,
+// and the run fails saying what was denied.
+func TestRunDeletionRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a function")
+	}
+	srv := double(t, lambdatest.Options{})
+	zip := hostZip(t)
+	srv.Deny("lambda:DeleteFunction")
+	res, err := awslambda.Run(context.Background(), []awslambda.Source{{Label: zip, Path: zip}}, options(1, 1))
+	var ad *awslambda.AccessDeniedError
+	if !errors.As(err, &ad) || ad.Action != "lambda:DeleteFunction" {
+		t.Errorf("%v, want *AccessDeniedError for lambda:DeleteFunction", err)
+	}
+	if res == nil || len(res.Kept) != 1 || !slices.Equal(res.Kept, srv.Functions()) {
+		t.Errorf("kept %v, double has %v", res.Kept, srv.Functions())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,30 +28,62 @@ var fastBackoff = awslambda.Backoff{First: 10 * time.Millisecond, Max: 2 * time.
 func project(t *testing.T, arch settings.Arch, initWork string) string {
 	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "examples", "gateexperiment", "function")
-	for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
-		data, err := os.ReadFile(filepath.Join(src, name+".txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := strings.ReplaceAll(string(data), "{{.InitWork}}", initWork)
-		s = strings.ReplaceAll(s, "{{.Arch}}", string(arch))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := writeProject(dir, arch, initWork); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
 
-// zipOf builds a project's deployment zip for arch, as fnopt build does.
-func zipOf(t *testing.T, dir string, arch settings.Arch) string {
-	t.Helper()
-	out := t.TempDir()
-	res, err := dist.Produce(context.Background(), dir, dist.Options{Arch: arch, Package: "zip", OutDir: out})
-	if err != nil {
-		t.Fatal(err)
+func writeProject(dir string, arch settings.Arch, initWork string) error {
+	src := filepath.Join("..", "..", "examples", "gateexperiment", "function")
+	for _, name := range []string{"main.go", "work.go", "go.mod", "fnopt.yaml"} {
+		data, err := os.ReadFile(filepath.Join(src, name+".txt"))
+		if err != nil {
+			return err
+		}
+		s := strings.ReplaceAll(string(data), "{{.InitWork}}", initWork)
+		s = strings.ReplaceAll(s, "{{.Arch}}", string(arch))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			return err
+		}
 	}
-	return res.Zip.Path
+	return nil
+}
+
+// built is the function's zip for this machine, made once for the whole
+// package: compiling takes seconds, and most tests deploy the same
+// function. TestMain removes its folder.
+var built struct {
+	once     sync.Once
+	dir, zip string
+	err      error
+}
+
+// hostZip is the shared zip (see built).
+func hostZip(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "fnopt-awslambda-test-"); built.err != nil {
+			return
+		}
+		fn := filepath.Join(built.dir, "fn")
+		if built.err = os.Mkdir(fn, 0o755); built.err != nil {
+			return
+		}
+		if built.err = writeProject(fn, settings.HostArch(), "0"); built.err != nil {
+			return
+		}
+		res, err := dist.Produce(context.Background(), fn, dist.Options{Package: "zip", OutDir: filepath.Join(built.dir, "out")})
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.zip = res.Zip.Path
+	})
+	if built.err != nil {
+		t.Fatalf("building the test function: %v", built.err)
+	}
+	return built.zip
 }
 
 // double starts a protocol double and points the SDK at it.

@@ -19,7 +19,11 @@ func TestMain(m *testing.M) {
 	// The double runs images in fnopt's sandbox, which re-executes the
 	// test binary as its init.
 	sandbox.MaybeRunInit()
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // TestRunImage deploys a project that ships an image, and an image

@@ -63,7 +63,6 @@ type invocation struct {
 // needs no change: a new function has no environment yet.
 func measure(ctx context.Context, fl *fleet, fns []*function, confs []*Configuration, o measureOptions) (rounds int, err error) {
 	total := o.samples * len(fns)
-	done := 0
 	// Each round should give C cold samples per function; rounds that
 	// give none (a platform that reuses environments anyway) must not go
 	// on for ever.
@@ -114,14 +113,13 @@ func measure(ctx context.Context, fl *fleet, fns []*function, confs []*Configura
 					}
 				}
 			}
-			done += min(k, len(c.Samples))
 			if o.progress != nil {
-				o.progress(min(done, total), total)
+				done := 0
+				for _, c := range confs {
+					done += min(len(c.Samples), o.samples)
+				}
+				o.progress(done, total)
 			}
-		}
-		done = 0
-		for _, c := range confs {
-			done += min(len(c.Samples), o.samples)
 		}
 	}
 }

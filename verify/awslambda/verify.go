@@ -183,7 +183,7 @@ func (r *Result) Failure() *FunctionError {
 // fails is a *FunctionError, returned with the Result measured until
 // then; any other error may come with a partial Result too. Cleanup of
 // the functions is reported in Result.Kept and joined to the error.
-func Run(ctx context.Context, sources []Source, o Options) (*Result, error) {
+func Run(ctx context.Context, sources []Source, o Options) (res *Result, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Account: acct.ID, Region: acct.Region}
+	res = &Result{Account: acct.ID, Region: acct.Region}
 
 	ws := &workspace{}
 	defer ws.close()
@@ -221,6 +221,8 @@ func Run(ctx context.Context, sources []Source, o Options) (*Result, error) {
 
 	stats := &retryStats{}
 	fl := &fleet{acct: acct, backoff: o.Backoff, stats: stats}
+	// Whatever happens from here on, the functions (and pushed images)
+	// go: a failure to delete them is joined to the run's error.
 	defer func() {
 		if o.Keep {
 			res.Kept = fl.Names()
@@ -289,20 +291,14 @@ func deployAll(ctx context.Context, fl *fleet, arts []*artifact, confs []*Config
 		}
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		// One line: the first error says it; the rest are alike.
-		return nil, firstError(errs)
-	}
-	return fns, nil
-}
-
-func firstError(errs []error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
+	// The first error says it: the others are alike (the same account,
+	// the same role), and a one-line error stays one line.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return fns, nil
 }
 
 // costOf prices a configuration at the list price.
