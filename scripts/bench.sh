@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: fnopt's cold-start benchmark. Builds the Go official hello
 # plainly and with fnopt's tuned settings, the Go and Rust minimal hellos
-# and a static C floor, measures them interleaved with verify (cold and
+# and the floors (floor.c linked with glibc dynamically and statically and
+# with musl statically; the Go floor), measures them interleaved with verify (cold and
 # warm page cache), prints a Markdown table and writes results.md,
 # results.json and chart.svg to $BENCH_OUT (default bench-results/).
 # Offline: Rust crates come from Debian's packaged sources (make setup).
@@ -13,8 +14,8 @@ cd "$root"
 out=${BENCH_OUT:-bench-results}
 samples=${BENCH_SAMPLES:-150}
 
-# musl-gcc (musl-tools) builds the floor; without it gcc -static does.
-for tool in go cargo gcc; do
+# gcc builds the glibc floors, musl-gcc (musl-tools) the musl one.
+for tool in go cargo gcc musl-gcc; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found: run \`make setup\` (Rust itself comes from rustup)" >&2; exit 2; }
 done
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -13,16 +14,26 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// chartSVG draws grouped bars per variant: init p50 and p90 in each
-// regime, so the gap between the rows, the spread within each and what
-// the page cache changes can be read at a glance.
+// chartSVG draws, above, grouped bars per variant: init p50 and p90 in
+// each regime, so the gap between the rows, the spread within each and
+// what the page cache changes can be read at a glance; below, each
+// variant's init p50 as a multiple of the floor of its own linkage and,
+// for Go, of go-floor.
 func chartSVG(r *Report) ([]byte, error) {
 	p, err := chartPlot(r)
 	if err != nil {
 		return nil, err
 	}
-	c := vgsvg.New(vg.Points(720), vg.Points(400))
-	p.Draw(draw.New(c))
+	q, err := ratioPlot(r)
+	if err != nil {
+		return nil, err
+	}
+	c := vgsvg.New(vg.Points(760), vg.Points(720))
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(10), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(4)}
+	canvases := plot.Align([][]*plot.Plot{{p}, {q}}, tiles, dc)
+	p.Draw(canvases[0][0])
+	q.Draw(canvases[1][0])
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("writing the chart: %w", err)
@@ -80,7 +91,68 @@ func chartPlot(r *Report) (*plot.Plot, error) {
 		names[i] = row.Name
 	}
 	p.NominalX(names...)
+	slantNames(p)
 	// Room above the tallest bar for the legend.
 	p.Y.Min, p.Y.Max = 0, top*1.25
 	return p, nil
+}
+
+// ratioPlot lays out the lower chart: init p50 ÷ the row's own floor, per
+// regime, and ÷ go-floor for the Go rows.
+func ratioPlot(r *Report) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "Init p50 ÷ the floor of the row's linkage (Go rows: also ÷ go-floor); 1 = floor"
+	p.Y.Label.Text = "ratio"
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = false
+	own := []color.Color{color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}}
+	gof := []color.Color{color.RGBA{R: 0x9e, G: 0xc4, B: 0xe0, A: 0xff}, color.RGBA{R: 0xff, G: 0xc8, B: 0x94, A: 0xff}}
+	type series struct {
+		label string
+		vals  plotter.Values
+		color color.Color
+	}
+	var all []series
+	top := 1.0
+	for i, g := range r.Regimes {
+		short, _, _ := strings.Cut(g.Name, " (")
+		o, gf := make(plotter.Values, len(g.Rows)), make(plotter.Values, len(g.Rows))
+		for j, row := range g.Rows {
+			o[j], gf[j] = row.InitVsOwnFloor, row.InitVsGoFloor
+			top = max(top, o[j], gf[j])
+		}
+		all = append(all, series{short + ": ÷ own floor", o, own[i%len(own)]}, series{short + ": ÷ go-floor", gf, gof[i%len(gof)]})
+	}
+	width := vg.Points(14)
+	for i, s := range all {
+		bars, err := plotter.NewBarChart(s.vals, width)
+		if err != nil {
+			return nil, fmt.Errorf("charting %s: %w", s.label, err)
+		}
+		bars.Color = s.color
+		bars.LineStyle.Width = 0
+		bars.Offset = width * (vg.Length(i) - vg.Length(len(all)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(s.label, bars)
+	}
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Color = color.Gray{Y: 0x40}
+	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(one)
+	names := make([]string, len(r.Regimes[0].Rows))
+	for i, row := range r.Regimes[0].Rows {
+		names[i] = row.Name
+	}
+	p.NominalX(names...)
+	slantNames(p)
+	p.Y.Min, p.Y.Max = 0, top*1.3
+	return p, nil
+}
+
+// slantNames tilts the variant names so that ten of them fit side by side.
+func slantNames(p *plot.Plot) {
+	p.X.Tick.Label.Rotation = math.Pi / 8
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
 }

@@ -25,9 +25,39 @@ type Variant struct {
 	// Expect is the answer to verify.DefaultEvent (JSON, as --expect),
 	// checked once before measuring: a fast wrong answer is no result.
 	Expect string
+	// Linkage is how the bootstrap is linked; each row is also compared
+	// with the C floor of its linkage (ownFloor).
+	Linkage Linkage
 	// Build writes an executable bootstrap for this machine into out and
 	// returns the command that did it.
 	Build func(ctx context.Context, w *workspace, out string) (string, error)
+}
+
+// Linkage is how a bootstrap is linked, which decides what the kernel and
+// the C library do before main: a dynamic loader, glibc's or musl's own
+// start-up, or a Go runtime.
+type Linkage string
+
+const (
+	GlibcDynamic Linkage = "glibc-dynamic" // ld.so maps libc.so.6 and relocates
+	GlibcStatic  Linkage = "glibc-static"  // no loader, glibc's own start-up
+	MuslStatic   Linkage = "musl-static"   // no loader, musl's minimal start-up
+	GoStatic     Linkage = "go-static"     // static Go, no C library at all
+)
+
+// ownFloor is the C floor a row of linkage l is compared with: the same
+// program (examples/floor/floor.c) linked the same way. A static Go
+// binary has no C library; its closest C kind is the static musl floor
+// (no loader, next to no libc start-up), and the Go rows are also
+// compared with go-floor, the Go runtime's own start.
+func ownFloor(l Linkage) string {
+	switch l {
+	case GlibcDynamic:
+		return floorGlibcDynamic
+	case GlibcStatic:
+		return floorGlibcStatic
+	}
+	return floorName
 }
 
 // Built is a variant after building: the bootstrap that runs and the zip
@@ -42,8 +72,11 @@ type Built struct {
 
 // Names of the rows the targets are stated against.
 const (
-	baselineName = "go-plain"
-	floorName    = "floor"
+	baselineName      = "go-plain"
+	goFloorName       = "go-floor"
+	floorName         = "floor-musl-static" // the least any custom runtime can do
+	floorGlibcStatic  = "floor-glibc-static"
+	floorGlibcDynamic = "floor-glibc-dynamic"
 )
 
 // variants are the rows of the benchmark, in table order. The Go
@@ -52,33 +85,37 @@ const (
 func variants() []Variant {
 	return []Variant{
 		{
-			Name:   baselineName,
-			Expect: `{"message":"Hello, world!"}`,
-			What:   "examples/go-official (aws-lambda-go), plain `go build`, as tutorials and SAM's Go builder do",
+			Name:    baselineName,
+			Linkage: GoStatic,
+			Expect:  `{"message":"Hello, world!"}`,
+			What:    "examples/go-official (aws-lambda-go), plain `go build`, as tutorials and SAM's Go builder do",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.plainGo(ctx, "go-official", out)
 			},
 		},
 		{
-			Name:   "go-tuned",
-			Expect: `{"message":"Hello, world!"}`,
-			What:   "the same code built by fnopt (internal/function/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
+			Name:    "go-tuned",
+			Linkage: GoStatic,
+			Expect:  `{"message":"Hello, world!"}`,
+			What:    "the same code built by fnopt (internal/function/settings: -trimpath, -tags lambda.norpc, -ldflags \"-s -w -buildid=\")",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.fnoptBuild(ctx, "go-official", out, nil)
 			},
 		},
 		{
-			Name:   "go-minimal",
-			Expect: `{"message":"Hello, world!"}`,
-			What:   "examples/go-minimal: standard-library runtime client, fnopt's tuned build",
+			Name:    "go-minimal",
+			Linkage: GoStatic,
+			Expect:  `{"message":"Hello, world!"}`,
+			What:    "examples/go-minimal: standard-library runtime client, fnopt's tuned build",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.fnoptBuild(ctx, "go-minimal", out, nil)
 			},
 		},
 		{
-			Name:   "rust-minimal",
-			Expect: `{"message":"Hello, world!"}`,
-			What:   "examples/rust-minimal: serde_json and a std-only runtime client, fnopt's tuned release profile",
+			Name:    "rust-minimal",
+			Linkage: GlibcDynamic,
+			Expect:  `{"message":"Hello, world!"}`,
+			What:    "examples/rust-minimal: serde_json and a std-only runtime client, fnopt's tuned release profile",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				env, err := w.cargoEnv("cargo-target")
 				if err != nil {
@@ -88,9 +125,10 @@ func variants() []Variant {
 			},
 		},
 		{
-			Name:   "rust-static",
-			Expect: `{"message":"Hello, world!"}`,
-			What:   "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
+			Name:    "rust-static",
+			Linkage: GlibcStatic,
+			Expect:  `{"message":"Hello, world!"}`,
+			What:    "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				env, err := w.cargoEnv("cargo-target-static")
 				if err != nil {
@@ -102,19 +140,39 @@ func variants() []Variant {
 			},
 		},
 		{
-			Name:   "go-floor",
-			Expect: `{"ok":true}`,
-			What:   "examples/floor/gofloor: floor.c in Go with raw system calls, fnopt's tuned build: the Go runtime's own start-up, the least any Go function costs",
+			Name:    goFloorName,
+			Linkage: GoStatic,
+			Expect:  `{"ok":true}`,
+			What:    "examples/floor/gofloor: floor.c in Go with raw system calls, fnopt's tuned build: the Go runtime's own start-up, the least any Go function costs",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				return w.goFloor(ctx, out)
 			},
 		},
 		{
-			Name:   floorName,
-			Expect: `{"ok":true}`,
-			What:   "examples/floor/floor.c: raw sockets, no allocation, static C",
+			Name:    floorGlibcDynamic,
+			Linkage: GlibcDynamic,
+			Expect:  `{"ok":true}`,
+			What:    "examples/floor/floor.c: raw sockets, no allocation, glibc linked dynamically (as Rust on the gnu target)",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
-				return w.floor(ctx, out)
+				return w.floor(ctx, out, GlibcDynamic)
+			},
+		},
+		{
+			Name:    floorGlibcStatic,
+			Linkage: GlibcStatic,
+			Expect:  `{"ok":true}`,
+			What:    "examples/floor/floor.c, glibc linked statically",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.floor(ctx, out, GlibcStatic)
+			},
+		},
+		{
+			Name:    floorName,
+			Linkage: MuslStatic,
+			Expect:  `{"ok":true}`,
+			What:    "examples/floor/floor.c, musl linked statically: the least any custom runtime can do",
+			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
+				return w.floor(ctx, out, MuslStatic)
 			},
 		},
 	}
@@ -204,20 +262,26 @@ func (w *workspace) goFloor(ctx context.Context, out string) (string, error) {
 	return gb.Command("bootstrap", "./examples/floor/gofloor"), nil
 }
 
-// floor compiles examples/floor/floor.c statically: with musl when
-// musl-gcc is there (a few KB), else with glibc.
-func (w *workspace) floor(ctx context.Context, out string) (string, error) {
+// floor compiles examples/floor/floor.c with the given linkage: gcc for
+// glibc (dynamic: the distribution's default PIE; static: -static) and
+// musl-gcc for musl.
+func (w *workspace) floor(ctx context.Context, out string, l Linkage) (string, error) {
 	src := filepath.Join(w.examples, "floor", "floor.c")
-	cc := "musl-gcc"
-	if _, err := exec.LookPath(cc); err != nil {
-		cc = "gcc"
+	cc, args := "gcc", []string{"-O2", "-s"}
+	switch l {
+	case GlibcDynamic:
+	case GlibcStatic:
+		args = append(args, "-static")
+	case MuslStatic:
+		cc, args = "musl-gcc", append(args, "-static")
+	default:
+		return "", fmt.Errorf("no C floor for linkage %s", l)
 	}
-	args := []string{"-static", "-O2", "-s", "-o", out, src}
-	cmd := exec.CommandContext(ctx, cc, args...)
+	cmd := exec.CommandContext(ctx, cc, append(args, "-o", out, src)...)
 	if err := runTool(cmd, w.log); err != nil {
-		return "", fmt.Errorf("compiling examples/floor/floor.c with %s (make setup installs musl-tools and gcc): %w", cc, err)
+		return "", fmt.Errorf("compiling examples/floor/floor.c with %s (make setup installs gcc and musl-tools): %w", cc, err)
 	}
-	return cc + " -static -O2 -s -o bootstrap floor.c", nil
+	return cc + " " + strings.Join(args, " ") + " -o bootstrap floor.c", nil
 }
 
 // cargoEnv makes cargo build offline against Debian's packaged crate

@@ -15,8 +15,13 @@ func TestGoalsNameVariants(t *testing.T) {
 			t.Errorf("variant %s listed twice", v.Name)
 		}
 		names[v.Name] = true
-		if v.Build == nil || v.What == "" || v.Expect == "" {
-			t.Errorf("variant %s lacks a build, a description or an expected answer", v.Name)
+		if v.Build == nil || v.What == "" || v.Expect == "" || v.Linkage == "" {
+			t.Errorf("variant %s lacks a build, a description, an expected answer or a linkage", v.Name)
+		}
+	}
+	for _, v := range variants() {
+		if !names[ownFloor(v.Linkage)] {
+			t.Errorf("variant %s: its own floor %s is not a variant", v.Name, ownFloor(v.Linkage))
 		}
 	}
 	for _, g := range goals() {
@@ -24,7 +29,7 @@ func TestGoalsNameVariants(t *testing.T) {
 			t.Errorf("target %q names %s against %s: not both are variants", g.Name, g.Row, g.Against)
 		}
 	}
-	for _, n := range []string{baselineName, floorName} {
+	for _, n := range []string{baselineName, goFloorName, floorName, floorGlibcStatic, floorGlibcDynamic} {
 		if !names[n] {
 			t.Errorf("reference row %s is not a variant", n)
 		}
