@@ -33,13 +33,13 @@ type Report struct {
 
 	// MeasuredArch is the architecture that ran; Artifact the sizes of
 	// what ships (for a cross-architecture project, its deployed build).
-	MeasuredArch settings.Arch   `json:"measured_arch"`
-	Artifact     ArtifactReport  `json:"artifact"`
-	Machine      verify.Machine  `json:"machine"`
-	Settings     SettingsReport  `json:"settings"`
-	Notes        []string        `json:"notes,omitempty"`
-	Failure      *FailureReport  `json:"failure,omitempty"`
-	Functional   *FunctionalRun  `json:"functional_check,omitempty"`
+	MeasuredArch settings.Arch  `json:"measured_arch"`
+	Artifact     ArtifactReport `json:"artifact"`
+	Machine      verify.Machine `json:"machine"`
+	Settings     SettingsReport `json:"settings"`
+	Notes        []string       `json:"notes,omitempty"`
+	Failure      *FailureReport `json:"failure,omitempty"`
+	Functional   *FunctionalRun `json:"functional_check,omitempty"`
 	// Budgets are fnopt.yaml's budgets checked against this measurement
 	// (a project target whose function answered); a budget exceeded makes
 	// the exit status 1. Budgets that could not be checked are notes.

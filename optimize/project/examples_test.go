@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestCompareVersions(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 )
 
 // Build an image for an arm64 bootstrap on a base from a registry, check

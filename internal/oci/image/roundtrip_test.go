@@ -25,9 +25,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/registrytest"
 	"github.com/fnopt/fnopt/internal/testenv"
-	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
 // built is one image per architecture, shared by the round-trip tests.
