@@ -2,12 +2,19 @@
 # The linters `make test` runs; each must report nothing. The tools are
 # pinned in go.mod's tool block, so a fresh machine gets the same versions
 # from the Go module proxy.
+#   gofmt         formatting
 #   go vet        the compiler's own checks
 #   staticcheck   bugs, deprecated APIs, unused code, simplifications
 #   deadcode      functions no main or test reaches (Example functions are
 #                 entry points of go test and stay)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  echo "$unformatted"
+  echo "lint: gofmt -w the files above"
+  exit 1
+fi
 go vet ./...
 go tool staticcheck ./...
 dead=$(go tool deadcode -test ./... | grep -v ': unreachable func: Example' || true)
