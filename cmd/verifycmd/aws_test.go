@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/registrytest"
@@ -43,14 +47,33 @@ func awsProject(t *testing.T, arch settings.Arch, role string) string {
 	return dir
 }
 
-// awsZip builds a project's deployment zip for the host.
+// awsZip is a project's deployment zip for the host, built once for the
+// package's tests (compiling takes seconds); the folder is removed when
+// the test that built it ends, so each test copies it to its own.
 func awsZip(t *testing.T) string {
 	t.Helper()
-	res, err := dist.Produce(context.Background(), awsProject(t, settings.HostArch(), ""), dist.Options{Arch: settings.HostArch(), Package: "zip", OutDir: t.TempDir()})
-	if err != nil {
+	sharedZip.once.Do(func() {
+		res, err := dist.Produce(context.Background(), awsProject(t, settings.HostArch(), ""), dist.Options{Arch: settings.HostArch(), Package: "zip", OutDir: t.TempDir()})
+		if err != nil {
+			sharedZip.err = err
+			return
+		}
+		sharedZip.data, sharedZip.err = os.ReadFile(res.Zip.Path)
+	})
+	if sharedZip.err != nil {
+		t.Fatalf("building the test function: %v", sharedZip.err)
+	}
+	p := filepath.Join(t.TempDir(), "function.zip")
+	if err := os.WriteFile(p, sharedZip.data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return res.Zip.Path
+	return p
+}
+
+var sharedZip struct {
+	once sync.Once
+	data []byte
+	err  error
 }
 
 func awsDouble(t *testing.T) *lambdatest.Server {
@@ -252,22 +275,51 @@ func TestAWSGateAgainst(t *testing.T) {
 	}
 }
 
-// TestAWSInterrupted stops a real fnopt process with SIGINT at several
-// points of a run: once it has exited, no function is left.
+// envRunVerify makes the test binary run as `fnopt verify` (see
+// runAsVerify), for tests that signal a real process.
+const envRunVerify = "FNOPT_VERIFYCMD_TEST_RUN_VERIFY"
+
+// runAsVerify is called first by TestMain: with envRunVerify set, this
+// process is `fnopt verify ARGS` with the signal handling of cmd/fnopt (the
+// first SIGINT cancels the command, which cleans up; the exit status is
+// then 130), and exits.
+func runAsVerify() {
+	if os.Getenv(envRunVerify) == "" {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	var interrupted atomic.Bool
+	go func() {
+		<-sigs
+		interrupted.Store(true)
+		cancel()
+	}()
+	ios := cmdutil.System()
+	cmd := NewCmd(ios)
+	cmd.SetArgs(os.Args[1:])
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	code := cmdutil.Report(ios.ErrOut, cmd.ExecuteContext(ctx))
+	if interrupted.Load() {
+		code = 130
+	}
+	os.Exit(code)
+}
+
+// TestAWSInterrupted stops a real process running fnopt verify (this
+// test binary, see runAsVerify) with SIGINT at several points of a run:
+// once it has exited, no function is left.
 func TestAWSInterrupted(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds fnopt")
-	}
-	bin := filepath.Join(t.TempDir(), "fnopt")
-	if out, err := exec.Command("go", "build", "-o", bin, "../fnopt").CombinedOutput(); err != nil {
-		t.Fatalf("building fnopt: %v\n%s", err, out)
+		t.Skip("builds a function")
 	}
 	zip := awsZip(t)
 	for _, after := range []string{"lambda:CreateFunction", "lambda:InvokeFunction", "lambda:UpdateFunctionConfiguration"} {
 		t.Run(after, func(t *testing.T) {
 			srv := lambdatest.Start(t, lambdatest.Options{StateDelay: 300 * time.Millisecond, UpdateDelay: 300 * time.Millisecond})
-			cmd := exec.Command(bin, "verify", zip, "--target", "aws", "--role", testRole, "--samples", "40", "--concurrency", "2", "--memory", "128,256")
-			cmd.Env = os.Environ()
+			cmd := exec.Command(os.Args[0], zip, "--target", "aws", "--role", testRole, "--samples", "40", "--concurrency", "2", "--memory", "128,256")
+			cmd.Env = append(os.Environ(), envRunVerify+"=1")
 			for k, v := range srv.Env() {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}

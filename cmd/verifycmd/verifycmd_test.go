@@ -28,6 +28,7 @@ var fakefn string // verify/testdata/fakefn, built once
 
 func TestMain(m *testing.M) {
 	sandbox.MaybeRunInit()
+	runAsVerify()
 	os.Exit(runTests(m))
 }
 
