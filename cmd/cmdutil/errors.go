@@ -47,8 +47,17 @@ func SilentExit(code int) error { return &ExitError{Code: code, Err: errSilent} 
 
 var errSilent = errors.New("")
 
-// Report prints err as one line on w and returns the exit status for it.
-// Errors that carry no status are treated as "could not do the job" (2).
+// Detailer is an error that carries several lines the user needs, such
+// as a compiler's output (build.CompileError).
+type Detailer interface {
+	error
+	// Details are the lines; "" when there are none, or they were shown.
+	Details() string
+}
+
+// Report prints err as one line on w and returns the exit status for it,
+// after its details when it carries some (Detailer). Errors that carry no
+// status are treated as "could not do the job" (2).
 func Report(w io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
@@ -61,8 +70,16 @@ func Report(w io.Writer, err error) int {
 			return code
 		}
 	}
-	// One line: multi-line details (compiler output) are printed by the
-	// command itself before it returns.
+	// What the user needs to act on beyond one line (a compiler's output)
+	// travels in the error, whichever library made it and whichever
+	// command returned it, and is printed here, above the line that
+	// points at it.
+	var d Detailer
+	if errors.As(err, &d) {
+		if details := strings.TrimRight(d.Details(), "\n"); details != "" {
+			fmt.Fprintln(w, details)
+		}
+	}
 	msg := strings.TrimSpace(err.Error())
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
