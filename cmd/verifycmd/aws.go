@@ -128,6 +128,8 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 		return none, errors.New("--cold-cache is about this machine's page cache: it does not combine with --target aws")
 	case a.keep && a.gate.Active():
 		return none, errors.New("--keep does not combine with the gate flags")
+	case o.SamplesAuto && !a.gate.Active():
+		return none, errors.New("--samples auto measures until a comparison is decided: use it with --against or --baseline")
 	}
 	if err := cmdutil.CheckSamples(o.Samples); err != nil {
 		return none, err
@@ -255,10 +257,7 @@ func (a *awsExt) runCleanup(ctx context.Context, o *Options) error {
 
 // runGate is the gate on Lambda: --against REV, --baseline, --save-baseline.
 func (a *awsExt) runGate(ctx context.Context, o *Options, ao awslambda.Options) error {
-	if !a.gate.flags.Changed("samples") {
-		o.Samples = awsGateSamples
-	}
-	gopts, format, err := a.gate.options(o)
+	gopts, format, err := a.gate.options(o, awsGateSamples)
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}

@@ -33,12 +33,14 @@ type gateExt struct {
 	metric        string
 	format        string
 	plot          string
+	maxSamples    int
+	strict        bool
 }
 
 func (g *gateExt) AddFlags(f *pflag.FlagSet) {
 	g.flags = f
 	if s := f.Lookup("samples"); s != nil {
-		s.Usage += fmt.Sprintf(" (per side; %d by default with --against, --baseline or --save-baseline)", gate.DefaultSamples)
+		s.Usage += " (per side with --against, --baseline or --save-baseline, where auto is the default: sample until the verdict is decided, at most --max-samples)"
 	}
 	f.StringVar(&g.saveBaseline, "save-baseline", "", "save the samples, summary and sizes to `FILE` as a baseline")
 	f.StringVar(&g.baseline, "baseline", "", "compare with the baseline in `FILE`; exit 1 on a regression")
@@ -50,6 +52,8 @@ func (g *gateExt) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.metric, "gate-metric", "init", "gate: the metric that fails the gate: init, cold-start, first-invoke or warm-invoke")
 	f.StringVar(&g.format, "format", "text", "gate: report format: text, json or markdown")
 	f.StringVar(&g.plot, "plot", "", "gate: draw both distributions of the gated metric to `FILE`.svg or .png")
+	f.IntVar(&g.maxSamples, "max-samples", gate.DefaultMaxSamples, "gate: with --samples auto, the most cold starts per side (`N`); saving a baseline alone takes N")
+	f.BoolVar(&g.strict, "strict", false, "gate: exit 2 when the run could not tell (its minimum detectable effect is above the threshold) instead of passing")
 }
 
 func (g *gateExt) Active() bool {
@@ -57,8 +61,11 @@ func (g *gateExt) Active() bool {
 }
 
 // options checks the flags and translates them into the library's
-// options, and the report's format.
-func (g *gateExt) options(o *Options) (gate.Options, gate.Format, error) {
+// options, and the report's format. fixed is the samples per side a
+// target that measures a set count per run (Lambda, where each run
+// deploys its functions) takes without --samples; 0 samples adaptively,
+// as the gate does on this machine.
+func (g *gateExt) options(o *Options, fixed int) (gate.Options, gate.Format, error) {
 	var none gate.Options
 	if g.against != "" && g.baseline != "" {
 		return none, "", errors.New("--against and --baseline are two ways to compare: use one")
@@ -71,6 +78,9 @@ func (g *gateExt) options(o *Options) (gate.Options, gate.Format, error) {
 	}
 	if g.plot != "" && g.baseline == "" && g.against == "" {
 		return none, "", errors.New("--plot draws a comparison: use it with --baseline or --against")
+	}
+	if g.strict && g.baseline == "" && g.against == "" {
+		return none, "", errors.New("--strict judges a comparison: use it with --baseline or --against")
 	}
 	if ext := strings.ToLower(filepath.Ext(g.plot)); g.plot != "" && ext != ".svg" && ext != ".png" {
 		return none, "", fmt.Errorf("--plot %s: the file name must end in .svg or .png", g.plot)
@@ -94,23 +104,41 @@ func (g *gateExt) options(o *Options) (gate.Options, gate.Format, error) {
 	if err := th.Validate(); err != nil {
 		return none, "", err
 	}
-	// The gate needs more samples than a look at the figures does
-	// (docs/gate.md explains 60).
-	if !g.flags.Changed("samples") {
-		o.Samples = gate.DefaultSamples
+	// The gate samples adaptively unless given a count: as many samples
+	// as its verdict needs (docs/gate.md), where a look at the figures
+	// takes verify's fixed default.
+	var adaptive *gate.Adaptive
+	switch {
+	case fixed > 0 && o.SamplesAuto:
+		return none, "", errors.New("--samples auto samples adaptively on this machine only; on Lambda give a count")
+	case fixed > 0 && g.flags.Changed("max-samples"):
+		return none, "", errors.New("--max-samples caps --samples auto, which samples on this machine only; on Lambda give --samples N")
+	case fixed > 0 && !g.flags.Changed("samples"):
+		o.Samples = fixed
+	case o.SamplesAuto || !g.flags.Changed("samples"):
+		a := gate.Adaptive{MaxSamples: g.maxSamples}
+		if err := a.Validate(); err != nil {
+			return none, "", fmt.Errorf("--max-samples %d: %w", g.maxSamples, err)
+		}
+		adaptive = &a
+		// The library takes the counts from Adaptive; this one only
+		// passes the checks the measurement options share with verify.
+		o.SamplesAuto, o.Samples = false, g.maxSamples
+	case g.flags.Changed("max-samples"):
+		return none, "", fmt.Errorf("--max-samples caps --samples auto; with --samples %d it does nothing: give one of them", o.Samples)
 	}
-	if o.Samples < gate.MinSamples {
+	if adaptive == nil && o.Samples < gate.MinSamples {
 		return none, "", fmt.Errorf("--samples %d: the gate needs at least %d per side", o.Samples, gate.MinSamples)
 	}
 	mo, err := o.MeasureOptions()
 	if err != nil {
 		return none, "", err
 	}
-	return gate.Options{Target: o.Target, Measure: mo, Prepare: o.PrepareOptions(), Thresholds: th, Metric: m}, f, nil
+	return gate.Options{Target: o.Target, Measure: mo, Prepare: o.PrepareOptions(), Thresholds: th, Metric: m, Adaptive: adaptive, Strict: g.strict}, f, nil
 }
 
 func (g *gateExt) Run(ctx context.Context, o *Options) error {
-	opts, format, err := g.options(o)
+	opts, format, err := g.options(o, 0)
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
@@ -192,8 +220,10 @@ func (g *gateExt) report(o *Options, res *gate.Result, metric verify.Metric, for
 			return cmdutil.UsageError(err)
 		}
 	}
-	if !res.Pass() {
-		return cmdutil.SilentExit(cmdutil.ExitFail)
+	// 1 on a failure; 2 when the run could not tell and --strict asks
+	// for that to stop the build.
+	if code := res.ExitCode(); code != cmdutil.ExitOK {
+		return cmdutil.SilentExit(code)
 	}
 	return nil
 }

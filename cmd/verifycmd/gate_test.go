@@ -111,6 +111,11 @@ func TestGateBadInput(t *testing.T) {
 		{"missing baseline", []string{"--baseline", filepath.Join(dir, "missing.json")}, "reading baseline"},
 		{"not a baseline", []string{"--baseline", notJSON}, "is not JSON"},
 		{"against a bootstrap", []string{"--against", "HEAD"}, "needs a project folder"},
+		{"samples auto without a comparison", []string{"--samples", "auto"}, "--samples auto measures until a comparison is decided: use it with --against or --baseline"},
+		{"samples neither a count nor auto", []string{"--samples", "lots"}, "give a whole number, such as 30, or auto"},
+		{"max samples with a count", []string{"--baseline", notJSON, "--samples", "8", "--max-samples", "50"}, "--max-samples caps --samples auto; with --samples 8 it does nothing"},
+		{"max samples too few", []string{"--baseline", notJSON, "--max-samples", "3"}, "--max-samples 3: a cap of 3 samples per side is below the gate's minimum of 5"},
+		{"strict without comparison", []string{"--save-baseline", filepath.Join(dir, "b.json"), "--strict"}, "--strict judges a comparison"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +130,71 @@ func TestGateBadInput(t *testing.T) {
 				t.Error("a refused command wrote a baseline")
 			}
 		})
+	}
+}
+
+// TestGateCouldNotTell: 5 samples a side cannot show any shift at alpha
+// 0.001 (the smallest two-sided p is 2/252 ≈ 0.008), so the run passes
+// saying it could not tell, and with --strict exits 2 after its report.
+func TestGateCouldNotTell(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	echo := bootstrap(t, "echo")
+	base := filepath.Join(t.TempDir(), "base.json")
+	if _, errOut, code := execute(t, echo, "--samples", "5", "--save-baseline", base); code != 0 {
+		t.Fatalf("--save-baseline: exit %d: %s", code, errOut)
+	}
+	tests := []struct {
+		name  string
+		extra []string
+		exit  int
+		want  string // on stdout
+	}{
+		{"text", nil, 0, "fnopt gate: COULD NOT TELL\n  init: a regression of "},
+		{"strict", []string{"--strict"}, 2, "fnopt gate: COULD NOT TELL\n"},
+		{"markdown, strict", []string{"--strict", "--format", "markdown"}, 2, "### ⚠️ fnopt gate could not tell\n"},
+		{"json, strict", []string{"--strict", "--json"}, 2, `"verdict": "could-not-tell"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{echo, "--samples", "5", "--baseline", base, "--alpha", "0.001"}, tt.extra...)
+			out, errOut, code := execute(t, args...)
+			if code != tt.exit || !strings.Contains(out, tt.want) || errOut != "" {
+				t.Errorf("exit %d (want %d), stderr %q; stdout lacks %q:\n%s", code, tt.exit, errOut, tt.want, out)
+			}
+			if strings.Contains(out, `"verdict"`) && !strings.Contains(out, `"exit_code": 2`) {
+				t.Errorf("JSON report's exit code is not 2:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestGateAdaptive: without --samples the gate samples adaptively. A 40 ms
+// slower init against a saved baseline is a regression at the first look;
+// saving a baseline alone, with nothing to decide, takes the cap.
+func TestGateAdaptive(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	base := filepath.Join(t.TempDir(), "base.json")
+	if _, errOut, code := execute(t, bootstrap(t, "echo"), "--max-samples", "12", "--save-baseline", base); code != 0 {
+		t.Fatalf("--save-baseline: exit %d: %s", code, errOut)
+	}
+	b, err := gate.LoadBaseline(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Samples) != 12 || b.Settings.Samples != 12 {
+		t.Errorf("the saved baseline has %d samples (settings %d), want the cap of 12", len(b.Samples), b.Settings.Samples)
+	}
+	out, errOut, code := execute(t, bootstrap(t, "sleep40"), "--max-samples", "40", "--baseline", base, "--json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s%s", code, out, errOut)
+	}
+	var doc gate.Document
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	s := doc.Sampling
+	if s.Mode != "auto" || s.MaxSamples != 40 || s.Stop != gate.StopBeyond || len(s.Looks) != 1 || doc.After.Samples != 20 || doc.Verdict != gate.VerdictFail {
+		t.Errorf("sampling %+v, %d samples after, verdict %s; want a regression at the first look of 20", s, doc.After.Samples, doc.Verdict)
 	}
 }
 

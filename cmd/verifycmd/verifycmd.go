@@ -41,6 +41,10 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
+
+	// SamplesAuto is --samples auto: the gate decides how many samples
+	// to take (adaptive sampling); Samples is then unused.
+	SamplesAuto bool
 }
 
 // Extension plugs into `fnopt verify`: it adds flags, and when they are
@@ -116,7 +120,7 @@ input or could not measure.`,
 		},
 	}
 	f := cmd.Flags()
-	cmdutil.SamplesFlag(f, &opts.Samples, cmdutil.SamplesVerify, "cold starts to measure")
+	cmdutil.SamplesOrAutoFlag(f, &opts.Samples, &opts.SamplesAuto, cmdutil.SamplesVerify, "cold starts to measure: `N`, or auto with a comparison")
 	f.IntVar(&opts.Warm, "warm", 0, "warm invocations after each cold start")
 	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.IntVar(&opts.MemoryMB, "memory", 128, "function memory in `MB`: sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; given explicitly, also enforced with a cgroup v2 limit where the machine allows")
@@ -136,6 +140,9 @@ input or could not measure.`,
 
 // MeasureOptions translates the flags into the library's options.
 func (o *Options) MeasureOptions() (verify.Options, error) {
+	if o.SamplesAuto {
+		return verify.Options{}, errors.New("--samples auto measures until a comparison is decided: use it with --against or --baseline")
+	}
 	if err := cmdutil.CheckSamples(o.Samples); err != nil {
 		return verify.Options{}, err
 	}
