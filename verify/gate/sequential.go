@@ -127,7 +127,7 @@ const (
 	// StopWithin: the shift's repeated confidence interval lies below
 	// the regression threshold, and the run can resolve a regression of
 	// the threshold's size (its minimum detectable effect at 80% power is
-	// within it).
+	// within it) or found the metric significantly faster.
 	StopWithin Stop = "within"
 	// StopBeyond: the interval lies above the threshold, and the shift is
 	// significant: a regression.
@@ -166,8 +166,9 @@ type Look struct {
 // interval lies beyond the threshold and is significant stops the run as
 // a regression; one whose interval lies below the threshold stops it as
 // none, provided the run's minimum detectable effect is within the
-// threshold too (so that an early stop never says less than a fixed run
-// would); the last look stops at the cap.
+// threshold too or the metric is significantly faster (so that a run
+// that stops early never "could not tell"); the last look stops at the
+// cap.
 func (p *Plan) Decide(k int, before, after []float64, t Thresholds) (Look, error) {
 	if k < 0 || k >= len(p.Samples) {
 		return Look{}, fmt.Errorf("look %d is not in the plan's %d", k+1, len(p.Samples))
@@ -197,10 +198,14 @@ func (p *Plan) Decide(k int, before, after []float64, t Thresholds) (Look, error
 	l.MDE = mdeFromInterval(c.Shift, l.Alpha)
 	at := t
 	at.Alpha = l.Alpha
+	change := classify(c, at, true)
+	// A significant speed-up rules a regression out at the look's level
+	// whatever the MDE, as it does in the verdict (CouldNotTell).
+	told := l.MDE.Power80 <= l.Threshold || change == ChangeFaster || change == ChangeImprovement
 	switch {
-	case classify(c, at, true) == ChangeRegression && l.Shift.Lo > l.Threshold:
+	case change == ChangeRegression && l.Shift.Lo > l.Threshold:
 		l.Stop = StopBeyond
-	case l.Shift.Hi <= l.Threshold && l.MDE.Power80 <= l.Threshold:
+	case l.Shift.Hi <= l.Threshold && told:
 		l.Stop = StopWithin
 	case last:
 		l.Stop = StopCap

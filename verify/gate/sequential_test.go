@@ -99,6 +99,9 @@ func TestDecide(t *testing.T) {
 		{"at the threshold, at the cap", 4, 0.5, 1, StopCap},
 		// A big improvement is below the threshold: stop.
 		{"−30%, quiet", 1, 0.5, -3, StopWithin},
+		// So is a significant one, even where the MDE (≈ 3.7 ms) is above
+		// the threshold: the interval [−10.8, −5.2] rules a regression out.
+		{"−80%, noisy", 1, 5, -8, StopWithin},
 		// +0.5 ms with SE ≈ 0.32 ms: the interval [−0.3, +1.3] reaches
 		// past 1 ms, so sampling goes on.
 		{"+5%, spread 1 ms", 1, 1, 0.5, StopNone},

@@ -94,10 +94,10 @@ func ruleSentence(r *Result) string {
 	s := fmt.Sprintf("A gated metric fails when its shift (Hodges-Lehmann) is significant (Mann-Whitney U, p < %g) and exceeds both %+g%% and %+g ms.", t.Alpha, t.MaxRegressionPct, t.MinDeltaMs)
 	if r.Sampling.Adaptive {
 		s = fmt.Sprintf("A gated metric fails when its shift (Hodges-Lehmann) is significant (Mann-Whitney U, at the level of the look that stopped sampling) and exceeds both %+g%% and %+g ms."+
-			" Sampling stops when the shift's %s repeated confidence interval lies above that threshold, or below it with the minimum detectable effect (80%% power) within it, or at %d samples a side; Lan-DeMets alpha spending (Pocock type) keeps the false-alarm rate at %g over all looks.",
+			" Sampling stops when the shift's %s repeated confidence interval lies above that threshold, or below it with the minimum detectable effect (80%% power) within it or the metric significantly faster, or at %d samples a side; Lan-DeMets alpha spending (Pocock type) keeps the false-alarm rate at %g over all looks.",
 			t.MaxRegressionPct, t.MinDeltaMs, levelText(1-t.Alpha), r.Sampling.MaxSamples, t.Alpha)
 	}
-	s += " A pass whose minimum detectable effect (80% power) is above the threshold could not tell."
+	s += " A pass whose minimum detectable effect (80% power) is above the threshold could not tell, unless the metric is significantly faster."
 	if t.MaxSizeGrowthPct >= 0 {
 		s += fmt.Sprintf(" Artifacts may grow by %g%%.", t.MaxSizeGrowthPct)
 	}

@@ -135,9 +135,15 @@ type MetricResult struct {
 
 // CouldNotTell reports whether this metric gates the verdict, did not
 // regress, and yet the run could not have detected a regression of the
-// threshold's size with 80% power: a pass that means little.
+// threshold's size with 80% power: a pass that means little. A metric
+// found significantly faster is told apart: its interval at the test's
+// level lies below zero, so below the threshold too.
 func (m *MetricResult) CouldNotTell() bool {
-	return m.Gated && m.Change != ChangeRegression && !(m.MDE.Power80 <= m.Threshold)
+	switch m.Change {
+	case ChangeRegression, ChangeFaster, ChangeImprovement:
+		return false
+	}
+	return m.Gated && !(m.MDE.Power80 <= m.Threshold)
 }
 
 // pct is v relative to the median before, in percent.

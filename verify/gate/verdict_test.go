@@ -284,6 +284,8 @@ func TestVerdictCouldNotTell(t *testing.T) {
 		{"too few samples for the level", five, five, 0.001, false, VerdictCouldNotTell, 0, 2,
 			"init: a regression of +10.0% (+10.00 ms) could have passed unseen: with 5 and 5 samples no shift, however large, is significant at p < 0.001; measure more samples"},
 		{"a regression found", quiet, shifted(quiet, 20), 0.05, false, VerdictFail, 1, 1, ""},
+		// Significantly faster rules a regression out, however noisy.
+		{"a significant improvement, noisy", noisy, shifted(noisy, -40), 0.05, false, VerdictPass, 0, 0, ""},
 		{"a size failure while noisy", noisy, noisy, 0.05, true, VerdictFail, 1, 1, "init: a regression"},
 	}
 	for _, tt := range tests {
