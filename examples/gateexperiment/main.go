@@ -1,19 +1,24 @@
 // Command experiment measures fnopt's CI gate on this machine: how often
-// it fails a change that does nothing (false alarms) and how often it
-// catches a change that adds a known init cost (detections), and how long
-// one gate run takes.
+// it fails a change that does nothing (false alarms), how often it catches
+// a change that adds a known init cost (detections), how many samples and
+// how long one gate run takes, with a fixed number of samples and with
+// adaptive sampling side by side.
 //
-// It builds fnopt, makes two git repositories holding the same small Go
-// function (experiment/function), and in each changes the working tree:
-// "identical" adds a README (same binary), "regressed" adds CPU work
-// before the first /next worth -regression percent of the function's
-// measured init. Then it runs `fnopt verify --against HEAD` on each,
-// alternately, -trials times, exactly as CI would.
+// It builds fnopt, makes git repositories holding the same small Go
+// function (function/), and in each changes the working tree: "identical"
+// adds a README (same binary); each regression adds CPU work before the
+// first /next worth a multiple of the gate's threshold (by default 1.2 and
+// 1.5 times 10%) of the function's measured init. Then it runs `fnopt
+// verify --against HEAD` on each, -trials times, once with --samples N and
+// once with the gate's default (--samples auto), exactly as CI would, in
+// an order that rotates so that neither kind nor mode always runs first.
 //
-//	go run ./examples/gateexperiment [-trials 20] [-samples 40] [-regression 15]
+//	go run ./examples/gateexperiment [-trials 20] [-samples 100] [-factors 1.2,1.5]
 //
-// scripts/gate-experiment.sh runs it. Exit status 0 when the targets
-// (false alarms ≤ 1 in 20, detections ≥ 19 in 20) are met, 1 otherwise.
+// scripts/gate-experiment.sh runs it. Exit status 0 when adaptive sampling
+// meets the targets (false alarms ≤ 1 in 20, detections of each
+// regression ≥ 19 in 20, median time per gate run ≤ 2 times the fixed
+// runs'), 1 otherwise.
 package main
 
 import (
@@ -46,23 +51,45 @@ import (
 var functionFS embed.FS
 
 type options struct {
-	trials        int
-	samples       int
-	regressionPct float64
-	baseWorkMs    float64
-	verbose       bool
-	out           string
+	trials int
+	// samples is the fixed mode's samples per side; maxSamples the
+	// adaptive mode's cap (0: the gate's default).
+	samples    int
+	maxSamples int
+	// threshold is the gate's --max-regression; factors are the
+	// regressions, as multiples of it.
+	threshold  float64
+	factors    []float64
+	baseWorkMs float64
+	verbose    bool
+	out        string
 }
+
+// The two ways a gate run samples.
+const (
+	modeFixed = "fixed"
+	modeAuto  = "auto"
+)
 
 func main() {
 	var o options
-	flag.IntVar(&o.trials, "trials", 20, "gate runs per kind (identical, regressed)")
-	flag.IntVar(&o.samples, "samples", gate.DefaultSamples, "cold starts per side in each gate run (fnopt verify --samples)")
-	flag.Float64Var(&o.regressionPct, "regression", 15, "added init cost, percent of the function's measured init p50")
+	var factors string
+	var regression float64
+	flag.IntVar(&o.trials, "trials", 20, "gate runs per kind of change and sampling mode")
+	flag.IntVar(&o.samples, "samples", gate.DefaultSamples, "cold starts per side of the fixed-sample runs (fnopt verify --samples N)")
+	flag.IntVar(&o.maxSamples, "max-samples", 0, "cap of the adaptive runs (fnopt verify --max-samples; 0: the gate's default)")
+	flag.Float64Var(&o.threshold, "threshold", gate.DefaultMaxRegressionPct, "the gate's --max-regression, percent")
+	flag.StringVar(&factors, "factors", "1.2,1.5", "the regressions to catch, as multiples of the threshold, comma-separated")
+	flag.Float64Var(&regression, "regression", 0, "one regression to catch, percent of init p50 (instead of -factors)")
 	flag.Float64Var(&o.baseWorkMs, "base-work", 8, "CPU work (ms) the base function does in init, standing for real initialisation")
 	flag.BoolVar(&o.verbose, "v", false, "print every trial")
 	flag.StringVar(&o.out, "out", "", "also write the summary (markdown) to this file")
 	flag.Parse()
+	var err error
+	if o.factors, err = parseFactors(factors, regression, o.threshold); err != nil {
+		fmt.Fprintln(os.Stderr, "gate-experiment:", err)
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,21 +103,76 @@ func main() {
 	}
 }
 
+// parseFactors reads -factors, or -regression when given (a percentage,
+// turned into a multiple of the threshold).
+func parseFactors(s string, regressionPct, threshold float64) ([]float64, error) {
+	if regressionPct > 0 {
+		return []float64{regressionPct / threshold}, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0) {
+			return nil, fmt.Errorf("-factors %q: give positive numbers, such as 1.2,1.5", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // trial is one gate run.
 type trial struct {
-	kind     string // "identical" or "regressed"
-	exit     int
-	seconds  float64
-	shiftPct float64
-	shiftMs  float64
-	p        float64
-	// beforeP50 and afterP50 are the gated metric's medians.
-	beforeP50, afterP50 float64
+	kind    string // "identical" or a regression's name, e.g. "+12%"
+	mode    string // modeFixed or modeAuto
+	exit    int
+	verdict gate.Verdict
+	seconds float64
+	// The gated metric: estimated shift, p-value, minimum detectable
+	// effect (80% power) and medians.
+	shiftPct, shiftMs, p float64
+	mde80Pct             float64
+	beforeP50, afterP50  float64
+	// samples is per side; stop is why sampling stopped.
+	samples int
+	stop    string
+}
+
+// kind is a change measured by the trials.
+type kind struct {
+	name string
+	dir  string // the function's folder
+	// pct is the regression aimed at, percent of init p50 (0 for none);
+	// measured is what the last calibration run found, fitted what the
+	// pooled calibration says the work adds.
+	pct, measured, fitted float64
 }
 
 // calibrationSamples are the samples per side of the runs that calibrate
-// and check the injected regression: many, so their estimate is precise.
-const calibrationSamples = 150
+// and check the injected regressions: many, so their estimate is precise.
+const calibrationSamples = 200
+
+// calibration pools every calibration run into what a round of work costs
+// in init, as the gate measures it: a least-squares line through the
+// origin of the measured shift (ms) on the rounds added. One run on a
+// loaded machine is off by a few points; the pooled fit is steadier than
+// any one of them.
+type calibration struct {
+	sxy, sxx float64
+	// p50s are the init medians of the base function (with its work).
+	p50s []float64
+}
+
+func (c *calibration) add(rounds int, t trial) {
+	c.sxy += float64(rounds) * t.shiftMs
+	c.sxx += float64(rounds) * float64(rounds)
+}
+
+func (c *calibration) msPerRound() float64 { return c.sxy / c.sxx }
+
+// rounds is the work that adds pct percent to the base function's init.
+func (c *calibration) rounds(pct float64) int {
+	return int(pct / 100 * median(c.p50s) / c.msPerRound())
+}
 
 func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	root, err := repoRoot()
@@ -122,7 +204,7 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 		return false, err
 	}
 	fmt.Fprintln(w, "calibrating the function's work ...")
-	cal, err := gateRun(ctx, fnopt, filepath.Join(zero, "fn"), calibrationSamples)
+	cal, err := gateRun(ctx, fnopt, filepath.Join(zero, "fn"), []string{"--samples", strconv.Itoa(calibrationSamples)})
 	if err != nil {
 		return false, err
 	}
@@ -131,62 +213,75 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	}
 	perMs := float64(guess) / cal.shiftMs
 	base := int(o.baseWorkMs * perMs)
+	fit := &calibration{p50s: []float64{cal.beforeP50 + o.baseWorkMs}}
+	fit.add(guess, cal)
 
-	identical := filepath.Join(work, "identical")
-	regressed := filepath.Join(work, "regressed")
-	for _, repo := range []string{identical, regressed} {
-		if err := makeRepo(ctx, repo, base); err != nil {
-			return false, err
-		}
-	}
-	// identical: a change that does not touch the code.
-	if err := os.WriteFile(filepath.Join(identical, "fn", "README.md"), []byte("# gatefn\n\nDocs only.\n"), 0o644); err != nil {
+	identical := kind{name: "identical", dir: filepath.Join(work, "identical", "fn")}
+	if err := makeRepo(ctx, filepath.Dir(identical.dir), base); err != nil {
 		return false, err
 	}
-	// regressed: more work, aimed at the target share of the init, then
-	// checked with a long interleaved run and corrected (three times at
-	// most) while it misses the target by more than half a point.
-	extra := int((cal.beforeP50 + o.baseWorkMs) * o.regressionPct / 100 * perMs)
-	var check trial
-	for try := range 4 {
-		if err := writeWork(filepath.Join(regressed, "fn"), base+extra); err != nil {
-			return false, err
-		}
-		if check, err = gateRun(ctx, fnopt, filepath.Join(regressed, "fn"), calibrationSamples); err != nil {
-			return false, err
-		}
-		if try == 3 || !(check.shiftPct > 0) || math.Abs(check.shiftPct-o.regressionPct) <= 0.5 {
-			break
-		}
-		extra = int(float64(extra) * o.regressionPct / check.shiftPct)
+	// identical: a change that does not touch the code.
+	if err := os.WriteFile(filepath.Join(identical.dir, "README.md"), []byte("# gatefn\n\nDocs only.\n"), 0o644); err != nil {
+		return false, err
 	}
-	fmt.Fprintf(w, "function init p50 %.2f ms, of which %d rounds of work (%.0f rounds/ms); %.2f ms without them\n", check.beforeP50, base, perMs, cal.beforeP50)
-	fmt.Fprintf(w, "regression: %d more rounds; measured in %d+%d interleaved samples: %+.2f ms, %+.1f%%\n", extra, calibrationSamples, calibrationSamples, check.shiftMs, check.shiftPct)
+	kinds := []kind{identical}
+	for i, f := range o.factors {
+		k := kind{name: fmt.Sprintf("+%g%%", f*o.threshold), pct: f * o.threshold, dir: filepath.Join(work, fmt.Sprintf("regressed-%d", i), "fn")}
+		if err := makeRepo(ctx, filepath.Dir(k.dir), base); err != nil {
+			return false, err
+		}
+		check, extra, err := injectRegression(ctx, fnopt, k, base, fit)
+		if err != nil {
+			return false, err
+		}
+		k.measured = check.shiftPct
+		k.fitted = 100 * float64(extra) * fit.msPerRound() / median(fit.p50s)
+		fmt.Fprintf(w, "regression %s: %d more rounds, %+.1f%% by the pooled calibration; its last check, %d+%d interleaved samples: %+.2f ms, %+.1f%%\n",
+			k.name, extra, k.fitted, calibrationSamples, calibrationSamples, check.shiftMs, check.shiftPct)
+		kinds = append(kinds, k)
+	}
+	initP50 := median(fit.p50s)
+	fmt.Fprintf(w, "function init p50 %.2f ms, of which %d rounds of work (%.0f rounds/ms); %.2f ms without them\n", initP50, base, 1/fit.msPerRound(), cal.beforeP50)
 
+	// Every trial runs each kind in each mode once; the order rotates from
+	// trial to trial so that load drift favours none of them.
+	type combo struct {
+		k    kind
+		mode string
+	}
+	var order []combo
+	for _, k := range kinds {
+		for _, m := range []string{modeFixed, modeAuto} {
+			order = append(order, combo{k, m})
+		}
+	}
 	load0 := loadAverage()
 	var trials []trial
 	start := time.Now()
 	for i := range o.trials {
-		kinds := []string{"identical", "regressed"}
-		if i%2 == 1 {
-			slices.Reverse(kinds) // neither kind always runs first
-		}
-		for _, kind := range kinds {
-			repo := map[string]string{"identical": identical, "regressed": regressed}[kind]
-			tr, err := gateRun(ctx, fnopt, filepath.Join(repo, "fn"), o.samples)
-			if err != nil {
-				return false, fmt.Errorf("trial %d (%s): %w", i+1, kind, err)
+		for j := range order {
+			r := order[(i+j)%len(order)]
+			args := []string{"--samples", strconv.Itoa(o.samples)}
+			if r.mode == modeAuto && o.maxSamples > 0 {
+				args = []string{"--max-samples", strconv.Itoa(o.maxSamples)}
+			} else if r.mode == modeAuto {
+				args = nil // the gate's default: --samples auto
 			}
-			tr.kind = kind
+			tr, err := gateRun(ctx, fnopt, r.k.dir, args)
+			if err != nil {
+				return false, fmt.Errorf("trial %d (%s, %s): %w", i+1, r.k.name, r.mode, err)
+			}
+			tr.kind, tr.mode = r.k.name, r.mode
 			trials = append(trials, tr)
 			if o.verbose {
-				fmt.Fprintf(w, "trial %2d %-9s exit %d  shift %+6.1f%% (%+.2f ms)  p=%.3g  %.1f s\n", i+1, kind, tr.exit, tr.shiftPct, tr.shiftMs, tr.p, tr.seconds)
+				fmt.Fprintf(w, "trial %2d %-9s %-5s exit %d %-14s shift %+6.1f%% (%+.2f ms)  p=%.3g  MDE80 %.1f%%  %3d samples  %.1f s\n",
+					i+1, tr.kind, tr.mode, tr.exit, tr.verdict, tr.shiftPct, tr.shiftMs, tr.p, tr.mde80Pct, tr.samples, tr.seconds)
 			}
 		}
 	}
 	elapsed := time.Since(start)
 
-	summary, ok := summarize(o, trials, cal, check, load0, elapsed)
+	summary, ok := summarize(o, kinds, trials, initP50, cal.beforeP50, load0, elapsed)
 	fmt.Fprint(w, "\n"+summary)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(summary), 0o644); err != nil {
@@ -196,72 +291,162 @@ func run(ctx context.Context, o options, w io.Writer) (bool, error) {
 	return ok, nil
 }
 
-// summarize renders the figures as markdown and says whether the targets
-// are met.
-func summarize(o options, trials []trial, cal, injected trial, load0 string, elapsed time.Duration) (string, bool) {
-	count := func(kind string, exit int) int {
-		n := 0
+// injectRegression writes k's function with the extra work the pooled
+// calibration says adds k.pct percent to init, checks it with a long
+// interleaved run, adds the run to the calibration, and corrects the work
+// (three times at most) while the check misses k.pct by more than a
+// point. It returns the last check and the extra rounds.
+func injectRegression(ctx context.Context, fnopt string, k kind, base int, fit *calibration) (trial, int, error) {
+	extra := fit.rounds(k.pct)
+	var check trial
+	for try := range 4 {
+		if err := writeWork(k.dir, base+extra); err != nil {
+			return check, extra, err
+		}
+		var err error
+		if check, err = gateRun(ctx, fnopt, k.dir, []string{"--samples", strconv.Itoa(calibrationSamples)}); err != nil {
+			return check, extra, err
+		}
+		fit.add(extra, check)
+		fit.p50s = append(fit.p50s, check.beforeP50)
+		if try == 3 || math.Abs(check.shiftPct-k.pct) <= 1 {
+			break
+		}
+		extra = fit.rounds(k.pct)
+	}
+	return check, extra, nil
+}
+
+// summarize renders the figures as markdown and says whether adaptive
+// sampling meets the targets.
+func summarize(o options, kinds []kind, trials []trial, initP50, bareP50 float64, load0 string, elapsed time.Duration) (string, bool) {
+	pick := func(kind, mode string) []trial {
+		var out []trial
 		for _, t := range trials {
-			if t.kind == kind && t.exit == exit {
+			if (kind == "" || t.kind == kind) && t.mode == mode {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	count := func(ts []trial, f func(trial) bool) int {
+		n := 0
+		for _, t := range ts {
+			if f(t) {
 				n++
 			}
 		}
 		return n
 	}
-	field := func(kind string, f func(trial) float64) []float64 {
+	values := func(ts []trial, f func(trial) float64) []float64 {
 		var out []float64
-		for _, t := range trials {
-			if t.kind == kind {
-				out = append(out, f(t))
+		for _, t := range ts {
+			if v := f(t); !math.IsNaN(v) {
+				out = append(out, v)
 			}
 		}
 		return out
 	}
-	falseAlarms, detections := count("identical", 1), count("regressed", 1)
-	errs := count("identical", 2) + count("regressed", 2)
-	secs := field("identical", func(t trial) float64 { return t.seconds })
-	secs = append(secs, field("regressed", func(t trial) float64 { return t.seconds })...)
+	modeName := map[string]string{modeFixed: fmt.Sprintf("fixed, %d a side", o.samples), modeAuto: "adaptive (auto)"}
+	if o.maxSamples > 0 {
+		modeName[modeAuto] = fmt.Sprintf("adaptive, at most %d", o.maxSamples)
+	} else {
+		modeName[modeAuto] = fmt.Sprintf("adaptive, at most %d", gate.DefaultMaxSamples)
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "## fnopt gate experiment\n\n")
 	fmt.Fprintf(&b, "- machine: %s, %d CPUs, load average %s at start, %s at end\n", cpuModel(), runtime.NumCPU(), load0, loadAverage())
 	fmt.Fprintf(&b, "- function: Go, stdlib Runtime API client; init p50 %.2f ms, of which about %g ms CPU work standing for real initialisation (%.2f ms without it)\n",
-		injected.beforeP50, o.baseWorkMs, cal.beforeP50)
-	fmt.Fprintf(&b, "- regression: more init work, aimed at +%g%% of init p50; measured before the trials with %d+%d interleaved samples: %+.2f ms, %+.1f%%\n",
-		o.regressionPct, calibrationSamples, calibrationSamples, injected.shiftMs, injected.shiftPct)
-	fmt.Fprintf(&b, "- gate: `fnopt verify --against HEAD --samples %d` (defaults: alpha %g, max regression %g%%, min delta %g ms)\n\n",
-		o.samples, gate.DefaultAlpha, float64(gate.DefaultMaxRegressionPct), gate.DefaultMinDeltaMs)
-	fmt.Fprintf(&b, "| | identical builds | +%g%% init |\n|:--|--:|--:|\n", o.regressionPct)
-	fmt.Fprintf(&b, "| gate failed (exit 1) | **%d / %d** (false alarms) | **%d / %d** (detections) |\n", falseAlarms, o.trials, detections, o.trials)
-	fmt.Fprintf(&b, "| could not measure (exit 2) | %d | %d |\n", count("identical", 2), count("regressed", 2))
-	for _, row := range []struct {
-		name string
-		f    func(trial) float64
-	}{
-		{"estimated shift, median [min, max]", func(t trial) float64 { return t.shiftPct }},
-		{"p-value, median [min, max]", func(t trial) float64 { return t.p }},
-	} {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", row.name, spreadText(field("identical", row.f), row.name[0] == 'e'), spreadText(field("regressed", row.f), row.name[0] == 'e'))
+		initP50, o.baseWorkMs, bareP50)
+	for _, k := range kinds[1:] {
+		fmt.Fprintf(&b, "- regression %s: more init work, aimed at %s of init p50 (%g times the threshold): %+.1f%% by the calibration pooled over all its runs; the last check before the trials (%d+%d interleaved samples) measured %+.1f%%\n",
+			k.name, k.name, k.pct/o.threshold, k.fitted, calibrationSamples, calibrationSamples, k.measured)
 	}
-	fmt.Fprintf(&b, "\nOne gate run (2 builds in a worktree and the working tree, %d interleaved cold starts): median %.1f s, max %.1f s. All %d runs: %s.\n",
-		2*o.samples, median(secs), slices.Max(secs), len(trials), elapsed.Round(time.Second))
-	ok := errs == 0 && falseAlarms*20 <= o.trials && detections*20 >= 19*o.trials
-	verdict := "targets met (false alarms ≤ 1/20, detections ≥ 19/20)"
+	fmt.Fprintf(&b, "- gate: `fnopt verify --against HEAD --max-regression %g` (alpha %g, min delta %g ms), %d runs per kind and mode, %s in all\n\n",
+		o.threshold, gate.DefaultAlpha, gate.DefaultMinDeltaMs, o.trials, elapsed.Round(time.Second))
+
+	b.WriteString("| change | sampling | gate failed (exit 1) | could not tell | exit 2 | estimated shift, median [min, max] | MDE 80%, median | samples a side, median [min, max] | seconds per run, median [max] |\n")
+	b.WriteString("|:--|:--|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, k := range kinds {
+		for _, mode := range []string{modeFixed, modeAuto} {
+			ts := pick(k.name, mode)
+			failed := count(ts, func(t trial) bool { return t.exit == 1 })
+			what := "false alarms"
+			if k.pct > 0 {
+				what = "detections"
+			}
+			secs := values(ts, func(t trial) float64 { return t.seconds })
+			fmt.Fprintf(&b, "| %s | %s | **%d / %d** %s | %d | %d | %s | %s | %s | %s |\n",
+				k.name, modeName[mode], failed, len(ts), what,
+				count(ts, func(t trial) bool { return t.verdict == gate.VerdictCouldNotTell }),
+				count(ts, func(t trial) bool { return t.exit == 2 }),
+				spreadPct(values(ts, func(t trial) float64 { return t.shiftPct })),
+				pctText(median(values(ts, func(t trial) float64 { return t.mde80Pct }))),
+				spreadInt(values(ts, func(t trial) float64 { return float64(t.samples) })),
+				secondsText(secs))
+		}
+	}
+
+	fixedSecs := values(pick("", modeFixed), func(t trial) float64 { return t.seconds })
+	autoSecs := values(pick("", modeAuto), func(t trial) float64 { return t.seconds })
+	ratio := median(autoSecs) / median(fixedSecs)
+	fmt.Fprintf(&b, "\nMedian time per gate run (2 builds and the interleaved cold starts), all changes: fixed %.1f s, adaptive %.1f s: %.2f times.\n",
+		median(fixedSecs), median(autoSecs), ratio)
+
+	// The targets are adaptive sampling's: at most 1 false alarm in 20,
+	// at least 19 detections in 20 of every regression, at most twice the
+	// fixed runs' median time, and no run that could not measure.
+	auto := pick("", modeAuto)
+	ok := count(auto, func(t trial) bool { return t.exit == 2 }) == 0 && ratio <= 2
+	var misses []string
+	if fa := count(pick(kinds[0].name, modeAuto), func(t trial) bool { return t.exit == 1 }); fa*20 > o.trials {
+		ok = false
+		misses = append(misses, fmt.Sprintf("%d false alarms", fa))
+	}
+	for _, k := range kinds[1:] {
+		if d := count(pick(k.name, modeAuto), func(t trial) bool { return t.exit == 1 }); d*20 < 19*o.trials {
+			ok = false
+			misses = append(misses, fmt.Sprintf("%s caught %d times", k.name, d))
+		}
+	}
+	if ratio > 2 {
+		misses = append(misses, fmt.Sprintf("median time %.2f times the fixed runs'", ratio))
+	}
+	verdict := "targets met"
 	if !ok {
-		verdict = "targets NOT met (false alarms ≤ 1/20, detections ≥ 19/20, no errors)"
+		verdict = "targets NOT met (" + strings.Join(misses, ", ") + ")"
 	}
-	fmt.Fprintf(&b, "\nResult: %s.\n", verdict)
+	fmt.Fprintf(&b, "\nResult for adaptive sampling (false alarms ≤ 1/20, detections ≥ 19/20, median time ≤ 2× fixed, no exit 2): %s.\n", verdict)
 	return b.String(), ok
 }
 
-func spreadText(v []float64, pct bool) string {
+func spreadPct(v []float64) string {
 	if len(v) == 0 {
 		return "–"
 	}
-	if pct {
-		return fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", median(v), slices.Min(v), slices.Max(v))
+	return fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", median(v), slices.Min(v), slices.Max(v))
+}
+
+func spreadInt(v []float64) string {
+	if len(v) == 0 {
+		return "–"
 	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", median(v), slices.Min(v), slices.Max(v))
+	return fmt.Sprintf("%.0f [%.0f, %.0f]", median(v), slices.Min(v), slices.Max(v))
+}
+
+func pctText(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", v)
+}
+
+func secondsText(v []float64) string {
+	if len(v) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f [%.1f]", median(v), slices.Max(v))
 }
 
 func median(v []float64) float64 {
@@ -271,9 +456,10 @@ func median(v []float64) float64 {
 	return gate.Quantile(v, 0.5)
 }
 
-// gateRun runs the gate once, as CI does, and reads its JSON report.
-func gateRun(ctx context.Context, fnopt, dir string, samples int) (trial, error) {
-	cmd := exec.CommandContext(ctx, fnopt, "verify", "--against", "HEAD", "--samples", strconv.Itoa(samples), "--format", "json")
+// gateRun runs the gate once, as CI does, with args added, and reads its
+// JSON report.
+func gateRun(ctx context.Context, fnopt, dir string, args []string) (trial, error) {
+	cmd := exec.CommandContext(ctx, fnopt, append([]string{"verify", "--against", "HEAD", "--format", "json"}, args...)...)
 	// On Ctrl-C, ask fnopt to stop (it removes its worktree), not SIGKILL.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
@@ -295,18 +481,21 @@ func gateRun(ctx context.Context, fnopt, dir string, samples int) (trial, error)
 	if ctx.Err() != nil {
 		return t, ctx.Err()
 	}
-	if t.exit == 2 {
-		t.shiftPct, t.shiftMs, t.p = math.NaN(), math.NaN(), math.NaN()
-		fmt.Fprintf(os.Stderr, "gate could not measure: %s\n", strings.TrimSpace(stderr.String()))
-		return t, nil
-	}
+	nan := math.NaN()
+	t.shiftPct, t.shiftMs, t.p, t.mde80Pct = nan, nan, nan, nan
 	var doc gate.Document
 	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		if t.exit == 2 {
+			fmt.Fprintf(os.Stderr, "gate could not measure: %s\n", strings.TrimSpace(stderr.String()))
+			return t, nil
+		}
 		return t, fmt.Errorf("reading the gate's report: %v (stderr: %s)", err, stderr.String())
 	}
+	t.verdict, t.samples, t.stop = doc.Verdict, doc.After.Samples, string(doc.Sampling.Stop)
 	for _, m := range doc.Metrics {
 		if m.Gated {
 			t.shiftPct, t.shiftMs, t.p = float64(m.ShiftPct.Center), float64(m.Shift.Center), float64(m.P)
+			t.mde80Pct = float64(m.MDE80Pct)
 			t.beforeP50, t.afterP50 = float64(m.Before.Center), float64(m.After.Center)
 		}
 	}
@@ -382,13 +571,12 @@ func calibrate() float64 {
 	var rates []float64
 	for range 15 {
 		start := time.Now()
-		sink = work(rounds)
+		x := work(rounds)
 		rates = append(rates, rounds/(float64(time.Since(start))/float64(time.Millisecond)))
+		runtime.KeepAlive(x) // the result is used, so the loop runs
 	}
 	return median(rates)
 }
-
-var sink uint64
 
 // work is the loop of experiment/function/main.go.txt, kept identical.
 func work(n int) uint64 {
