@@ -440,22 +440,6 @@ func (s *Server) updateConfiguration(w http.ResponseWriter, name string, body []
 	})
 }
 
-// Backdate makes a function look created and last changed age ago (its
-// fnopt:created tag too, when it has one), for tests of cleaning up.
-func (s *Server) Backdate(name string, age time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.functions[name]
-	if f == nil {
-		return
-	}
-	t := time.Now().Add(-age)
-	f.lastModified = t
-	if _, ok := f.tags["fnopt:created"]; ok {
-		f.tags["fnopt:created"] = t.UTC().Format(time.RFC3339)
-	}
-}
-
 // AddFunction makes a function that is not fnopt's (as another user's
 // would be), with name and tags; tests check that fnopt never touches it.
 func (s *Server) AddFunction(name string, tags map[string]string, age time.Duration) {
