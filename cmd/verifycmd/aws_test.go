@@ -143,7 +143,7 @@ func TestAWSText(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		" on AWS Lambda (us-east-1, account 123456789012): 1 rounds",
+		" on AWS Lambda (us-east-1, account 123456789012): 1 round\n",
 		string(settings.HostArch()) + " 128 MB (fnopt-verify-",
 		"  init  ", "  round trip  ", "  warm invoke  ", "  max memory  ",
 		"cost: $", "per cold start", "per 1M warm invocations",

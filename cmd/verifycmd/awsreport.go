@@ -102,7 +102,11 @@ func writeAWSReport(o *Options, res *awslambda.Result, ao awslambda.Options) err
 
 // writeAWSText prints one table per configuration, then the cost.
 func writeAWSText(w io.Writer, r *AWSReport) {
-	fmt.Fprintf(w, "%s on AWS Lambda (%s, account %s): %d rounds\n", r.Target, r.Region, r.Account, r.Rounds)
+	rounds := "rounds"
+	if r.Rounds == 1 {
+		rounds = "round"
+	}
+	fmt.Fprintf(w, "%s on AWS Lambda (%s, account %s): %d %s\n", r.Target, r.Region, r.Account, r.Rounds, rounds)
 	for _, c := range r.Configurations {
 		fmt.Fprintf(w, "\n%s (%s, %s): %d cold starts\n", c.Label, c.Function, strings.ToLower(c.Package), len(c.Samples))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
