@@ -55,13 +55,6 @@ func (a Adaptive) Validate() error {
 	return nil
 }
 
-// spending is the alpha-spending function of adaptive runs. Pocock-type:
-// in this gate the final look decides by the point estimate against the
-// threshold, not by significance, so a final boundary above z_{1−α/2}
-// costs almost nothing, while narrow early intervals let the common case,
-// a change that does not touch start-up, stop early (docs/gate.md).
-var spending SpendingFunction = PocockSpending
-
 // Plan is the schedule of an adaptive run: how many samples each look
 // has, and the boundary each look is tested against.
 type Plan struct {
@@ -85,6 +78,12 @@ type Plan struct {
 // NewPlan lays out the looks of an adaptive run with the gate's alpha:
 // every Block samples per side up to MaxSamples. baseline is the size of
 // a fixed before side (0 when before is measured along with after).
+//
+// The boundaries spend alpha with PocockSpending: in this gate the last
+// look decides by the point estimate against the threshold, not by
+// significance, so a final boundary above z_{1−α/2} costs almost nothing,
+// while narrow early intervals let the common case, a change that does
+// not touch start-up, stop early (docs/gate.md).
 func NewPlan(alpha float64, a Adaptive, baseline int) (*Plan, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
@@ -112,7 +111,7 @@ func NewPlan(alpha float64, a Adaptive, baseline int) (*Plan, error) {
 		p.Fractions = append(p.Fractions, info(n)/last)
 	}
 	var err error
-	if p.Bounds, err = Boundaries(spending, alpha, p.Fractions); err != nil {
+	if p.Bounds, err = Boundaries(PocockSpending, alpha, p.Fractions); err != nil {
 		return nil, err
 	}
 	return p, nil
