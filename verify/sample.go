@@ -14,8 +14,11 @@ type Sample struct {
 	ColdStartMs float64 `json:"cold_start_ms"`
 	// WarmMs are the further invocations on the same process (--warm K).
 	WarmMs []float64 `json:"warm_ms,omitempty"`
-	// MaxRSSBytes is the process's peak resident set size.
-	MaxRSSBytes int64 `json:"max_rss_bytes"`
+	// MaxRSSBytes is the process's peak resident set size; 0 when it
+	// could not be read (the process had ended before it was, so its
+	// memory was gone). 0 is a missing figure, never a measured one: it
+	// is left out of JSON and of every statistic (Values).
+	MaxRSSBytes int64 `json:"max_rss_bytes,omitempty"`
 }
 
 // Metric names a per-sample figure, as used in reports and baselines.
@@ -30,7 +33,9 @@ const (
 )
 
 // Values extracts one metric from every sample, in sample order. Warm
-// invocations contribute all their values.
+// invocations contribute all their values; a sample whose figure is
+// missing (peak RSS not read) contributes none, so that no summary counts
+// it as zero: compare len(Values) with the samples to tell (Missing).
 func Values(samples []Sample, m Metric) []float64 {
 	var out []float64
 	for _, s := range samples {
@@ -44,8 +49,25 @@ func Values(samples []Sample, m Metric) []float64 {
 		case MetricWarmInvoke:
 			out = append(out, s.WarmMs...)
 		case MetricMaxRSS:
-			out = append(out, float64(s.MaxRSSBytes))
+			if s.MaxRSSBytes > 0 {
+				out = append(out, float64(s.MaxRSSBytes))
+			}
 		}
 	}
 	return out
+}
+
+// Missing counts the samples that lack metric m's figure. Only peak RSS
+// can be missing; the times of a sample are always measured.
+func Missing(samples []Sample, m Metric) int {
+	if m != MetricMaxRSS {
+		return 0
+	}
+	n := 0
+	for _, s := range samples {
+		if s.MaxRSSBytes <= 0 {
+			n++
+		}
+	}
+	return n
 }

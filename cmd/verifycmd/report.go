@@ -113,6 +113,11 @@ func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report
 	if r.Raw == nil {
 		r.Raw = []verify.Sample{}
 	}
+	// A missing peak RSS is left out of its summary (verify.Values), so
+	// the summary is of fewer samples: say how many, and why.
+	if n := verify.Missing(run.Samples, verify.MetricMaxRSS); n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("peak RSS not read in %d of %d samples (the process had ended before it could be); its figures are of the other %d", n, len(run.Samples), len(run.Samples)-n))
+	}
 	if o.Expect != nil {
 		r.Settings.Expect = o.Expect.String()
 	}
@@ -191,6 +196,11 @@ func WriteText(w io.Writer, r *Report) {
 		// Equal-width labels stay left-aligned in a right-aligned table.
 		fmt.Fprintf(tw, "%-12s\tp50\tp90\tp99\tmin\tmax\tmean\tp50 95%% CI\t\n", "")
 		row := func(name string, s stats.Summary, f func(float64) string) {
+			if s.N == 0 {
+				// Every figure missing: nothing to show, not zeros.
+				fmt.Fprintf(tw, "%-12s\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\t\n", name)
+				return
+			}
 			ci := "n/a"
 			if s.CILow != nil {
 				ci = f(*s.CILow) + " .. " + f(*s.CIHigh)

@@ -3,6 +3,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 
@@ -26,6 +27,26 @@ type Summary struct {
 	Mean   float64  `json:"mean"`
 	CILow  *float64 `json:"ci_low"`
 	CIHigh *float64 `json:"ci_high"`
+}
+
+// MarshalJSON writes the summary of no values (every figure missing) with
+// its figures null rather than zero: a missing figure is never a 0.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary // without this method
+	if s.N > 0 {
+		return json.Marshal(plain(s))
+	}
+	return json.Marshal(struct {
+		N      int      `json:"n"`
+		P50    *float64 `json:"p50"`
+		P90    *float64 `json:"p90"`
+		P99    *float64 `json:"p99"`
+		Min    *float64 `json:"min"`
+		Max    *float64 `json:"max"`
+		Mean   *float64 `json:"mean"`
+		CILow  *float64 `json:"ci_low"`
+		CIHigh *float64 `json:"ci_high"`
+	}{})
 }
 
 // Summarize computes the summary of values. Quantiles interpolate linearly

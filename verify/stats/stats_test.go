@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -82,5 +83,24 @@ func deref(p *float64) any {
 func TestSummarizeEmpty(t *testing.T) {
 	if s := Summarize(nil); s.N != 0 || s.CILow != nil {
 		t.Errorf("empty summary = %+v", s)
+	}
+}
+
+// TestSummaryJSON: a summary of no values (every figure missing) has null
+// figures, never zeros that read as measurements.
+func TestSummaryJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []float64
+		want string
+	}{
+		{"empty", nil, `{"n":0,"p50":null,"p90":null,"p99":null,"min":null,"max":null,"mean":null,"ci_low":null,"ci_high":null}`},
+		{"one", []float64{7}, `{"n":1,"p50":7,"p90":7,"p99":7,"min":7,"max":7,"mean":7,"ci_low":null,"ci_high":null}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(Summarize(tt.in))
+		if err != nil || string(b) != tt.want {
+			t.Errorf("%s: %s, %v\nwant %s", tt.name, b, err, tt.want)
+		}
 	}
 }
