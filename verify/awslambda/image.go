@@ -3,7 +3,6 @@ package awslambda
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/ecrauth"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/verify"
 )
@@ -104,7 +104,9 @@ func (w *workspace) pushImage(ctx context.Context, acct *Account, src Source, im
 	if err != nil {
 		return nil, err
 	}
-	kc := &ecrKeychain{ctx: ctx, client: acct.ecr, registry: host}
+	// The repository was named as ECR's: its registry gets ECR's token
+	// whatever its host name, from the run's account and region.
+	kc := authn.NewMultiKeychain(&ecrauth.Keychain{Registry: host, Client: acct.ecr}, authn.DefaultKeychain)
 	if err := image.Write(ctx, img, ref, image.WriteOptions{Insecure: o.Insecure, Keychain: kc}); err != nil {
 		return nil, fmt.Errorf("pushing %s to %s: %w", src.Path, o.Repository, accessDenied(err))
 	}
@@ -139,37 +141,4 @@ func (w *workspace) deleteImages(ctx context.Context, acct *Account) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// ecrKeychain gives the credentials of the ECR registry fnopt pushes to:
-// the token of ECR's GetAuthorizationToken (user AWS and a password valid
-// for 12 hours), as ko's ECR helper and `aws ecr get-login-password` get
-// it, so that no `docker login` is needed. Other registries are the
-// Docker config's.
-type ecrKeychain struct {
-	ctx      context.Context
-	client   *ecr.Client
-	registry string
-}
-
-func (k *ecrKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if r.RegistryStr() != k.registry {
-		return authn.DefaultKeychain.Resolve(r)
-	}
-	out, err := k.client.GetAuthorizationToken(k.ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		return nil, fmt.Errorf("getting an ECR authorization token: %w", accessDenied(err))
-	}
-	if len(out.AuthorizationData) == 0 {
-		return nil, errors.New("ECR returned no authorization token")
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		return nil, fmt.Errorf("ECR's authorization token is not base64: %v", err)
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return nil, errors.New("ECR's authorization token is not USER:PASSWORD")
-	}
-	return &authn.Basic{Username: user, Password: pass}, nil
 }

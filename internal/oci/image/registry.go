@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/fnopt/fnopt/internal/oci/ecrauth"
 )
 
 // DefaultRegistryTimeout is how long a registry may stay silent before an
@@ -70,8 +72,8 @@ func (e *SilentRegistryError) Error() string {
 func (e *SilentRegistryError) Unwrap() error { return e.Err }
 
 // remoteOptions returns the options every registry operation uses:
-// credentials from the caller's keychain, by default the Docker config's
-// (as docker, crane and ko read them), the caller's context, and a transport that allows plain
+// credentials from the caller's keychain (by default ECR's token for ECR
+// registries, and the Docker config's as docker, crane and ko read them), the caller's context, and a transport that allows plain
 // HTTP only when insecure is set and the registry is on loopback, and
 // gives up on a registry that stays silent (see DefaultRegistryTimeout).
 //
@@ -98,12 +100,14 @@ func remoteOptions(ctx context.Context, ref name.Reference, ro registryOptions) 
 	return ref, opts, nil
 }
 
-// keychainOrDefault is the caller's keychain, or the Docker config's.
+// keychainOrDefault is the caller's keychain, or by default Amazon ECR's
+// token for ECR registries (as ko gets it, with no `docker login`) and the
+// Docker config's credentials for the others.
 func (ro registryOptions) keychainOrDefault() authn.Keychain {
 	if ro.keychain != nil {
 		return ro.keychain
 	}
-	return authn.DefaultKeychain
+	return authn.NewMultiKeychain(&ecrauth.Keychain{}, authn.DefaultKeychain)
 }
 
 func (ro registryOptions) timeoutOrDefault() time.Duration {

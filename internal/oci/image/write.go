@@ -30,9 +30,9 @@ type WriteOptions struct {
 	// Timeout is how long a registry may stay silent; zero means
 	// DefaultRegistryTimeout.
 	Timeout time.Duration
-	// Keychain gives the credentials for a registry; nil reads the
-	// Docker config, as docker and crane do. (Amazon ECR's token comes
-	// from the AWS API instead: verify/awslambda passes a keychain.)
+	// Keychain gives the credentials for a registry; nil takes Amazon
+	// ECR's token for ECR registries (package ecrauth) and the Docker
+	// config for the others.
 	Keychain authn.Keychain
 	// Tag is the repo:tag a tar: destination records, so that
 	// `docker load` tags the image (Docker refuses untagged tarballs).
