@@ -21,11 +21,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/procgroup"
 )
 
 // Options say how the function is built and run.
@@ -235,7 +235,7 @@ func firstLine(s string) string {
 // buildForTrace compiles the function for this machine with the tuned flags, so
 // the trace shows what init costs once the build findings are fixed.
 func buildForTrace(ctx context.Context, modDir, pkg, out string) error {
-	g := settings.Go(settings.HostArch())
+	g := settings.GoHost()
 	args := append([]string{"build", "-o", out}, g.Flags...)
 	args = append(args, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -272,7 +272,7 @@ func Run(ctx context.Context, bin string, timeout time.Duration) ([]Entry, error
 		cmd.Env = append(cmd.Env, kv)
 	}
 	cmd.Env = append(cmd.Env, "GODEBUG=inittrace=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(cmd)
 	var out limitedBuffer
 	out.max = maxTrace
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -284,7 +284,7 @@ func Run(ctx context.Context, bin string, timeout time.Duration) ([]Entry, error
 	select {
 	case <-done:
 	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(cmd.Process)
 		<-done
 	}
 	entries, err := Parse(bytes.NewReader(out.Bytes()))

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -181,13 +180,6 @@ func pruneStale(ctx context.Context, repo string) {
 		}
 		_ = stale.Remove()
 	}
-}
-
-// processAlive reports whether a process with this pid exists (signal 0
-// checks without sending anything; EPERM means it exists as another user).
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // relInside returns dir relative to top, refusing a dir outside it.
