@@ -10,5 +10,10 @@
 // (whiteouts applied, symlinks resolved inside the image, as the image is
 // flattened to run it).
 //
+// Every blob read from a folder or a file is checked against the
+// descriptor that names it while it streams (blobcheck.go), as ggcr's
+// remote package checks what a registry sends, and every registry
+// operation has a deadline (registry.go).
+//
 // The package never prints; errors are one line saying what to do.
 package image
