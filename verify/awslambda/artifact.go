@@ -34,10 +34,9 @@ func (a *artifact) packageType() string {
 }
 
 // workspace holds what preparing the sources made: temporary build
-// folders, the role fnopt.yaml names, the images pushed.
+// folders and the images pushed.
 type workspace struct {
 	dirs   []string
-	role   string
 	pushed []pushedImage
 }
 
@@ -95,7 +94,6 @@ func (w *workspace) prepareProject(ctx context.Context, acct *Account, src Sourc
 	if err != nil {
 		return nil, err
 	}
-	w.role = projectRole(cfg)
 	arches := o.Arches
 	if len(arches) == 0 {
 		arches = []settings.Arch{cfg.Architecture()}
@@ -186,6 +184,3 @@ func zipArch(data []byte) (settings.Arch, error) {
 	}
 	return "", fmt.Errorf("no %s at the zip's top level: Lambda's custom runtime runs /var/task/bootstrap", settings.Handler)
 }
-
-// projectRole is the execution role a project's fnopt.yaml names.
-func projectRole(cfg *config.Config) string { return cfg.AWS.Role }

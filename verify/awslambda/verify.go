@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
@@ -167,16 +169,6 @@ type Result struct {
 	Kept []string
 }
 
-// Failure is the first configuration's function failure, or nil.
-func (r *Result) Failure() *FunctionError {
-	for _, c := range r.Configurations {
-		if c.Failure != nil {
-			return c.Failure
-		}
-	}
-	return nil
-}
-
 // Run deploys every source at every architecture and memory size as a
 // temporary function, measures them interleaved in rounds, and deletes
 // them (unless o.Keep), also when it fails or ctx ends. A function that
@@ -200,29 +192,24 @@ func Run(ctx context.Context, sources []Source, o Options) (res *Result, err err
 	}
 	res = &Result{Account: acct.ID, Region: acct.Region}
 
-	ws := &workspace{}
-	defer ws.close()
-	var arts []*artifact
-	for _, src := range sources {
-		stage("preparing " + src.Path)
-		a, err := ws.prepare(ctx, acct, src, o)
-		if err != nil {
-			return nil, err
-		}
-		arts = append(arts, a...)
-	}
-	role := o.Role
-	if role == "" {
-		role = ws.role
-	}
-	if role == "" {
-		return nil, ErrNoRole
+	role, err := executionRole(sources, o.Role)
+	if err != nil {
+		return nil, err
 	}
 
+	// Deferred in this order, the functions are deleted first, then the
+	// images they run (and the build folders): whatever happens from
+	// here on, a failure to delete is joined to the run's error. Kept
+	// functions keep their images.
+	ws := &workspace{}
+	defer ws.close()
+	defer func() {
+		if len(ws.pushed) > 0 && !o.Keep {
+			err = errors.Join(err, ws.deleteImages(ctx, acct))
+		}
+	}()
 	stats := &retryStats{}
 	fl := &fleet{acct: acct, backoff: o.Backoff, stats: stats}
-	// Whatever happens from here on, the functions (and pushed images)
-	// go: a failure to delete them is joined to the run's error.
 	defer func() {
 		if o.Keep {
 			res.Kept = fl.Names()
@@ -232,10 +219,17 @@ func Run(ctx context.Context, sources []Source, o Options) (res *Result, err err
 		left, derr := fl.deleteAll(ctx)
 		res.Kept = left
 		err = errors.Join(err, derr)
-		if len(ws.pushed) > 0 {
-			err = errors.Join(err, ws.deleteImages(ctx, acct))
-		}
 	}()
+
+	var arts []*artifact
+	for _, src := range sources {
+		stage("preparing " + src.Path)
+		a, err := ws.prepare(ctx, acct, src, o)
+		if err != nil {
+			return res, err
+		}
+		arts = append(arts, a...)
+	}
 
 	for _, a := range arts {
 		for _, m := range o.MemoryMB {
@@ -265,6 +259,33 @@ func Run(ctx context.Context, sources []Source, o Options) (res *Result, err err
 		c.Cost = costOf(c)
 	}
 	return res, err
+}
+
+// executionRole is the role the temporary functions run with: the one
+// given, else the aws.role of the projects' fnopt.yaml (the last that
+// names one: for a gate run, the working tree's). It is checked before
+// anything is built.
+func executionRole(sources []Source, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	role := ""
+	for _, src := range sources {
+		if st, err := os.Stat(src.Path); err != nil || !st.IsDir() {
+			continue
+		}
+		cfg, err := config.Load(src.Path)
+		if err != nil {
+			return "", err
+		}
+		if cfg.AWS.Role != "" {
+			role = cfg.AWS.Role
+		}
+	}
+	if role == "" {
+		return "", ErrNoRole
+	}
+	return role, nil
 }
 
 // deployAll creates one function per configuration, all at once.
