@@ -52,7 +52,7 @@ func (g *gateExt) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.metric, "gate-metric", "init", "gate: the metric that fails the gate: init, cold-start, first-invoke or warm-invoke")
 	f.StringVar(&g.format, "format", "text", "gate: report format: text, json or markdown")
 	f.StringVar(&g.plot, "plot", "", "gate: draw both distributions of the gated metric to `FILE`.svg or .png")
-	f.IntVar(&g.maxSamples, "max-samples", gate.DefaultMaxSamples, "gate: with --samples auto, the most cold starts per side (`N`); saving a baseline alone takes N")
+	f.IntVar(&g.maxSamples, "max-samples", gate.DefaultMaxSamples, "gate: with --samples auto, at most `N` cold starts per side; saving a baseline alone takes N")
 	f.BoolVar(&g.strict, "strict", false, "gate: exit 2 when the run could not tell (its minimum detectable effect is above the threshold) instead of passing")
 }
 
