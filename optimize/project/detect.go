@@ -120,7 +120,7 @@ func walk(dir string) (*tree, error) {
 			return nil
 		}
 		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
-		if d.Type()&fs.ModeSymlink != 0 && !generated && isBuildFileName(name) {
+		if d.Type()&fs.ModeSymlink != 0 && !generated && linkedBuildFile(p, name) {
 			// Replacing a link with a file would cut it from its target;
 			// editing the target could change files outside the project.
 			// The plan cannot cover this file, so it cannot be applied.
@@ -190,6 +190,27 @@ func newLinkError(dir, p, rel string) *LinkError {
 		e.Outside = false
 	}
 	return e
+}
+
+// linkedBuildFile reports whether the symbolic link at p, named name, is
+// a build file the plan would have to read: one with a build file's name,
+// except the files fnopt never reads (they are listed, link or not), and a
+// script only when it builds something (a regular script that builds
+// nothing is not a build file either). Reading a link's target is
+// harmless; only writing through it is not.
+func linkedBuildFile(p, name string) bool {
+	switch {
+	case !isBuildFileName(name) || notUnderstood[name] != "":
+		return false
+	case strings.HasSuffix(name, ".sh"):
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return false // leads nowhere: it builds nothing
+		}
+		f := newTextFile(name, kindShell, src)
+		return len(f.goBuilds()) > 0 || len(f.cargoBuilds()) > 0
+	}
+	return true
 }
 
 // isBuildFileName reports whether a file name is one fnopt reads as a

@@ -338,6 +338,61 @@ func TestSymlinkedBuildFileRefusesThePlan(t *testing.T) {
 	}
 }
 
+// Links the plan does not need are no reason to refuse it: a shared
+// script that builds nothing, a file fnopt never reads, a link to nowhere
+// named like a script.
+func TestLinksThePlanDoesNotNeed(t *testing.T) {
+	dir := fixture(t, "legacy-go-sam")
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	files := map[string]string{"deploy.sh": "#!/bin/sh\naws s3 cp function.zip s3://bucket/\n", "template.json": "{}\n"}
+	for name, content := range files {
+		if err := os.MkdirAll(shared, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shared, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("../shared/"+name, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../nowhere/release.sh", filepath.Join(dir, "release.sh")); err != nil {
+		t.Fatal(err)
+	}
+	before := checksum(t, shared)
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refusal(); err != nil {
+		t.Fatalf("Refusal() = %v, want none", err)
+	}
+	if _, err := Apply(plan, OSWriter{}); err != nil {
+		t.Fatal(err)
+	}
+	if checksum(t, shared) != before {
+		t.Error("a file outside the project was changed")
+	}
+}
+
+// A linked script that builds the function is a build file like any
+// other: the plan refuses it.
+func TestLinkedBuildScriptRefusesThePlan(t *testing.T) {
+	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n",
+		"../shared/build.sh": "#!/bin/sh\nGOOS=linux GOARCH=amd64 go build -o bootstrap .\n"})
+	if err := os.Symlink("../shared/build.sh", filepath.Join(dir, "build.sh")); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var linkErr *LinkError
+	if !errors.As(plan.Refusal(), &linkErr) || linkErr.File != "build.sh" || !linkErr.Outside {
+		t.Fatalf("Refusal() = %v, want build.sh linked outside the project", plan.Refusal())
+	}
+}
+
 func TestCargoProfileEdits(t *testing.T) {
 	cargo := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = 3 # fast\nlto = \"fat\"\n\n[features]\nx = []\n"
 	want := "[package]\nname = \"f\"\nversion = \"0.1.0\"\n\n[profile.release]\n# keep speed\nopt-level = \"s\" # fast\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[features]\nx = []\n"
