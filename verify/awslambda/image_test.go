@@ -2,6 +2,7 @@ package awslambda_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +88,7 @@ func TestRunImage(t *testing.T) {
 
 	// Images need a repository to go to.
 	_, err = awslambda.Run(context.Background(), []awslambda.Source{{Label: dir, Path: dir}}, options(2, 2))
-	if err != awslambda.ErrNoRepository {
+	if !errors.Is(err, awslambda.ErrNoRepository) {
 		t.Errorf("no repository: %v, want ErrNoRepository", err)
 	}
 }

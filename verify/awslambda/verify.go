@@ -204,8 +204,11 @@ func Run(ctx context.Context, sources []Source, o Options) (res *Result, err err
 	ws := &workspace{}
 	defer ws.close()
 	defer func() {
-		if len(ws.pushed) > 0 && !o.Keep {
-			err = errors.Join(err, ws.deleteImages(ctx, acct))
+		if len(ws.pushed) == 0 || o.Keep {
+			return
+		}
+		if derr := ws.deleteImages(ctx, acct); derr != nil {
+			err = errors.Join(err, derr)
 		}
 	}()
 	stats := &retryStats{}
@@ -218,7 +221,9 @@ func Run(ctx context.Context, sources []Source, o Options) (res *Result, err err
 		stage("deleting the temporary functions")
 		left, derr := fl.deleteAll(ctx)
 		res.Kept = left
-		err = errors.Join(err, derr)
+		if derr != nil {
+			err = errors.Join(err, derr)
+		}
 	}()
 
 	var arts []*artifact
