@@ -188,4 +188,58 @@ func TestMeasureBalancedAlternatesOrder(t *testing.T) {
 	if len(runs[0].Samples) != 4 || len(runs[1].Samples) != 4 || runs[0].Target != targets["a"] {
 		t.Errorf("runs: %d and %d samples", len(runs[0].Samples), len(runs[1].Samples))
 	}
+
+	// Adaptive sampling measures in blocks: the alternation goes on
+	// across them as if the pairs were measured at once.
+	for _, blocks := range [][]int{{1, 3}, {2, 1, 1}, {3, 2}} {
+		log = nil
+		runs := [2]verify.Run{{Target: targets["a"]}, {Target: targets["b"]}}
+		for _, n := range blocks {
+			if err := measureBalanced(context.Background(), &runs, verify.Options{}, n, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		total := 0
+		for _, n := range blocks {
+			total += n
+		}
+		want := strings.Join(strings.Fields("a b b a a b b a a b")[:2*total], " ")
+		if got := strings.Join(log, " "); got != want || len(runs[0].Samples) != total || len(runs[1].Samples) != total {
+			t.Errorf("blocks %v: start order %q, want %q; %d and %d samples", blocks, got, want, len(runs[0].Samples), len(runs[1].Samples))
+		}
+	}
+}
+
+// TestAgainstAdaptive: with Adaptive the sides are measured in blocks
+// until the gated metric is decided. Tens of milliseconds of added init
+// work are beyond the threshold at the first look.
+func TestAgainstAdaptive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two functions")
+	}
+	repo := functionRepo(t, functionFiles(t, "0"), map[string]string{"work.go": functionFiles(t, "30000000")["work.go"]})
+	var totals []int
+	m, err := Against(context.Background(), AgainstOptions{
+		Dir: filepath.Join(repo, "fn"), Rev: "HEAD",
+		Measure:    verify.Options{Progress: func(_, total int) { totals = append(totals, total) }},
+		Adaptive:   &Adaptive{MaxSamples: 40, Block: 10},
+		Thresholds: DefaultThresholds(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Sampling
+	if !s.Adaptive || s.MaxSamples != 40 || len(s.Looks) != 1 || s.Looks[0].Stop != StopBeyond {
+		t.Fatalf("sampling %+v, want a regression at the first look", s)
+	}
+	if len(m.Before.Samples) != 10 || len(m.After.Samples) != 10 || s.Looks[0].N1 != 10 {
+		t.Errorf("samples %d before, %d after; want the first block of 10", len(m.Before.Samples), len(m.After.Samples))
+	}
+	// Progress counts towards the cap, both sides.
+	if len(totals) == 0 || totals[0] != 80 {
+		t.Errorf("progress totals %v, want 80", totals)
+	}
+	if n := worktreeCount(t, repo); n != 1 {
+		t.Errorf("%d worktrees left", n)
+	}
 }

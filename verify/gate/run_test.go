@@ -159,6 +159,39 @@ func TestRunBaselineFunctionFails(t *testing.T) {
 	}
 }
 
+// TestRunBaselineAdaptive: against a saved baseline, adaptive sampling
+// measures blocks of the target until decided; a function that fails in a
+// block stops it with the failure, numbered across blocks.
+func TestRunBaselineAdaptive(t *testing.T) {
+	bootstrap := fakeBootstraps(t)
+	ctx := context.Background()
+	saved := filepath.Join(t.TempDir(), "saved.json")
+	if _, err := RunBaseline(ctx, BaselineOptions{Options: gateOptions(bootstrap("echo"), 10), Save: saved}); err != nil {
+		t.Fatal(err)
+	}
+	adaptive := func(target string) BaselineOptions {
+		o := BaselineOptions{Options: gateOptions(target, 0), Compare: saved}
+		o.Adaptive = &Adaptive{MaxSamples: 30, Block: 10}
+		return o
+	}
+	// 40 ms more init than the baseline: a regression at the first look.
+	br, err := RunBaseline(ctx, adaptive(bootstrap("sleep40")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := br.Result.Sampling
+	if !s.Adaptive || len(s.Looks) != 1 || s.Looks[0].Stop != StopBeyond || s.Looks[0].N1 != 10 || len(br.Run.Samples) != 10 || br.Result.Pass() {
+		t.Errorf("sampling %+v, %d samples, pass %v; want a regression at the first look of 10", s, len(br.Run.Samples), br.Result.Pass())
+	}
+	br, err = RunBaseline(ctx, adaptive(bootstrap("crash")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br.Run.Failure == nil || br.Run.Failure.Sample != 1 || br.Result != nil {
+		t.Errorf("crashing function: failure %+v, result %v", br.Run.Failure, br.Result != nil)
+	}
+}
+
 // TestRunBaselineReadsBaselineFirst: a bad baseline file fails before
 // anything is prepared or measured (here the target does not exist).
 func TestRunBaselineReadsBaselineFirst(t *testing.T) {
