@@ -72,6 +72,7 @@ func RunAgainstAWS(ctx context.Context, rev string, o Options, ao awslambda.Opti
 		After:      awsSide("working tree", after),
 		Thresholds: o.Thresholds,
 		Budgets:    cfg.Budgets,
+		Strict:     o.Strict,
 	}
 	if o.Metric != "" {
 		in.Gated = []verify.Metric{o.Metric}
@@ -131,7 +132,7 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	if old.Revision != "" {
 		label += ", " + short(old.Revision)
 	}
-	in := Input{Before: old.Side(label + ")"), After: now, Thresholds: o.Thresholds}
+	in := Input{Before: old.Side(label + ")"), After: now, Thresholds: o.Thresholds, Strict: o.Strict}
 	if cfg != nil {
 		in.Budgets = cfg.Budgets
 	}
