@@ -44,7 +44,7 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t[%s, %s]\t%s\t%s\t%s\n", name,
 			formatValue(m.Metric, c.Before.Center), formatValue(m.Metric, c.After.Center),
 			formatDelta(m.Metric, c.Shift.Center), formatDelta(m.Metric, c.Shift.Lo), formatDelta(m.Metric, c.Shift.Hi),
-			formatPct(c.ShiftPct().Center), formatP(c.P), changeWord(m.Metric, m.Change))
+			formatPct(c.ShiftPct().Center), formatP(c.P), tableChange(m))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -340,6 +340,7 @@ func Evaluate(in Input) (*Result, error) {
 		})
 	}
 
+	r.Warnings = append(r.Warnings, shiftSignWarnings(r.Metrics)...)
 	r.Sizes = compareSizes(in.Before.Sizes, in.After.Sizes, in.Thresholds.MaxSizeGrowthPct)
 	// Budgets are absolute limits on the change's measurement, no test:
 	// the same check as plain `fnopt verify`.
