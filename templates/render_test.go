@@ -30,7 +30,7 @@ func TestRenderEveryCombination(t *testing.T) {
 			if o.Lang == "go" {
 				want = append(append([]string(nil), common...), goFiles...)
 				if o.Client == "minimal" {
-					want = append(want, "internal/lambda/lambda.go", "internal/lambda/client.go")
+					want = append(want, "internal/lambda/lambda.go", "internal/lambda/client.go", "internal/lambda/conn.go")
 					if o.Event != "raw" {
 						want = append(want, "internal/events/"+map[string]string{
 							"http": "apigateway.go", "url": "functionurl.go", "sqs": "sqs.go", "s3": "s3.go", "eventbridge": "eventbridge.go",

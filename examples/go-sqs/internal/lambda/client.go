@@ -5,19 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 )
 
 // client speaks just enough HTTP/1.1 to talk to the Runtime API on one
-// kept-alive connection: requests with a Content-Length body, responses
-// with a Content-Length, chunked or read-to-close body. It exists instead
-// of net/http because net/http (with crypto/tls, which it always links)
-// would triple the size of the binary, and a smaller binary starts faster.
+// kept-alive connection (conn.go): requests with a Content-Length body,
+// responses with a Content-Length, chunked or read-to-close body. It exists
+// instead of net/http because net/http (with crypto/tls, which it always
+// links) would triple the size of the binary, and a smaller binary starts
+// faster.
 type client struct {
 	addr string // host:port of the Runtime API
-	conn net.Conn
+	conn *conn
 	r    *bufio.Reader
 }
 
@@ -39,7 +39,7 @@ func (c *client) do(method, path, contentType string, header [][2]string, body [
 	for attempt := 0; ; attempt++ {
 		reused := c.conn != nil
 		if !reused {
-			conn, err := net.Dial("tcp", c.addr)
+			conn, err := dial(c.addr)
 			if err != nil {
 				return nil, fmt.Errorf("connecting to the Runtime API at %s: %w", c.addr, err)
 			}

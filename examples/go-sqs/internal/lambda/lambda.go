@@ -6,8 +6,9 @@
 // _X_AMZN_TRACE_ID, posts results to /response and handler errors and
 // panics to /error, and reports failed initialisation to /init/error.
 //
-// It is written for start-up time and size: no net/http, no reflection
-// beyond encoding/json's, no goroutines of its own.
+// It is written for start-up time and size: no net or net/http (system
+// calls on one socket), no reflection beyond encoding/json's, no
+// goroutines of its own.
 package lambda
 
 import (

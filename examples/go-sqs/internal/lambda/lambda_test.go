@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -191,6 +194,36 @@ func TestInitErrorDocument(t *testing.T) {
 func TestMissingAPI(t *testing.T) {
 	if _, err := newRuntime(""); err == nil {
 		t.Fatal("newRuntime accepted an empty AWS_LAMBDA_RUNTIME_API")
+	}
+}
+
+func TestSockaddr(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:9001":         "4 127.0.0.1 9001",
+		"localhost:9001":         "4 127.0.0.1 9001",
+		"[::1]:9001":             "6 ::1 9001",
+		"[fd00::2:1]:80":         "6 fd00::2:1 80",
+		"[1:2:3:4:5:6:7:8]:80":   "6 1:2:3:4:5:6:7:8 80",
+		"127.0.0.1":              "error",
+		"127.0.0.1:0":            "error",
+		"127.0.0.1:70000":        "error",
+		"127.0.0.01:9001":        "error",
+		"1.2.3:9001":             "error",
+		"runtime.local:9001":     "error",
+		"[::1::2]:9001":          "error",
+		"[1:2:3:4:5:6:7:8:9]:80": "error",
+	} {
+		sa, _, err := sockaddr(addr)
+		got := "error"
+		switch a := sa.(type) {
+		case *syscall.SockaddrInet4:
+			got = fmt.Sprintf("4 %s %d", netip.AddrFrom4(a.Addr), a.Port)
+		case *syscall.SockaddrInet6:
+			got = fmt.Sprintf("6 %s %d", netip.AddrFrom16(a.Addr), a.Port)
+		}
+		if got != want {
+			t.Errorf("sockaddr(%q) = %s (%v), want %s", addr, got, err, want)
+		}
 	}
 }
 
