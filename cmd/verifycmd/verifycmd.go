@@ -113,6 +113,15 @@ input or could not measure.`,
 					return e.Run(ctx, opts)
 				}
 			}
+			// No extension runs: flags that only one would act on are
+			// refused, not ignored.
+			for _, e := range exts {
+				if c, ok := e.(inactiveChecker); ok {
+					if err := c.CheckInactive(); err != nil {
+						return cmdutil.UsageError(err)
+					}
+				}
+			}
 			if opts.Serve {
 				return Serve(ctx, opts)
 			}
