@@ -5,6 +5,8 @@ package build
 import (
 	"os/exec"
 	"syscall"
+
+	"github.com/fnopt/fnopt/internal/procgroup"
 )
 
 // stopGently runs cmd in its own process group (cargo and go start
@@ -15,7 +17,7 @@ import (
 // and the function returned, called once Wait has returned, kills what is
 // left of the group.
 func stopGently(cmd *exec.Cmd) (killRest func()) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(cmd)
 	cancelled := false
 	cmd.Cancel = func() error {
 		cancelled = true
@@ -26,7 +28,7 @@ func stopGently(cmd *exec.Cmd) (killRest func()) {
 		// Only after a cancel: a group whose leader was reaped can still
 		// hold processes, and while it does its id is not reused.
 		if cancelled {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			procgroup.Kill(cmd.Process)
 		}
 	}
 }
