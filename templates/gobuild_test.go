@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/fnopt/fnopt/internal/awsref"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/procgroup"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
@@ -188,7 +188,7 @@ func startFunction(t *testing.T, bootstrap string, env []string) *runtimeapi.Ser
 	ts := httptest.NewServer(srv)
 	cmd := exec.Command(bootstrap)
 	cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ts.Listener.Addr().String(), "PATH=/usr/bin:/bin"}, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(cmd)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
@@ -197,7 +197,7 @@ func startFunction(t *testing.T, bootstrap string, env []string) *runtimeapi.Ser
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(cmd.Process)
 		<-exited
 		srv.Close()
 		ts.Close()

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/fnopt/fnopt/internal/awsref"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/procgroup"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
@@ -557,13 +557,13 @@ func timeToFirstNext(b *testing.B, bootstrap string) float64 {
 	defer srv.Close()
 	cmd := exec.Command(bootstrap)
 	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + ts.Listener.Addr().String()}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(cmd)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(cmd.Process)
 		cmd.Wait()
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -9,11 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/artifact"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/procgroup"
 )
 
 // Variant is one way of building a function that the benchmark measures.
@@ -325,8 +325,8 @@ func (w *workspace) cargoEnv(targetDir string) ([]string, error) {
 func runTool(cmd *exec.Cmd, log io.Writer) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	procgroup.Set(cmd)
+	cmd.Cancel = func() error { return procgroup.Kill(cmd.Process) }
 	err := cmd.Run()
 	if log != nil {
 		_, _ = log.Write(out.Bytes())

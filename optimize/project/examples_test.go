@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/procgroup"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
@@ -272,14 +272,14 @@ func invoke(t *testing.T, bin string, arch settings.Arch, event string) *runtime
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(hs.URL, "http://"), "TAX_RATE=0.20")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(cmd)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(cmd.Process)
 		cmd.Wait()
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

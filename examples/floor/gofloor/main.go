@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command gofloor is the Go counterpart of floor.c: the least a Lambda
 // custom runtime written in Go can do. It fetches an event and posts a
 // fixed response, forever, with raw system calls: no net, fmt or
@@ -6,7 +8,8 @@
 // program starts faster than this on the same machine.
 //
 // It handles only what the benchmark's emulator gives it: an IPv4
-// address in AWS_LAMBDA_RUNTIME_API and Content-Length bodies.
+// address in AWS_LAMBDA_RUNTIME_API and Content-Length bodies. Its system
+// calls are Linux's, where Lambda runs it.
 package main
 
 import (
