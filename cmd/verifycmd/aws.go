@@ -180,13 +180,11 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 	return ao, nil
 }
 
-// flagNames puts the flags back in front of the library's option errors.
+// flagNames puts the flag back in front of the library's option error.
 func flagNames(err error) error {
-	msg := err.Error()
-	for _, p := range [][2]string{{"memory ", "--memory "}, {"concurrency ", "--concurrency "}, {"timeout ", "--timeout "}} {
-		if strings.HasPrefix(msg, p[0]) {
-			return errors.New(p[1] + strings.TrimPrefix(msg, p[0]))
-		}
+	var oe *awslambda.OptionError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("--%s %s: %s", oe.Option, oe.Value, oe.Reason)
 	}
 	return err
 }

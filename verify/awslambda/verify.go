@@ -93,17 +93,25 @@ func (o Options) withDefaults() Options {
 func (o Options) Validate() error {
 	for _, m := range o.MemoryMB {
 		if m < 128 || m > 10240 {
-			return fmt.Errorf("memory %d MB: Lambda allows 128 to 10240 MB", m)
+			return &OptionError{Option: "memory", Value: fmt.Sprintf("%d MB", m), Reason: "Lambda allows 128 to 10240 MB"}
 		}
 	}
 	if o.Concurrency < 0 || o.Concurrency > 1000 {
-		return fmt.Errorf("concurrency %d: use 1 to 1000", o.Concurrency)
+		return &OptionError{Option: "concurrency", Value: fmt.Sprint(o.Concurrency), Reason: "use 1 to 1000"}
 	}
 	if o.Timeout > 0 && (o.Timeout < time.Second || o.Timeout > 15*time.Minute) {
-		return fmt.Errorf("timeout %v: Lambda allows 1 s to 15 min", o.Timeout)
+		return &OptionError{Option: "timeout", Value: o.Timeout.String(), Reason: "Lambda allows 1 s to 15 min"}
 	}
 	return nil
 }
+
+// OptionError is an option out of range; Option names the Options field
+// as a command's flag would ("memory").
+type OptionError struct {
+	Option, Value, Reason string
+}
+
+func (e *OptionError) Error() string { return fmt.Sprintf("%s %s: %s", e.Option, e.Value, e.Reason) }
 
 // Source is one function to deploy: a project folder, a deployment zip or
 // an image reference, and its label in reports.
