@@ -71,7 +71,7 @@ func RunAgainstAWS(ctx context.Context, rev string, o Options, ao awslambda.Opti
 		Before:     awsSide(label, before),
 		After:      awsSide("working tree", after),
 		Thresholds: o.Thresholds,
-		Budgets:    cfg.Budgets,
+		Budgets:    lambdaBudgets(cfg),
 		Strict:     o.Strict,
 	}
 	if o.Metric != "" {
@@ -82,6 +82,7 @@ func RunAgainstAWS(ctx context.Context, rev string, o Options, ao awslambda.Opti
 		return run, err
 	}
 	run.Result.Warnings = append(run.Result.Warnings, awsNote(run.Lambda, after))
+	run.Result.Warnings = append(run.Result.Warnings, localBudgetsNote(cfg)...)
 	return run, nil
 }
 
@@ -134,7 +135,7 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	}
 	in := Input{Before: old.Side(label + ")"), After: now, Thresholds: o.Thresholds, Strict: o.Strict}
 	if cfg != nil {
-		in.Budgets = cfg.Budgets
+		in.Budgets = lambdaBudgets(cfg)
 	}
 	if o.Metric != "" {
 		in.Gated = []verify.Metric{o.Metric}
@@ -145,7 +146,25 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	}
 	run.Result.Warnings = append(run.Result.Warnings, awsNote(run.Lambda, c))
 	run.Result.Warnings = append(run.Result.Warnings, old.Differences(machine, measured)...)
+	if cfg != nil {
+		run.Result.Warnings = append(run.Result.Warnings, localBudgetsNote(cfg)...)
+	}
 	return run, nil
+}
+
+// lambdaBudgets are the budgets of fnopt.yaml that hold on Lambda: the
+// artifact's size. The init budgets are limits for local measurements
+// (docs/verify.md); Lambda's Init Duration is several times larger.
+func lambdaBudgets(cfg *config.Config) config.Budgets {
+	return config.Budgets{ArtifactBytes: cfg.Budgets.ArtifactBytes}
+}
+
+// localBudgetsNote says that fnopt.yaml's init budgets were not applied.
+func localBudgetsNote(cfg *config.Config) []string {
+	if cfg.Budgets.InitP50Ms > 0 || cfg.Budgets.InitP90Ms > 0 {
+		return []string{"fnopt.yaml's init budgets are limits for local measurements: not checked against Lambda's Init Duration"}
+	}
+	return nil
 }
 
 // LambdaMachine describes where a configuration ran, in a baseline's
