@@ -205,6 +205,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			verdict := "met"
 			if !t.Met {
 				verdict = fmt.Sprintf("**missed** by %.0f%%", 100*(t.Measured/t.Limit-1))
+				if over := 100 * (t.Measured/t.Limit - 1); over < 1 {
+					verdict = fmt.Sprintf("**missed** by %.1f%%", over) // not "by 0%"
+				}
 			}
 			fmt.Fprintf(&b, "| %s | %s | ≤ %s | %s |\n", t.Name, ratioText(t.Measured), ratioText(t.Limit), verdict)
 		}
