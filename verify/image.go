@@ -52,14 +52,15 @@ func PrepareImage(ctx context.Context, refStr string, o PrepareOptions) (*Target
 	if err != nil {
 		return nil, err
 	}
-	// Say at once when this machine cannot run images, before loading one.
-	if err := sandbox.Supported(); err != nil {
-		return nil, fmt.Errorf("image %s: %w", refStr, err)
-	}
 	host := settings.HostArch()
-	img, err := image.Load(ctx, ref, image.LoadOptions{Platform: image.PlatformOf(host), Insecure: o.Insecure})
+	// No explicit platform: from an index Load picks this machine's, and
+	// a single image loads whatever its architecture, so that one built
+	// for another is told apart below (ImageArchError, which commands
+	// complete with how to build one for this machine) rather than as a
+	// platform mismatch. Load's errors name the reference already.
+	img, err := image.Load(ctx, ref, image.LoadOptions{Insecure: o.Insecure})
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", refStr, err)
+		return nil, err
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -67,6 +68,11 @@ func PrepareImage(ctx context.Context, refStr string, o PrepareOptions) (*Target
 	}
 	if cf.Architecture != "" && cf.Architecture != host.GOARCH() {
 		return nil, &ImageArchError{Image: refStr, Arch: cf.Architecture, Host: host}
+	}
+	// Before anything is unpacked: this machine may not run images at
+	// all. (Loading is lazy: only the manifest and config were read.)
+	if err := sandbox.Supported(); err != nil {
+		return nil, fmt.Errorf("image %s: %w", refStr, err)
 	}
 	argv := append(append([]string(nil), cf.Config.Entrypoint...), cf.Config.Cmd...)
 	if len(argv) == 0 {
