@@ -10,7 +10,9 @@ import (
 // detailed is an error with lines to show, as a compiler's error is.
 type detailed struct{ details string }
 
-func (d *detailed) Error() string   { return "go build failed (exit status 1): fix the errors in the compiler output above" }
+func (d *detailed) Error() string {
+	return "go build failed (exit status 1): fix the errors in the compiler output above"
+}
 func (d *detailed) Details() string { return d.details }
 
 // TestReport: one line for every error, with its exit status; the lines an

@@ -23,9 +23,9 @@ func TestReportMissingRSS(t *testing.T) {
 		wantNote string
 		wantJSON string // max_rss_bytes's n and min
 	}{
-		{"all read", []verify.Sample{sample(1, 4 << 20), sample(2, 5 << 20), sample(3, 6 << 20)},
+		{"all read", []verify.Sample{sample(1, 4<<20), sample(2, 5<<20), sample(3, 6<<20)},
 			"peak RSS 5.0 MiB 5.8 MiB 6.0 MiB 4.0 MiB 6.0 MiB 5.0 MiB n/a", "", `"n":3,"p50":5242880,"p90":6081740.8,"p99":6270484.48,"min":4194304`},
-		{"one missing", []verify.Sample{sample(1, 4 << 20), sample(2, 0), sample(3, 6 << 20)},
+		{"one missing", []verify.Sample{sample(1, 4<<20), sample(2, 0), sample(3, 6<<20)},
 			"peak RSS 5.0 MiB 5.8 MiB 6.0 MiB 4.0 MiB 6.0 MiB 5.0 MiB n/a", "peak RSS not read in 1 of 3 samples", `"n":2,"p50":5242880,"p90":6081740.8,"p99":6270484.48,"min":4194304`},
 		{"none read", []verify.Sample{sample(1, 0), sample(2, 0)},
 			"peak RSS n/a n/a n/a n/a n/a n/a n/a", "peak RSS not read in 2 of 2 samples", `"n":0,"p50":null,"p90":null,"p99":null,"min":null`},

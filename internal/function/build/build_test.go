@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func goConfig(arch settings.Arch) *config.Config {
