@@ -110,7 +110,7 @@ func (a *awsExt) Run(ctx context.Context, o *Options) error {
 	res, err := awslambda.Run(ctx, []awslambda.Source{{Label: o.Target, Path: o.Target}}, ao)
 	p.stop()
 	if err != nil {
-		return a.runError(ctx, o, res, err)
+		return a.runError(ctx, o, ao, res, err)
 	}
 	if err := writeAWSReport(o, res, ao); err != nil {
 		return cmdutil.UsageError(err)
@@ -192,7 +192,7 @@ func flagNames(err error) error {
 // runError reports a run that did not finish: the function's own failure
 // (exit 1, with its log tail), an interruption, or an error that says
 // what to do (exit 2).
-func (a *awsExt) runError(ctx context.Context, o *Options, res *awslambda.Result, err error) error {
+func (a *awsExt) runError(ctx context.Context, o *Options, ao awslambda.Options, res *awslambda.Result, err error) error {
 	if res != nil && len(res.Kept) > 0 && !a.keep {
 		fmt.Fprintf(o.IO.ErrOut, "could not delete %s: delete them by hand, or run fnopt verify --target aws --cleanup in an hour\n", strings.Join(res.Kept, ", "))
 	}
@@ -200,6 +200,13 @@ func (a *awsExt) runError(ctx context.Context, o *Options, res *awslambda.Result
 	if errors.As(err, &fe) {
 		if tail := strings.TrimSpace(fe.Log); tail != "" {
 			fmt.Fprintf(o.IO.ErrOut, "--- log tail of %s ---\n%s\n---\n", fe.Function, tail)
+		}
+		if o.JSON && res != nil && !a.gate.Active() {
+			// As locally, --json still prints the document: ok false and
+			// how the function failed.
+			if werr := writeAWSFailure(o, res, ao, fe); werr != nil {
+				return cmdutil.UsageError(werr)
+			}
 		}
 		return cmdutil.FailError(fmt.Errorf("%w; its log tail is above: fix the function, then run again", fe))
 	}
@@ -284,7 +291,7 @@ func (a *awsExt) runGate(ctx context.Context, o *Options, ao awslambda.Options) 
 		if run != nil {
 			res = run.Lambda
 		}
-		return a.runError(ctx, o, res, againstError(baselineError(err)))
+		return a.runError(ctx, o, ao, res, againstError(baselineError(err)))
 	}
 	if run.Result == nil {
 		return writeAWSReport(o, run.Lambda, ao)

@@ -186,6 +186,7 @@ func TestAWSErrors(t *testing.T) {
 		{"no role", nil, []string{zip}, 2, "fnopt: no execution role for the temporary functions: pass --role ARN"},
 		{"access denied", func(t *testing.T, srv *lambdatest.Server) { srv.Deny("lambda:CreateFunction") }, []string{zip, "--role", testRole}, 2, "fnopt: AWS denied lambda:CreateFunction: allow it"},
 		{"init failure", nil, []string{crash}, 1, "fnopt: the function failed in init on Lambda"},
+		{"init failure, json", nil, []string{crash, "--json"}, 1, "fnopt: the function failed in init on Lambda"},
 		{"bad target", nil, []string{zip, "--target", "gcp"}, 2, "fnopt: --target gcp: use local or aws"},
 		{"aws flag locally", nil, []string{zip, "--region", "eu-west-1"}, 2, "fnopt: --region needs --target aws"},
 		{"memory list locally", nil, []string{zip, "--memory", "128,512"}, 2, "fnopt: --memory takes one size locally"},
@@ -204,9 +205,21 @@ func TestAWSErrors(t *testing.T) {
 			if tt.name == "aws flag locally" || tt.name == "memory list locally" {
 				args = tt.args
 			}
-			_, errOut, code := execute(t, args...)
+			out, errOut, code := execute(t, args...)
 			if code != tt.code || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, tt.code, tt.want)
+			}
+			if strings.HasSuffix(tt.name, "json") {
+				var doc struct {
+					OK      bool
+					Failure struct {
+						Phase     string
+						ErrorType string `json:"error_type"`
+					}
+				}
+				if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.OK || doc.Failure.Phase != "init" || doc.Failure.ErrorType != "Runtime.ExitError" {
+					t.Errorf("--json on failure: %v\n%s", err, out)
+				}
 			}
 			if lines := strings.Count(strings.TrimSpace(lastLine(errOut)), "\n"); lines != 0 {
 				t.Errorf("the error is not one line: %q", errOut)

@@ -100,6 +100,18 @@ func writeAWSReport(o *Options, res *awslambda.Result, ao awslambda.Options) err
 	return nil
 }
 
+// writeAWSFailure prints the --json document of a run stopped by the
+// function's failure: what was measured until then, ok false, and the
+// failure with the log tail.
+func writeAWSFailure(o *Options, res *awslambda.Result, ao awslambda.Options, fe *awslambda.FunctionError) error {
+	r := newAWSReport(o.Target, res, ao)
+	r.OK = false
+	r.Failure = &FailureReport{Phase: fe.Phase, Reason: "the function failed on Lambda (" + fe.Config + ", " + fe.Function + ")", ErrorType: fe.Type, ErrorMessage: fe.Message, Output: fe.Log}
+	enc := json.NewEncoder(o.IO.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
 // writeAWSText prints one table per configuration, then the cost.
 func writeAWSText(w io.Writer, r *AWSReport) {
 	rounds := "rounds"
