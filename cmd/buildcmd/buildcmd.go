@@ -170,5 +170,5 @@ func withFlags(err error) error {
 	case errors.Is(err, dist.ErrNoLoader):
 		return fmt.Errorf("%w: pass --base with a provided.al2023 image (public.ecr.aws/lambda/provided:al2023), or deploy dist/function.zip", err)
 	}
-	return err
+	return cmdutil.InsecureFlagError(err)
 }

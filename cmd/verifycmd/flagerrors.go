@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/gate"
 )
@@ -18,7 +19,7 @@ func prepareError(err error) error {
 	if errors.As(err, &ae) {
 		return fmt.Errorf("%w; build one with --arch %s", err, ae.Host)
 	}
-	return err
+	return cmdutil.InsecureFlagError(err)
 }
 
 // againstError is a --against REV that cannot be checked out.
