@@ -121,10 +121,11 @@ func (s *Server) postInitError(w http.ResponseWriter, r *http.Request) {
 	writeAccepted(w)
 }
 
-// readErrorReport reads an /error or /init/error request: the type from
-// the Lambda-Runtime-Function-Error-Type header (else the body's
-// errorType), the message and stack trace from the JSON body. A body that
-// is not the documented JSON is kept whole as the message.
+// readErrorReport reads an /error or /init/error request: the type,
+// message and stack trace from the JSON body, the
+// Lambda-Runtime-Function-Error-Type header apart (HeaderType; the type
+// when the body has none). A body that is not the documented JSON is kept
+// whole as the message.
 func readErrorReport(w http.ResponseWriter, r *http.Request) ([]byte, *FunctionError, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxResponseBytes+1))
 	if err != nil {
@@ -140,8 +141,10 @@ func readErrorReport(w http.ResponseWriter, r *http.Request) ([]byte, *FunctionE
 	if ferr == nil {
 		ferr = &FunctionError{Message: string(bytes.TrimSpace(body))}
 	}
-	if t := r.Header.Get(HeaderErrorType); t != "" {
-		ferr.Type = t
+	ferr.HeaderType = r.Header.Get(HeaderErrorType)
+	ferr.posted = body
+	if ferr.Type == "" {
+		ferr.Type = ferr.HeaderType
 	}
 	if ferr.Type == "" {
 		ferr.Type = ErrorTypeUnhandled

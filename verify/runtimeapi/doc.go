@@ -30,9 +30,11 @@
 //     (Lambda-Runtime-Function-Response-Mode: streaming) are accepted up
 //     to MaxStreamedResponseBytes, with errors reported in the
 //     Lambda-Runtime-Function-Error-Type/-Body trailers.
-//   - POST .../invocation/{id}/error records the function's error (type
-//     from the Lambda-Runtime-Function-Error-Type header, else from the
-//     JSON body) and answers 202.
+//   - POST .../invocation/{id}/error records the function's error (type,
+//     message and stack trace from the JSON body, as the caller gets it;
+//     the Lambda-Runtime-Function-Error-Type header kept apart, as AWS's
+//     Runtime Interface Emulator keeps it, and the type only when the body
+//     has none) and answers 202.
 //   - POST /2018-06-01/runtime/init/error records an init failure; after
 //     the function's first /next it is a state error (403).
 //   - An id the emulator never issued, or one already answered or timed

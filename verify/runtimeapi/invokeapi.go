@@ -92,7 +92,12 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := res.Body
 	if res.Error != nil {
 		h.Set("X-Amz-Function-Error", ErrorTypeUnhandled)
-		body = marshalError(res.Error)
+		// The runtime's own document as it posted it, as Lambda answers;
+		// the emulator's errors (timeout, oversized response) have none.
+		body = res.Error.posted
+		if body == nil {
+			body = marshalError(res.Error)
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

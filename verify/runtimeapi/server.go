@@ -72,10 +72,26 @@ type Options struct {
 // FunctionError is what a function reported through /error or
 // /init/error, or what the emulator reports when an invocation failed
 // without one (oversized response, timeout).
+//
+// Type is the errorType of the error document the runtime posted, as
+// Lambda gives it to the caller; a runtime's Lambda-Runtime-Function-
+// Error-Type header does not replace it (lambda_runtime sends "unhandled"
+// with every error it reports), as AWS's Runtime Interface Emulator keeps
+// the header apart from the payload it returns. The header is HeaderType;
+// Type falls back to it when the document has no errorType, then to
+// Unhandled.
 type FunctionError struct {
 	Type       string   `json:"errorType"`
 	Message    string   `json:"errorMessage"`
 	StackTrace []string `json:"stackTrace,omitempty"`
+	// HeaderType is the Lambda-Runtime-Function-Error-Type header of the
+	// report ("" without one), which Lambda records in its logs and
+	// metrics, not in the caller's answer.
+	HeaderType string `json:"-"`
+
+	// posted is the error document as the runtime posted it, which the
+	// Invoke API returns unchanged; nil for the emulator's own errors.
+	posted []byte
 }
 
 func (e *FunctionError) Error() string {

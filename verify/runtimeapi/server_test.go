@@ -237,16 +237,21 @@ func TestErrorReports(t *testing.T) {
 		header map[string]string
 		body   string
 		want   runtimeapi.FunctionError
+		typ    string // want HeaderType
 	}{
-		{"header type wins", map[string]string{runtimeapi.HeaderErrorType: "Runtime.HandlerError"},
-			`{"errorMessage":"boom","errorType":"BodyType","stackTrace":["a.go:1"]}`,
-			runtimeapi.FunctionError{Type: "Runtime.HandlerError", Message: "boom", StackTrace: []string{"a.go:1"}}},
+		// lambda_runtime (Rust) sends "unhandled" in the header with
+		// every error: the body's type is the error's, as on Lambda.
+		{"body type wins", map[string]string{runtimeapi.HeaderErrorType: "unhandled"},
+			`{"errorMessage":"boom","errorType":"InvalidName","stackTrace":["a.go:1"]}`,
+			runtimeapi.FunctionError{Type: "InvalidName", Message: "boom", StackTrace: []string{"a.go:1"}}, "unhandled"},
 		{"body type without header", nil, `{"errorMessage":"boom","errorType":"BodyType"}`,
-			runtimeapi.FunctionError{Type: "BodyType", Message: "boom"}},
+			runtimeapi.FunctionError{Type: "BodyType", Message: "boom"}, ""},
+		{"header type when the body has none", map[string]string{runtimeapi.HeaderErrorType: "Runtime.HandlerError"}, `{"errorMessage":"boom"}`,
+			runtimeapi.FunctionError{Type: "Runtime.HandlerError", Message: "boom"}, "Runtime.HandlerError"},
 		{"no type at all", nil, `{"errorMessage":"boom"}`,
-			runtimeapi.FunctionError{Type: "Unhandled", Message: "boom"}},
+			runtimeapi.FunctionError{Type: "Unhandled", Message: "boom"}, ""},
 		{"not JSON", map[string]string{runtimeapi.HeaderErrorType: "X"}, "plain text\n",
-			runtimeapi.FunctionError{Type: "X", Message: "plain text"}},
+			runtimeapi.FunctionError{Type: "X", Message: "plain text"}, "X"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,8 +264,8 @@ func TestErrorReports(t *testing.T) {
 			}
 			got, _ := json.Marshal(res.Error)
 			want, _ := json.Marshal(tt.want)
-			if !bytes.Equal(got, want) {
-				t.Errorf("error = %s, want %s", got, want)
+			if !bytes.Equal(got, want) || res.Error.HeaderType != tt.typ {
+				t.Errorf("error = %s, header type %q; want %s, %q", got, res.Error.HeaderType, want, tt.typ)
 			}
 			if string(res.Body) != tt.body {
 				t.Errorf("raw body = %q", res.Body)
@@ -307,7 +312,7 @@ func TestInitError(t *testing.T) {
 		t.Fatalf("init/error = %d %s, want 202", r.code, r.body)
 	}
 	ie := srv.InitError()
-	if ie == nil || ie.Type != "Runtime.ConfigError" || ie.Message != "missing TABLE" {
+	if ie == nil || ie.Type != "X" || ie.HeaderType != "Runtime.ConfigError" || ie.Message != "missing TABLE" {
 		t.Fatalf("InitError = %+v", ie)
 	}
 	if _, err := srv.WaitNext(context.Background()); err == nil || !strings.Contains(err.Error(), "missing TABLE") {
