@@ -32,6 +32,7 @@ type environment struct {
 	generation int
 	out        *lockedBuffer
 	stream     string // AWS_LAMBDA_LOG_STREAM_NAME, unique to this copy
+	initBytes  int    // output written before the first /next
 }
 
 func (e *environment) stop() { _ = e.sess.Stop() }
@@ -134,7 +135,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, f *function, payloa
 			// Lambda reports the failed init, and the invocation fails
 			// with the error.
 			init := fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", initMs, initErr.Type)
-			tail := initOut + init + fmt.Sprintf("START RequestId: %s Version: $LATEST\nEND RequestId: %s\n", reqID, reqID) +
+			tail := initStart + initOut + init + fmt.Sprintf("START RequestId: %s Version: $LATEST\nEND RequestId: %s\n", reqID, reqID) +
 				fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\tStatus: error\tError Type: %s\n", reqID, initMs, billed(initMs), f.memoryMB, 0, initErr.Type)
 			answer(w, r, reqID, "Unhandled", errorDocument(initErr), tail)
 			return
@@ -144,7 +145,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, f *function, payloa
 		f.mu.Unlock()
 	}
 
+	// A cold invocation's log has the init phase too: Lambda's
+	// INIT_START line and what the function wrote while starting.
 	_, mark := env.out.since(0)
+	if initMs >= 0 {
+		mark = 0
+		log.WriteString(initStart)
+	}
 	timeout := time.Duration(f.timeoutS) * time.Second
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	res, err := env.sess.Server.InvokeRequest(ctx, runtimeapi.Request{Payload: payload})
@@ -153,8 +160,14 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, f *function, payloa
 	if err == nil && res.RequestID != "" {
 		reqID = res.RequestID // the id the function saw
 	}
+	// What the function wrote before its first /next comes before START.
+	initOut, invokeOut := "", out
+	if initMs >= 0 {
+		initOut, invokeOut = out[:min(env.initBytes, len(out))], out[min(env.initBytes, len(out)):]
+	}
+	log.WriteString(initOut)
 	fmt.Fprintf(&log, "START RequestId: %s Version: $LATEST\n", reqID)
-	log.WriteString(out)
+	log.WriteString(invokeOut)
 
 	f.mu.Lock()
 	delete(f.busy, env)
@@ -224,8 +237,12 @@ func (s *Server) startEnvironment(ctx context.Context, f *function, gen int) (*e
 		out, _ := env.out.since(0)
 		return nil, ms, fe, out
 	}
+	_, env.initBytes = env.out.since(0)
 	return env, float64(next.Sub(sess.Started())) / float64(time.Millisecond), nil, ""
 }
+
+// initStart is Lambda's first line of a new environment's log.
+const initStart = "INIT_START Runtime Version: provided:al2023.v100\tRuntime Version ARN: arn:aws:lambda:" + Region + "::runtime:fnopt-lambdatest\n"
 
 // target is how a new environment of f starts: a zip's bootstrap as a
 // host process (arm64 under qemu-aarch64-static on another machine), an

@@ -3,6 +3,7 @@ package lambdatest
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,3 +69,5 @@ func TestErrorShapes(t *testing.T) {
 		t.Errorf("conflict: %v, want ResourceConflictException", err)
 	}
 }
+
+const isARM64 = runtime.GOARCH == "arm64"
