@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/build"
@@ -129,11 +130,14 @@ func prepareBootstrap(path, shown string, o PrepareOptions) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap %s: %w", shown, err)
 	}
-	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+	if !st.Mode().IsRegular() || !executable(st) {
 		return nil, fmt.Errorf("bootstrap %s is not an executable file: chmod +x it, or pass a project folder or zip", shown)
 	}
 	arch, err := elfArch(abs)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRunsHere(shown, arch); err != nil {
 		return nil, err
 	}
 	if arch != "" && arch != settings.HostArch() {
@@ -141,6 +145,7 @@ func prepareBootstrap(path, shown string, o PrepareOptions) (*Target, error) {
 	}
 	return &Target{
 		Name:      path,
+		Notes:     nativeNotes(),
 		Starter:   &HostStarter{Bootstrap: abs, Dir: filepath.Dir(abs), Cgroups: o.Cgroups},
 		TaskRoot:  filepath.Dir(abs),
 		Arch:      settings.HostArch(),
@@ -214,6 +219,9 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 	cfg, err := config.Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	if runtime.GOOS != "linux" {
+		return prepareNativeProject(ctx, dir, cfg, o)
 	}
 	t := &Target{Name: dir, Config: cfg}
 	host := settings.HostArch()
