@@ -140,6 +140,9 @@ func buildProject(t *testing.T, dir string, o templates.Options) {
 	if o.Event == "raw" {
 		run(t, dir, "make", "zip")
 		checkZip(t, filepath.Join(dir, "dist", "function.zip"))
+		// The Makefile says fnopt build writes the same zip.
+		sameZipAsFnopt(t, filepath.Join(dir, "dist"))
+		sameBuildAsFnopt(t, dir, o)
 	}
 }
 

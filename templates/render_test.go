@@ -20,8 +20,8 @@ import (
 func TestRenderEveryCombination(t *testing.T) {
 	// Language-specific files (Rust's are checked by rust_test.go) come
 	// on top of these.
-	common := []string{".gitignore", ".github/workflows/ci.yml", "Makefile", "NOTICE", "README.md", "fnopt.yaml", "template.yaml"}
-	goFiles := []string{"go.mod", "main.go", "handler.go", "handler_test.go", "testdata/event.json", "zip.go"}
+	common := []string{".gitignore", ".github/workflows/ci.yml", "Makefile", "NOTICE", "README.md", "fnopt.yaml", "template.yaml", "zip.go"}
+	goFiles := []string{"go.mod", "main.go", "handler.go", "handler_test.go", "testdata/event.json"}
 	for _, o := range combinations() {
 		name := fmt.Sprintf("%s/%s/%s/%s/%s", o.Lang, o.Event, o.Client, o.Arch, o.Package)
 		t.Run(name, func(t *testing.T) {

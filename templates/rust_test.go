@@ -69,7 +69,7 @@ func TestRenderRustCombinations(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("%s/%s/%s/%s", o.Client, o.Event, o.Arch, o.Package), func(t *testing.T) {
 			fs := files(t, o)
-			want := []string{"Cargo.toml", "Makefile", ".cargo/config.toml", "src/main.rs", "src/handler.rs", "testdata/event.json"}
+			want := []string{"Cargo.toml", "Makefile", ".cargo/config.toml", "src/main.rs", "src/handler.rs", "testdata/event.json", "zip.go"}
 			if o.Client == "minimal" {
 				want = append(want, "src/runtime.rs")
 				if o.Event != "raw" {
@@ -256,6 +256,8 @@ func TestGeneratedRustMinimalProjects(t *testing.T) {
 			if event == "raw" {
 				rb.run(t, dir, "make", "zip")
 				checkZip(t, filepath.Join(dir, "dist", "function.zip"))
+				// The Makefile says fnopt build writes the same zip.
+				sameZipAsFnopt(t, filepath.Join(dir, "dist"))
 			}
 		})
 	}
