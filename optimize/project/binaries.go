@@ -17,10 +17,14 @@ import (
 // entry of a zip archive.
 type binary struct {
 	rel      string // file, or archive.zip!entry
+	size     int64
 	upx      bool
 	goBinary bool
 	debug    int64 // bytes of DWARF sections
 	symtab   bool
+	// symbols is the bytes of the symbol table and its strings, which
+	// -s (and strip) remove with the DWARF sections.
+	symbols int64
 }
 
 const maxBinaryBytes = 256 << 20
@@ -35,7 +39,7 @@ func inspectBinary(rel string, r io.ReaderAt, size int64) *binary {
 	if !bytes.HasPrefix(head, []byte("\x7fELF")) {
 		return nil
 	}
-	b := &binary{rel: rel, upx: bytes.Contains(head, []byte("UPX!"))}
+	b := &binary{rel: rel, size: size, upx: bytes.Contains(head, []byte("UPX!"))}
 	f, err := elf.NewFile(r)
 	if err != nil {
 		return b
@@ -49,6 +53,9 @@ func inspectBinary(rel string, r io.ReaderAt, size int64) *binary {
 			b.debug += int64(s.Size)
 		case s.Name == ".symtab":
 			b.symtab = true
+			b.symbols += int64(s.Size)
+		case s.Name == ".strtab":
+			b.symbols += int64(s.Size)
 		}
 	}
 	return b
@@ -105,6 +112,10 @@ func zipBinaries(p, rel string) []*binary {
 	}
 	return out
 }
+
+// strippable is what building with -s -w (or stripping) removes from b:
+// its DWARF, symbol table and symbol names.
+func (b *binary) strippable() int64 { return b.debug + b.symbols }
 
 func (b *binary) describe() string {
 	var parts []string

@@ -216,7 +216,12 @@ func (a *analyzer) archFinding() {
 	want := settings.DefaultArch
 	f := Finding{ID: "arch-arm64", rank: rankArm64, Title: "x86_64 → " + string(want),
 		Why:    "Graviton (arm64) functions are priced about 20% lower per GB-second than x86_64 ones",
-		Effect: "about 20% lower compute cost; the Go binary is also a little smaller (measure the cold start with fnopt verify on arm64)"}
+		Effect: "about 20% lower compute cost (measure the cold start with fnopt verify on arm64)"}
+	if a.plan.Project.Language == "go" {
+		// A Go binary for arm64 comes out a little smaller than the same
+		// one for x86_64 (README: 5.56 against 6.01 MiB, tuned).
+		f.Effect = "about 20% lower compute cost; the Go binary is also a little smaller (measure the cold start with fnopt verify on arm64)"
+	}
 	var edits []Edit
 	var manual []string
 	for _, fn := range a.fns {
