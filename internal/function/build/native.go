@@ -14,10 +14,8 @@ import (
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
-// NativeExecutable is the file name BuildNative gives the executable:
+// nativeExecutable is the file name BuildNative gives the executable:
 // bootstrap, with .exe on Windows, which runs programs by their extension.
-func NativeExecutable() string { return nativeExecutable(runtime.GOOS) }
-
 func nativeExecutable(goos string) string {
 	if goos == "windows" {
 		return settings.Handler + ".exe"
@@ -30,7 +28,7 @@ func nativeExecutable(goos string) string {
 // executables cannot (macOS, Windows). It is not an artifact to ship, and
 // its start-up compares builds with each other only. Go builds for this
 // system's GOOS and GOARCH; Rust for cargo's host target. The executable
-// is OutDir/NativeExecutable().
+// is OutDir/bootstrap (bootstrap.exe on Windows).
 func BuildNative(ctx context.Context, dir string, cfg *config.Config, opts Options) (*Result, error) {
 	return buildNative(ctx, dir, cfg, opts, runtime.GOOS, runtime.GOARCH)
 }
