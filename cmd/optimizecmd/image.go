@@ -56,7 +56,9 @@ The result is one layer, or with --keep-base N the first N layers of SRC
 from the image runs outside the sandbox; unsafe layer entries are left
 out and listed.
 
-Exit status: 0 minimised image written; 1 the minimised image did not
+Exit status: 0 minimised image written, or SRC already as small as
+minimising makes it (nothing written: an image is never replaced by a
+bigger one); 1 the minimised image did not
 answer like the original (nothing written; the file it probably lacks is
 named) or the original itself fails; 2 bad input or the job could not be
 done.`,
@@ -167,7 +169,7 @@ func RunImage(ctx context.Context, o *ImageOptions) error {
 	} else {
 		writeImageText(o.IO.Out, doc, out.Proof, o.Explain)
 	}
-	if !doc.Written {
+	if !doc.Written && !doc.NotSmaller {
 		msg := "the minimised image does not answer like the original; nothing written to " + o.Dst
 		if doc.MissingFile != "" {
 			msg += fmt.Sprintf(": it probably lacks %s (add --keep %s)", doc.MissingFile, doc.MissingFile)

@@ -16,10 +16,13 @@ const ImageSchema = "fnopt.optimize.image/v1"
 
 // ImageDocument is the --json output.
 type ImageDocument struct {
-	Schema       string         `json:"schema"`
-	Source       string         `json:"source"`
-	Destination  string         `json:"destination"`
-	Written      bool           `json:"written"`
+	Schema      string `json:"schema"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Written     bool   `json:"written"`
+	// NotSmaller: the minimised image would be no smaller than the
+	// original, so nothing was proven or written (exit status 0).
+	NotSmaller   bool           `json:"not_smaller,omitempty"`
 	Digest       string         `json:"digest,omitempty"`
 	Original     slim.Stats     `json:"original"`
 	Minimised    slim.Stats     `json:"minimised"`
@@ -37,17 +40,21 @@ type ImageDocument struct {
 // and --json only.
 func imageDocument(o *ImageOptions, out *slim.Outcome) *ImageDocument {
 	doc := &ImageDocument{
-		Schema: ImageSchema, Source: o.Src, Destination: o.Dst, Written: out.Written,
+		Schema: ImageSchema, Source: o.Src, Destination: o.Dst, Written: out.Written, NotSmaller: out.NotSmaller,
 		Original: out.Before, Minimised: out.After,
 		Skipped: out.Skipped, SkippedCount: out.SkippedCount, Missing: out.Missing, Notes: out.Notes,
-		ColdStartMs: map[string]any{"original": summary(out.Proof.Original), "minimised": summary(out.Proof.Minimised)},
+		ColdStartMs: map[string]any{},
+	}
+	if out.Proof != nil {
+		doc.ColdStartMs = map[string]any{"original": summary(out.Proof.Original), "minimised": summary(out.Proof.Minimised)}
 	}
 	if o.Explain || o.JSON {
 		doc.Kept = out.Kept
 	}
-	if out.Written {
+	switch {
+	case out.Written:
 		doc.Digest = out.Digest.String()
-	} else {
+	case out.Proof != nil:
 		doc.Failure = out.Proof.Minimised.Failure.Error()
 		doc.MissingFile = out.Proof.MissingFile
 	}
@@ -82,7 +89,9 @@ func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain 
 	fmt.Fprintf(tw, "layers\t%d\t%d\t\n", b.Layers, a.Layers)
 	fmt.Fprintf(tw, "files\t%d\t%d\t\n", b.Files, a.Files)
 	fmt.Fprintf(tw, "wasted (overwritten or deleted by later layers)\t%s\t%s\t\n", bytesize.Format(b.WastedBytes), bytesize.Format(a.WastedBytes))
-	fmt.Fprintf(tw, "cold start p50\t%s\t%s\t\n", p50(proof.Original), p50(proof.Minimised))
+	if proof != nil {
+		fmt.Fprintf(tw, "cold start p50\t%s\t%s\t\n", p50(proof.Original), p50(proof.Minimised))
+	}
 	tw.Flush()
 	if doc.SkippedCount > 0 {
 		fmt.Fprintf(w, "\n%d unsafe layer entries left out:\n", doc.SkippedCount)
@@ -97,6 +106,8 @@ func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain 
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	switch {
+	case doc.NotSmaller:
+		fmt.Fprintf(w, "\nThe minimised image would not be smaller than %s: it is as small as minimising makes it. Nothing written to %s.\n", doc.Source, doc.Destination)
 	case doc.Written:
 		starts := fmt.Sprintf("%d interleaved cold starts each", len(proof.Minimised.Samples))
 		if len(proof.Minimised.Samples) == 1 {

@@ -65,19 +65,32 @@ type Outcome struct {
 	// Notes are what minimising noticed and what the measurement could
 	// not do as asked (a memory limit not enforced, say), each once.
 	Notes []string
-	// Proof is the side-by-side run of both images.
+	// Proof is the side-by-side run of both images; nil when the
+	// minimised image was not smaller (NotSmaller), so not worth proving.
 	Proof *Proof
+	// NotSmaller is true when the minimised image would be no smaller
+	// than the original (compressed, what a registry stores and Lambda
+	// pulls, or unpacked): the original is as small as minimising makes
+	// it, and nothing was written.
+	NotSmaller bool
 	// Written is true when the minimised image answered like the
 	// original and was written to dst; Digest is then its digest.
 	Written bool
 	Digest  v1.Hash
 }
 
+// notSmaller reports whether the minimised image after gains nothing on
+// before: never write an image that is not smaller than its input.
+func notSmaller(before, after Stats) bool {
+	return after.Compressed >= before.Compressed || after.Uncompressed > before.Uncompressed
+}
+
 // MinimizeAndProve minimises the image src, runs the original and the
 // minimised image side by side with the same event, and writes the
 // minimised image to dst only when it answered exactly like the original
 // in every cold start. dst must not exist (image.CheckAbsent); it is never
-// overwritten.
+// overwritten. A minimised image that would not be smaller than src is
+// neither proven nor written: Outcome.NotSmaller says so.
 //
 // A minimised image that answers differently is not an error: the Outcome
 // says so (Written false, Proof naming the file it probably lacks). An
@@ -136,6 +149,12 @@ func MinimizeAndProve(ctx context.Context, src, dst image.Ref, o MinimizeAndProv
 	out = &Outcome{
 		Before: res.Before, After: res.After, Kept: res.Kept,
 		Skipped: res.Skipped, SkippedCount: res.SkippedCount, Missing: res.Missing, Notes: slices.Clone(res.Notes),
+	}
+	if notSmaller(res.Before, res.After) {
+		// Already as small as minimising makes it (a bootstrap on an
+		// empty base, say): one rewritten layer would only add bytes.
+		out.NotSmaller = true
+		return out, nil
 	}
 
 	o.stage(StageProve)
