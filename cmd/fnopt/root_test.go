@@ -25,7 +25,7 @@ func TestRootErrors(t *testing.T) {
 		{[]string{"verfy"}, "fnopt: unknown command \"verfy\" for \"fnopt\"; did you mean verify?\n", 2},
 		{[]string{"optimise"}, "fnopt: unknown command \"optimise\" for \"fnopt\"; did you mean optimize?\n", 2},
 		{[]string{"xyzzy"}, "fnopt: unknown command \"xyzzy\" for \"fnopt\"; run 'fnopt --help' for the commands\n", 2},
-		{[]string{"verify", "--samples", "abc", "x"}, "fnopt: --samples \"abc\": give a whole number, such as 30\n", 2},
+		{[]string{"verify", "--samples", "abc", "x"}, "fnopt: --samples \"abc\": give a whole number, such as 30, or auto\n", 2},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
