@@ -14,9 +14,10 @@ set -euo pipefail
 #   gcc, libc6-dev      C compiler for musl-gcc and the sandbox's dynamically linked test program
 #   patch               checks that optimize --diff output applies
 #   zlib1g-dev          the optimize image test function links libz
+#   librsvg2-bin        rsvg-convert renders the SVG charts as a viewer does
 pkgs=(librust-serde-json-dev librust-serde-derive-dev librust-serde-dev
       docker-registry qemu-user-static skopeo umoci hyperfine strace musl-tools
-      gcc libc6-dev zlib1g-dev ca-certificates zip unzip patch)
+      gcc libc6-dev zlib1g-dev ca-certificates zip unzip patch librsvg2-bin)
 
 missing=()
 for p in "${pkgs[@]}"; do

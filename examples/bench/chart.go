@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -11,7 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/fnopt/fnopt/internal/chart"
 )
 
 // chartSVG draws, above, grouped bars per variant: init p50 and p90 in
@@ -28,17 +28,23 @@ func chartSVG(r *Report) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := vgsvg.New(vg.Points(760), vg.Points(720))
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(10), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(4)}
-	canvases := plot.Align([][]*plot.Plot{{p}, {q}}, tiles, dc)
-	p.Draw(canvases[0][0])
-	q.Draw(canvases[1][0])
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("writing the chart: %w", err)
+	// A font every viewer has or matches, and each legend below its
+	// bars, where no substitute font can push it over them or off the
+	// canvas (internal/chart).
+	for _, pl := range []*plot.Plot{p, q} {
+		chart.UseSans(pl)
+		pl.Legend.TextStyle.Font.Size = vg.Points(10)
+		pl.Legend.Padding = vg.Points(2)
 	}
-	return b.Bytes(), nil
+	c, err := chart.Canvas("svg", vg.Points(760), vg.Points(760))
+	if err != nil {
+		return nil, err
+	}
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(10), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(4)}
+	canvases := plot.Align([][]*plot.Plot{{p}, {q}}, tiles, draw.New(c))
+	chart.Draw(canvases[0][0], p)
+	chart.Draw(canvases[1][0], q)
+	return chart.Bytes(c)
 }
 
 // chartPlot lays out the chart.
@@ -50,8 +56,6 @@ func chartPlot(r *Report) (*plot.Plot, error) {
 	p.Title.Text = "Init (process start to first /next), local, one run; lower is better"
 	p.Y.Label.Text = "milliseconds"
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = false
 
 	palette := [][2]color.Color{
 		{color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xae, G: 0xc7, B: 0xe8, A: 0xff}},
@@ -92,8 +96,8 @@ func chartPlot(r *Report) (*plot.Plot, error) {
 	}
 	p.NominalX(names...)
 	slantNames(p)
-	// Room above the tallest bar for the legend.
-	p.Y.Min, p.Y.Max = 0, top*1.25
+	// A little room above the tallest bar.
+	p.Y.Min, p.Y.Max = 0, top*1.05
 	return p, nil
 }
 
@@ -104,8 +108,6 @@ func ratioPlot(r *Report) (*plot.Plot, error) {
 	p.Title.Text = "Init p50 ÷ the floor of the row's linkage (Go rows: also ÷ go-floor); 1 = floor"
 	p.Y.Label.Text = "ratio"
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = false
 	own := []color.Color{color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}}
 	gof := []color.Color{color.RGBA{R: 0x9e, G: 0xc4, B: 0xe0, A: 0xff}, color.RGBA{R: 0xff, G: 0xc8, B: 0x94, A: 0xff}}
 	type series struct {
@@ -146,7 +148,7 @@ func ratioPlot(r *Report) (*plot.Plot, error) {
 	}
 	p.NominalX(names...)
 	slantNames(p)
-	p.Y.Min, p.Y.Max = 0, top*1.3
+	p.Y.Min, p.Y.Max = 0, top*1.05
 	return p, nil
 }
 

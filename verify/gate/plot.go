@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/fnopt/fnopt/internal/atomicfile"
+	"github.com/fnopt/fnopt/internal/chart"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -41,8 +41,6 @@ func Plot(path string, r *Result, m verify.Metric) error {
 	p.Y.Label.Text = "fraction of samples ≤ x"
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = false
-	p.Legend.Left = false
 
 	sides := []struct {
 		label  string
@@ -72,18 +70,16 @@ func Plot(path string, r *Result, m verify.Metric) error {
 	}
 	p.Legend.ThumbnailWidth = vg.Points(20)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	p.Legend.YOffs = vg.Points(8)
 	p.Legend.Padding = vg.Points(2)
-
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
+	// A font every viewer has or matches, and the legend below the
+	// curves, where no substitute font can push it over them or off the
+	// canvas (internal/chart).
+	chart.UseSans(p)
+	b, err := chart.Render(p, format, 8*vg.Inch, 5*vg.Inch)
 	if err != nil {
 		return fmt.Errorf("rendering plot: %w", err)
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("rendering plot: %w", err)
-	}
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing plot: %w", err)
 	}
 	return nil
