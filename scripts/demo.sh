@@ -2,14 +2,25 @@
 # make demo: scaffold Go and Rust Lambda functions with fnopt new into a
 # temporary folder, build them with fnopt build (tuned settings,
 # deterministic zip, OCI image), measure their cold starts with fnopt verify
-# and print a table of artifact sizes and start-up times.
+# and print a table of artifact sizes and start-up times, then the short
+# benchmark, whose tables and chart are kept in DEMO_OUT (demo-results/).
 # Everything runs offline: Rust crates come from Debian's packaged sources
 # (make setup installs them) through a CARGO_HOME of the demo's own.
+#
+# Environment: FNOPT (default bin/fnopt), DEMO_SAMPLES (cold starts per
+# function, 20), DEMO_BENCH_SAMPLES (per benchmark variant, 30), DEMO_OUT
+# (where the results that outlive the demo go, demo-results).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-fnopt="$root/bin/fnopt"
+fnopt="${FNOPT:-$root/bin/fnopt}"
 [ -x "$fnopt" ] || { echo "demo: $fnopt not found: run \`make build\` (make demo does)" >&2; exit 2; }
+
+# What the demo points at when it ends lives here, outside the scratch
+# folder its exit trap removes.
+out="${DEMO_OUT:-$root/demo-results}"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fnopt-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -86,7 +97,13 @@ for f in "${functions[@]}"; do
   # builds the project for it): local figures to compare the functions,
   # not Lambda's Init Duration.
   echo "demo: fnopt verify --samples $samples ($name)"
-  "$fnopt" verify "$dir" --samples "$samples" --json >"$work/$name.verify.json"
+  # Exit status 1 is a measurement that went over a budget of the
+  # project's fnopt.yaml (a loaded machine starts slower): the figures are
+  # still worth showing; 2 is a failure to measure.
+  status=0
+  "$fnopt" verify "$dir" --samples "$samples" --json >"$work/$name.verify.json" || status=$?
+  [ "$status" -le 1 ] || exit "$status"
+  [ "$status" -eq 0 ] || echo "demo: $name went over a budget of its fnopt.yaml on this machine"
   v="$work/$name.verify.json"
   rows+=("$(printf '%-13s %-14s %-7s %12s %12s %14s %16s %10s %10s' \
     "$name" "$lang $client" "$arch" \
@@ -106,6 +123,9 @@ echo "Rust zips link glibc dynamically (provided.al2023 has glibc 2.34); fnopt b
 # The short form of `make bench`: the same hello function built plainly
 # (as tutorials do), with fnopt's settings, with the minimal clients, and
 # the floor (the least a custom runtime can do), measured interleaved.
+bench_samples=${DEMO_BENCH_SAMPLES:-30}
 echo
-echo "demo: the cold-start comparison, short form of make bench (30 interleaved samples each)"
-(cd "$root" && go run ./examples/bench -short -samples 30 -out "$work/bench")
+echo "demo: the cold-start comparison, short form of make bench ($bench_samples interleaved samples each)"
+(cd "$root" && go run ./examples/bench -short -samples "$bench_samples" -out "$out/bench")
+echo
+echo "demo: the benchmark's tables and chart are in $out/bench (results.md, results.json, chart.svg); the demo's functions were scaffolded in a temporary folder, removed now"
