@@ -136,13 +136,15 @@ func buildProject(t *testing.T, dir string, o templates.Options) {
 	if o.Arch != settings.HostArch() {
 		return
 	}
-	run(t, dir, "go", "test", "-count=1", "./...")
+	// What the next steps and the README say to run.
+	run(t, dir, "make", "test")
 	if o.Event == "raw" {
 		run(t, dir, "make", "zip")
 		checkZip(t, filepath.Join(dir, "dist", "function.zip"))
 		// The Makefile says fnopt build writes the same zip.
 		sameZipAsFnopt(t, filepath.Join(dir, "dist"))
 		sameBuildAsFnopt(t, dir, o)
+		samBuildTarget(t, dir, run)
 	}
 }
 

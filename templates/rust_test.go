@@ -258,6 +258,9 @@ func TestGeneratedRustMinimalProjects(t *testing.T) {
 				checkZip(t, filepath.Join(dir, "dist", "function.zip"))
 				// The Makefile says fnopt build writes the same zip.
 				sameZipAsFnopt(t, filepath.Join(dir, "dist"))
+				samBuildTarget(t, dir, func(t *testing.T, dir, name string, args ...string) string {
+					return rb.run(t, dir, name, args...)
+				})
 			}
 		})
 	}

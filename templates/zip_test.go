@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/dist"
@@ -104,4 +106,43 @@ func sameBuildAsFnopt(t *testing.T, dir string, o templates.Options) {
 	}
 	sameFile(t, filepath.Join(dir, "dist", "bootstrap"), filepath.Join(out, "bootstrap"))
 	sameFile(t, filepath.Join(dir, "dist", "function.zip"), filepath.Join(out, dist.ZipName))
+}
+
+// samBuildTarget does what `sam build` does with BuildMethod: makefile
+// (the next steps say `sam build && sam deploy`): it runs the Makefile's
+// build-<LogicalID> target of template.yaml's function with ARTIFACTS_DIR
+// set, which must leave the built bootstrap there, executable, for
+// `sam deploy` to upload.
+func samBuildTarget(t *testing.T, dir string, run func(t *testing.T, dir, name string, args ...string) string) {
+	t.Helper()
+	mk, err := os.ReadFile(filepath.Join(dir, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^(build-[A-Za-z0-9]+):`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("the Makefile has no build-<LogicalID> target")
+	}
+	tmpl, err := os.ReadFile(filepath.Join(dir, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimPrefix(string(m[1]), "build-")
+	if !regexp.MustCompile(`(?m)^  ` + id + `:\n\s+Type: AWS::Serverless::Function`).Match(tmpl) || !strings.Contains(string(tmpl), "BuildMethod: makefile") {
+		t.Fatalf("template.yaml has no function %s built by the Makefile", id)
+	}
+	artifacts := t.TempDir()
+	run(t, dir, "make", string(m[1]), "ARTIFACTS_DIR="+artifacts)
+	got := filepath.Join(artifacts, "bootstrap")
+	fi, err := os.Stat(got)
+	if err != nil {
+		t.Fatalf("make %s left no bootstrap in ARTIFACTS_DIR: %v", m[1], err)
+	}
+	if fi.Mode().Perm()&0o111 == 0 {
+		t.Errorf("%s is not executable: %v", got, fi.Mode())
+	}
+	want, _ := os.ReadFile(filepath.Join(dir, "dist", "bootstrap"))
+	if b, _ := os.ReadFile(got); !bytes.Equal(b, want) {
+		t.Errorf("make %s copied another file than dist/bootstrap", m[1])
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify"
 )
@@ -102,6 +103,19 @@ func TestVerifyEnforcesBudgets(t *testing.T) {
 		want := []string{verify.BudgetInitP50, verify.BudgetInitP90, verify.BudgetArtifactBytes}
 		if strings.Join(names, " ") != strings.Join(want, " ") || strings.Join(over, " ") != strings.Join(exceeded, " ") {
 			t.Errorf("JSON budgets %+v: want %v checked and %v exceeded", doc.Budgets, want, exceeded)
+		}
+		// fnopt.yaml says artifact_bytes limits dist/function.zip for
+		// its arch (arm64), not the host build verify measures.
+		var zip int64
+		for _, a := range doc.Artifact.Sizes {
+			if a.Name == "zip" && a.Arch == settings.ARM64 {
+				zip = a.Bytes
+			}
+		}
+		for _, b := range doc.Budgets {
+			if b.Name == verify.BudgetArtifactBytes && (zip == 0 || b.Value != float64(zip)) {
+				t.Errorf("artifact_bytes checked %v bytes, the arm64 zip is %d", b.Value, zip)
+			}
 		}
 	}
 	// Each case tightens fnopt.yaml further than the one before. The init
