@@ -128,7 +128,7 @@ func samBuildTarget(t *testing.T, dir string, run func(t *testing.T, dir, name s
 		t.Fatal(err)
 	}
 	id := strings.TrimPrefix(string(m[1]), "build-")
-	if !regexp.MustCompile(`(?m)^  ` + id + `:\n\s+Type: AWS::Serverless::Function`).Match(tmpl) || !strings.Contains(string(tmpl), "BuildMethod: makefile") {
+	if !regexp.MustCompile(`(?m)^  `+id+`:\n\s+Type: AWS::Serverless::Function`).Match(tmpl) || !strings.Contains(string(tmpl), "BuildMethod: makefile") {
 		t.Fatalf("template.yaml has no function %s built by the Makefile", id)
 	}
 	artifacts := t.TempDir()
