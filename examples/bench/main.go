@@ -67,6 +67,12 @@ func main() {
 	defer stop()
 	code, err := run(ctx, o, os.Stdout, os.Stderr)
 	if err != nil {
+		// A compiler's output travels in its error (build.CompileError):
+		// show it above the line that points at it, as fnopt does.
+		var d interface{ Details() string }
+		if errors.As(err, &d) && d.Details() != "" {
+			fmt.Fprint(os.Stderr, d.Details())
+		}
 		fmt.Fprintln(os.Stderr, "bench:", err)
 	}
 	stop()
