@@ -338,28 +338,28 @@ func TestSymlinkedBuildFileRefusesThePlan(t *testing.T) {
 	}
 }
 
-// Links the plan does not need are no reason to refuse it: a shared
+// Links the plan does not need are no reason to refuse it: a linked
 // script that builds nothing, a file fnopt never reads, a link to nowhere
 // named like a script.
 func TestLinksThePlanDoesNotNeed(t *testing.T) {
 	dir := fixture(t, "legacy-go-sam")
-	shared := filepath.Join(filepath.Dir(dir), "shared")
+	outside := filepath.Join(filepath.Dir(dir), "outside")
 	files := map[string]string{"deploy.sh": "#!/bin/sh\naws s3 cp function.zip s3://bucket/\n", "template.json": "{}\n"}
 	for name, content := range files {
-		if err := os.MkdirAll(shared, 0o755); err != nil {
+		if err := os.MkdirAll(outside, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(shared, name), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(outside, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink("../shared/"+name, filepath.Join(dir, name)); err != nil {
+		if err := os.Symlink("../outside/"+name, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := os.Symlink("../nowhere/release.sh", filepath.Join(dir, "release.sh")); err != nil {
 		t.Fatal(err)
 	}
-	before := checksum(t, shared)
+	before := checksum(t, outside)
 	plan, err := Analyze(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +370,7 @@ func TestLinksThePlanDoesNotNeed(t *testing.T) {
 	if _, err := Apply(plan, OSWriter{}); err != nil {
 		t.Fatal(err)
 	}
-	if checksum(t, shared) != before {
+	if checksum(t, outside) != before {
 		t.Error("a file outside the project was changed")
 	}
 }
@@ -379,8 +379,8 @@ func TestLinksThePlanDoesNotNeed(t *testing.T) {
 // other: the plan refuses it.
 func TestLinkedBuildScriptRefusesThePlan(t *testing.T) {
 	dir := write(t, map[string]string{"go.mod": goMod, "main.go": "package main\nfunc main() {}\n",
-		"../shared/build.sh": "#!/bin/sh\nGOOS=linux GOARCH=amd64 go build -o bootstrap .\n"})
-	if err := os.Symlink("../shared/build.sh", filepath.Join(dir, "build.sh")); err != nil {
+		"../outside/build.sh": "#!/bin/sh\nGOOS=linux GOARCH=amd64 go build -o bootstrap .\n"})
+	if err := os.Symlink("../outside/build.sh", filepath.Join(dir, "build.sh")); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := Analyze(dir)
