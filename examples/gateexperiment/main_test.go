@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func trials(kind, mode string, n, fails int, secs float64) []trial {
 }
 
 func TestSummarizeTargets(t *testing.T) {
-	kinds := []kind{{name: "identical"}, {name: "+12%", pct: 12, measured: 12.3, fitted: 12.1}, {name: "+15%", pct: 15, measured: 15.1, fitted: 14.9}}
+	kinds := []*kind{{name: "identical"}, {name: "+12%", pct: 12, measured: 12.3, fitted: 12.1}, {name: "+15%", pct: 15, measured: 15.1, fitted: 14.9}}
 	tests := []struct {
 		name                            string
 		falseAlarms, caught12, caught15 int
@@ -56,7 +57,7 @@ func TestSummarizeTargets(t *testing.T) {
 			if ok != tt.ok || !strings.Contains(text, tt.want) {
 				t.Errorf("ok = %v, want %v; want %q in:\n%s", ok, tt.ok, tt.want, text)
 			}
-			want := "| identical | adaptive, at most 300 | **" + map[bool]string{false: "0", true: "1"}[tt.falseAlarms == 1] + " / 20** false alarms |"
+			want := "| identical | adaptive, at most " + strconv.Itoa(gate.DefaultMaxSamples) + " | **" + map[bool]string{false: "0", true: "1"}[tt.falseAlarms == 1] + " / 20** false alarms |"
 			if tt.falseAlarms <= 1 && !strings.Contains(text, want) {
 				t.Errorf("summary lacks %q:\n%s", want, text)
 			}
@@ -87,6 +88,36 @@ func TestParseFactors(t *testing.T) {
 			if got[i] != tt.want[i] {
 				t.Errorf("%q, %g: %v, want %v", tt.s, tt.regression, got, tt.want)
 			}
+		}
+	}
+}
+
+// TestAim: the work is re-aimed from the latest estimates of the share it
+// added, by a line through the origin, within half and twice the
+// calibrated work.
+func TestAim(t *testing.T) {
+	tests := []struct {
+		name   string
+		rounds []int
+		pcts   []float64
+		want   int
+	}{
+		{"on target", []int{1000, 1000}, []float64{12, 12}, 1000},
+		// 1000 rounds added 9%: 12% takes 1333.
+		{"drifted low", []int{1000, 1000}, []float64{9, 9}, 1333},
+		// Only the last 5 count: the early 24% estimates are forgotten.
+		{"the window", []int{1000, 1000, 1000, 1000, 1000, 1000, 1000}, []float64{24, 24, 6, 6, 6, 6, 6}, 2000},
+		{"clamped", []int{1000}, []float64{1}, 2000},
+		{"no estimate above zero", []int{1000}, []float64{-3}, 1000},
+		{"no estimates", nil, nil, 1000},
+	}
+	for _, tt := range tests {
+		a := &aim{pct: 12, initial: 1000}
+		for i := range tt.rounds {
+			a.observe(tt.rounds[i], tt.pcts[i])
+		}
+		if got := a.next(); got != tt.want {
+			t.Errorf("%s: %d rounds, want %d", tt.name, got, tt.want)
 		}
 	}
 }
