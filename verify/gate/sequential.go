@@ -16,9 +16,10 @@ const (
 	// DefaultMaxSamples is the cap per side. A regression 1.2 times the
 	// threshold is told from the threshold by the point estimate only when
 	// its standard error is at most about an eighth of the threshold,
-	// which on a loaded 2-core machine takes about 300 samples a side
+	// which on a loaded 2-core machine takes 400 or more samples a side;
+	// changes far from the threshold stop long before the cap
 	// (docs/gate.md).
-	DefaultMaxSamples = 300
+	DefaultMaxSamples = 500
 	// DefaultBlock is the samples per side between looks: enough for each
 	// look to add information, few enough that a decided run stops soon
 	// after it is decided.

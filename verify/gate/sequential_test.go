@@ -18,9 +18,9 @@ func TestNewPlan(t *testing.T) {
 		samples   []int
 		fractions []float64
 	}{
-		{"defaults", Adaptive{}, 0,
-			[]int{20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240, 260, 280, 300},
-			[]float64{1. / 15, 2. / 15, 3. / 15, 4. / 15, 5. / 15, 6. / 15, 7. / 15, 8. / 15, 9. / 15, 10. / 15, 11. / 15, 12. / 15, 13. / 15, 14. / 15, 1}},
+		// 25 looks of 20 up to 500: information grows with n, so look k
+		// has the fraction k/25.
+		{"defaults", Adaptive{}, 0, everyBlock(20, 500), evenFractions(25)},
 		{"a cap that is not a multiple of the block", Adaptive{MaxSamples: 50, Block: 20}, 0,
 			[]int{20, 40, 50}, []float64{0.4, 0.8, 1}},
 		{"a cap below the block", Adaptive{MaxSamples: 10, Block: 20}, 0,
@@ -268,4 +268,22 @@ func TestSequentialStopping(t *testing.T) {
 			}
 		})
 	}
+}
+
+// everyBlock is block, 2·block, ... up to limit (a multiple of block).
+func everyBlock(block, limit int) []int {
+	var n []int
+	for s := block; s <= limit; s += block {
+		n = append(n, s)
+	}
+	return n
+}
+
+// evenFractions is 1/k, 2/k, ... 1.
+func evenFractions(k int) []float64 {
+	f := make([]float64, k)
+	for i := range f {
+		f[i] = float64(i+1) / float64(k)
+	}
+	return f
 }
