@@ -86,3 +86,46 @@ func bareSample(b *testing.B, bin string) float64 {
 	}
 	return float64(time.Since(start)) / float64(time.Millisecond)
 }
+
+// BenchmarkContainment measures what a PID namespace of its own costs a
+// host sample: the same binary started contained and not, interleaved
+// (A B A B …, one Measure), reporting each one's init p50 and the ratio,
+// and the whole sample's time (start to everything reaped) of each.
+//
+//	go test -run '^$' -bench Containment -benchtime 300x ./verify/
+func BenchmarkContainment(b *testing.B) {
+	for _, bc := range []struct{ name, bin string }{
+		{"minimal-c", testBins.minimal},
+		{"go", testBins.lambdago},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			contained, err := PrepareBootstrap(bc.bin, PrepareOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			plain, err := PrepareBootstrap(bc.bin, PrepareOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			plain.Starter.(*HostStarter).uncontained = true
+			var whole [2]time.Duration
+			last := time.Now()
+			b.ResetTimer()
+			runs, err := Measure(context.Background(), []*Target{contained, plain}, Options{Samples: b.N, Progress: func(done, _ int) {
+				whole[(done-1)%2] += time.Since(last)
+				last = time.Now()
+			}})
+			b.StopTimer()
+			if err != nil || !runs[0].OK() || !runs[1].OK() {
+				b.Fatalf("%v %v %v", err, runs[0].Failure, runs[1].Failure)
+			}
+			c, p := stats.Summarize(Values(runs[0].Samples, MetricInit)), stats.Summarize(Values(runs[1].Samples, MetricInit))
+			b.ReportMetric(c.P50, "contained-init-p50-ms")
+			b.ReportMetric(p.P50, "plain-init-p50-ms")
+			b.ReportMetric(c.P50/p.P50, "ratio")
+			b.ReportMetric(float64(whole[0].Microseconds())/float64(b.N)/1000, "contained-sample-ms")
+			b.ReportMetric(float64(whole[1].Microseconds())/float64(b.N)/1000, "plain-sample-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

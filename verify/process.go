@@ -69,19 +69,44 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 		}
 	}
 	pidfd := -1
-	p.cmd = h.command(env, pw, &pidfd, p.cg)
-	p.started = time.Now()
-	err := p.cmd.Start()
+	p.contained = h.containRefused() == ""
+	start := func() error {
+		pidfd = -1
+		p.cmd = h.command(env, pw, &pidfd, p.cg, p.contained)
+		p.started = time.Now()
+		return p.cmd.Start()
+	}
+	err := start()
+	if err != nil && p.contained && namespaceRefused(err) {
+		// Not root and no user namespaces for this user, or a container
+		// that forbids them: the function runs in its process group only
+		// (and its cgroup, when there is one), and each sample says so.
+		// The cgroup below can be refused with the same errors, so the
+		// namespace is blamed only when the start succeeds without it.
+		nsErr := err
+		p.contained = false
+		if err = start(); err == nil {
+			h.refuseContain(nsErr)
+		} else {
+			p.contained = true
+		}
+	}
 	if err != nil && p.cg != nil {
 		// Some machines refuse to start a process straight into a new
 		// cgroup (clone3 with CLONE_INTO_CGROUP); measure without the
 		// limit rather than blame the function.
 		p.memoryReason = "starting in the cgroup: " + err.Error()
 		_ = p.cg.Remove()
-		p.cg, pidfd = nil, -1
-		p.cmd = h.command(env, pw, &pidfd, nil)
-		p.started = time.Now()
-		err = p.cmd.Start()
+		p.cg = nil
+		err = start()
+		if err != nil && p.contained && namespaceRefused(err) {
+			h.refuseContain(err)
+			p.contained = false
+			err = start()
+		}
+	}
+	if !p.contained {
+		p.containNote = uncontainedNote(h.containRefused())
 	}
 	if err != nil {
 		ln.Close()
@@ -102,8 +127,10 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 
 // command is the bootstrap's exec.Cmd: its own process group, the given
 // environment only, the task root as working directory, output to out
-// (nil: /dev/null), its pidfd stored in *pidfd, born in cg when not nil.
-func (h *HostStarter) command(env []string, out *os.File, pidfd *int, cg *Cgroup) *exec.Cmd {
+// (nil: /dev/null), its pidfd stored in *pidfd, born in cg when not nil,
+// and, when contain is set, as PID 1 of a PID namespace of its own
+// (containFlags).
+func (h *HostStarter) command(env []string, out *os.File, pidfd *int, cg *Cgroup, contain bool) *exec.Cmd {
 	cmd := exec.Command(h.Bootstrap, h.Args...)
 	cmd.Dir = h.Dir
 	cmd.Env = env
@@ -116,6 +143,9 @@ func (h *HostStarter) command(env []string, out *os.File, pidfd *int, cg *Cgroup
 		Pdeathsig: syscall.SIGKILL,
 		// Wait watches this pidfd through the netpoller.
 		PidFD: pidfd,
+	}
+	if contain {
+		setContain(cmd.SysProcAttr)
 	}
 	if cg != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
@@ -136,11 +166,21 @@ type hostProcess struct {
 	// memoryReason says why the memory limit is not enforced when a
 	// cgroup was asked for and could not be used.
 	memoryReason string
+	// contained is set when the bootstrap is PID 1 of its own PID
+	// namespace: everything it starts ends when it does. containNote says
+	// why not otherwise.
+	contained   bool
+	containNote string
 }
 
 func (p *hostProcess) Listener() net.Listener { return p.ln }
 func (p *hostProcess) Started() time.Time     { return p.started }
-func (p *hostProcess) Notes() []string        { return nil }
+func (p *hostProcess) Notes() []string {
+	if p.containNote != "" {
+		return []string{p.containNote}
+	}
+	return nil
+}
 func (p *hostProcess) MaxRSS() int64          { return p.maxRSS }
 
 func (p *hostProcess) memoryLimit() (bool, string) { return p.cg != nil, p.memoryReason }
@@ -152,8 +192,11 @@ func (p *hostProcess) Wait() error {
 	}
 	err := p.cmd.Wait()
 	if p.output != nil {
-		// The output ends when every process holding the pipe has ended;
-		// a child that escaped the process group must not block Wait.
+		// The output ends when every process holding the pipe has ended.
+		// Contained, they all have (the kernel ends a PID namespace with
+		// its first process, and the bootstrap is reaped only once every
+		// process in it is gone); otherwise a child that escaped the
+		// process group must not block Wait.
 		select {
 		case <-p.copied:
 		case <-time.After(time.Second):
@@ -185,8 +228,13 @@ func (p *hostProcess) awaitExit() {
 	})
 }
 
-// Kill ends the whole process group, and with a cgroup everything in it,
-// including children that left the group. It does not reap: Wait does.
+// Kill ends the function and everything it started: contained, the
+// processes it started are first asked to stop (SIGTERM) and given a
+// moment to clean up, then the bootstrap is killed, and with it its whole
+// PID namespace; otherwise the whole process group is killed, and with a
+// cgroup everything in it, including children that left the group. The
+// bootstrap itself gets SIGKILL at once, as Lambda ends a custom runtime.
+// Kill does not reap: Wait does.
 func (p *hostProcess) Kill() error {
 	// Peak RSS is read from the live process: wait4's ru_maxrss cannot be
 	// used, because exec records the high-water mark of the memory the
@@ -194,6 +242,9 @@ func (p *hostProcess) Kill() error {
 	// vfork), so every function would seem to use at least fnopt's RSS.
 	if hwm := readVmHWM(p.cmd.Process.Pid); hwm > 0 {
 		p.maxRSS = hwm
+	}
+	if p.contained {
+		stopGently(p.cmd.Process.Pid, stopGrace)
 	}
 	var errs []error
 	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,8 +52,9 @@ type Process interface {
 }
 
 // HostStarter runs a bootstrap as a plain process on this machine: in its
-// own process group, with the given environment only, in the task root,
-// reaching the emulator on a fresh 127.0.0.1 port.
+// own process group (on Linux also as PID 1 of its own PID namespace, so
+// that nothing it starts outlives it), with the given environment only,
+// in the task root, reaching the emulator on a fresh 127.0.0.1 port.
 type HostStarter struct {
 	// Bootstrap is the executable; Argv[0] is set to it.
 	Bootstrap string
@@ -64,6 +66,13 @@ type HostStarter struct {
 	// each process says why (Run.Memory). Nil runs without a cgroup and
 	// without a reason: the caller chose not to limit memory.
 	Cgroups *Cgroups
+
+	// refused is why this machine gave no PID namespace to a bootstrap
+	// (Linux), once a start found out: later starts do not try again.
+	refused atomic.Pointer[string]
+	// uncontained starts bootstraps without a PID namespace, for
+	// BenchmarkContainment, which measures what containment costs.
+	uncontained bool
 }
 
 func (h *HostStarter) takesListener() {}

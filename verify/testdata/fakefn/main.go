@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,9 +19,36 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "linger" {
-		time.Sleep(time.Hour)
-		return
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "linger":
+			time.Sleep(time.Hour)
+			return
+		case "middle":
+			// The first fork of a daemon: start the lingering process in
+			// a session of its own, then exit, orphaning it.
+			cmd := exec.Command(os.Args[0], "daemon", os.Args[2])
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			if err := cmd.Start(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			return
+		case "daemon":
+			// Holds the output pipe open, and when asked to stop (SIGTERM)
+			// cleans up: it leaves a file in the folder it was given.
+			stop := make(chan os.Signal, 1)
+			signal.Notify(stop, syscall.SIGTERM)
+			fmt.Fprintln(os.Stderr, "fakefn: daemon running")
+			_ = os.WriteFile(filepath.Join(os.Args[2], "daemon-ready"), nil, 0o644)
+			select {
+			case <-stop:
+				_ = os.WriteFile(filepath.Join(os.Args[2], "cleaned-up"), nil, 0o644)
+			case <-time.After(time.Hour):
+			}
+			return
+		}
 	}
 	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/"
 	mode := filepath.Base(os.Getenv("LAMBDA_TASK_ROOT"))
@@ -51,8 +79,27 @@ func main() {
 	}
 
 	var child int
+	if mode == "daemon" {
+		// Double fork and setsid: the daemon leaves the process group and
+		// is orphaned. Its argument (the task root) names it for the test.
+		// Files, not pipes: the daemon holds the sample's own output.
+		middle := exec.Command(os.Args[0], "middle", os.Getenv("LAMBDA_TASK_ROOT"))
+		middle.Stdout, middle.Stderr = os.Stdout, os.Stderr
+		if err := middle.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		// Answer only once the daemon listens for SIGTERM.
+		ready := filepath.Join(os.Getenv("LAMBDA_TASK_ROOT"), "daemon-ready")
+		for _, err := os.Stat(ready); err != nil; _, err = os.Stat(ready) {
+			time.Sleep(time.Millisecond)
+		}
+		_ = os.Remove(ready)
+	}
 	if mode == "fork" {
-		cmd := exec.Command(os.Args[0], "linger")
+		// The task root in its arguments names it for the test, which
+		// cannot use its PID: the function may be in a PID namespace.
+		cmd := exec.Command(os.Args[0], "linger", os.Getenv("LAMBDA_TASK_ROOT"))
 		if err := cmd.Start(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -77,6 +124,9 @@ func main() {
 		case "signal":
 			fmt.Fprintln(os.Stderr, "fakefn: about to die")
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			// Still here: PID 1 of a PID namespace, which ignores signals
+			// from inside its namespace that it does not handle.
+			time.Sleep(time.Hour)
 		case "noanswer":
 			time.Sleep(time.Hour)
 		case "fork":
