@@ -181,7 +181,7 @@ func (p *hostProcess) Notes() []string {
 	}
 	return nil
 }
-func (p *hostProcess) MaxRSS() int64          { return p.maxRSS }
+func (p *hostProcess) MaxRSS() int64 { return p.maxRSS }
 
 func (p *hostProcess) memoryLimit() (bool, string) { return p.cg != nil, p.memoryReason }
 
