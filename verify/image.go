@@ -189,9 +189,6 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	return &sandboxProcess{p: p, limited: spec.MemoryBytes > 0}, nil
 }
 
-// limitsMemory: the sandbox always tries to enforce the limit.
-func (s *sandboxStarter) limitsMemory() bool { return true }
-
 // MergeImageEnv is the image's ENV overlaid with Lambda's variables, as
 // Lambda builds a container function's environment: Lambda's values win,
 // except for the few an image may set (imageOverridable); _HANDLER is the

@@ -215,3 +215,44 @@ func TestIsImageRef(t *testing.T) {
 		}
 	}
 }
+
+// TestImageFailingAtStartIsNotLimited: an image whose entrypoint cannot
+// be executed fails at its start, before any process ran under the memory
+// limit the sandbox would have set: the run says the limit was not
+// enforced (it used to say it was, as the sandbox always tries).
+func TestImageFailingAtStartIsNotLimited(t *testing.T) {
+	testenv.RequireRoot(t)
+	script := filepath.Join(t.TempDir(), "bootstrap")
+	testenv.WriteFile(t, script, "#!/no/such/interpreter\n")
+	img, err := mutate.AppendLayers(empty.Image, tarLayer(t, map[string]string{"var/task/bootstrap": script}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
+	cf.Config.Entrypoint = []string{"/var/task/bootstrap"}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tg, err := Prepare(ctx, writeImage(t, img), PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	runs, err := Measure(ctx, []*Target{tg}, Options{Samples: 1, Function: Function{MemoryMB: 256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := runs[0].Failure; f == nil || f.Phase != "start" {
+		t.Fatalf("failure %+v, want one at start", f)
+	}
+	if runs[0].Memory.Enforced {
+		t.Errorf("Memory = %+v: enforced, though no process ran", runs[0].Memory)
+	}
+}

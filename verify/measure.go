@@ -75,14 +75,16 @@ type Run struct {
 	Notes []string
 	// Memory says whether Function.MemoryMB was enforced as a limit.
 	Memory MemoryLimit
+	// started counts the processes recordMemory took in.
+	started int
 }
 
 // MemoryLimit says whether the function ran under its memory limit, as
 // it would on Lambda.
 type MemoryLimit struct {
-	// Enforced is true when every sample ran under the limit. Before any
-	// sample started, it says whether the target was set up to limit
-	// memory (a host target with usable cgroups, or an image's sandbox).
+	// Enforced is true when every sample ran under the limit, and at least
+	// one ran: what was enforced, not what was set up (a function that
+	// fails at its start ran under no limit).
 	Enforced bool
 	// Reasons say why the limit could not be enforced where the target
 	// tried to, one per distinct cause; each is also a note in Run.Notes.
@@ -130,9 +132,8 @@ func (r *Run) recordMemory(p Process) {
 		return
 	}
 	enforced, reason := ml.memoryLimit()
-	if !enforced {
-		r.Memory.Enforced = false
-	}
+	r.Memory.Enforced = enforced && (r.started == 0 || r.Memory.Enforced)
+	r.started++
 	if reason == "" {
 		return
 	}
@@ -149,13 +150,6 @@ func (r *Run) recordMemory(p Process) {
 // enforced, or else why not when it tried ("" when it was not asked to).
 type memoryLimiter interface {
 	memoryLimit() (enforced bool, reason string)
-}
-
-// limitsMemory reports whether st is set up to limit each process's
-// memory; what each start achieves is up to the process (memoryLimiter).
-func limitsMemory(st Starter) bool {
-	l, ok := st.(interface{ limitsMemory() bool })
-	return ok && l.limitsMemory()
 }
 
 // Failure says how a function failed a sample.
@@ -192,7 +186,7 @@ func Measure(ctx context.Context, targets []*Target, opts Options) ([]Run, error
 	opts = opts.withDefaults()
 	runs := make([]Run, len(targets))
 	for i, t := range targets {
-		runs[i] = Run{Target: t, Notes: append([]string(nil), t.Notes...), Memory: MemoryLimit{Enforced: limitsMemory(t.Starter)}}
+		runs[i] = Run{Target: t, Notes: append([]string(nil), t.Notes...)}
 	}
 	total := opts.Samples * len(targets)
 	for n := 1; n <= opts.Samples; n++ {

@@ -77,7 +77,5 @@ type HostStarter struct {
 
 func (h *HostStarter) takesListener() {}
 
-func (h *HostStarter) limitsMemory() bool { return h.Cgroups.Unavailable() == "" }
-
 // releaser is implemented by processes that hold resources past Wait.
 type releaser interface{ release() error }
