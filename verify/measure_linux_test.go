@@ -157,6 +157,8 @@ func TestFailures(t *testing.T) {
 		// Contained, the function is PID 1 of its namespace, and the
 		// kernel ignores the SIGKILL it sends itself (docs/verify.md).
 		{mode: "signal", opts: Options{Timeout: 300 * time.Millisecond}, phase: "first invoke", reason: "invocation failed", errType: runtimeapi.ErrorTypeTimeout},
+		// A fault's default action still kills it.
+		{mode: "segv", phase: "first invoke", reason: "exited before answering", exit: "signal: segmentation fault"},
 		{mode: "noanswer", opts: Options{Timeout: 300 * time.Millisecond}, phase: "first invoke", reason: "invocation failed", errType: runtimeapi.ErrorTypeTimeout},
 		{mode: "echo", opts: Options{Expect: &Expect{}}, phase: "first invoke", reason: "does not match"},
 		{mode: "echo", opts: Options{Warm: 2, Event: []byte(`"x"`)}, phase: "", reason: ""},

@@ -249,7 +249,7 @@ func TestServe(t *testing.T) {
 }
 
 func TestServeRestartsAfterCrash(t *testing.T) {
-	url, errOut, stop := serve(t, bootstrap(t, "signal"))
+	url, errOut, stop := serve(t, bootstrap(t, "segv"))
 	if _, h := invoke(t, url, `{}`); h.Get("X-Amzn-ErrorType") == "" && h.Get("X-Amz-Function-Error") == "" {
 		t.Errorf("invoking a function that dies: headers %v", h)
 	}
@@ -260,7 +260,7 @@ func TestServeRestartsAfterCrash(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut.String(), "the function exited (signal: killed)") {
+	if !strings.Contains(errOut.String(), "the function exited (signal: segmentation fault)") {
 		t.Errorf("no exit report: %s", errOut)
 	}
 }
@@ -296,7 +296,7 @@ func TestFailureExitStatus(t *testing.T) {
 		{"initerror", nil, "Runtime.ConfigError"},
 		{"error", nil, "HandlerError"},
 		{"big", nil, "Function.ResponseSizeTooLarge"},
-		{"signal", nil, "signal: killed"},
+		{"segv", nil, "signal: segmentation fault"},
 		{"noanswer", []string{"--timeout", "300ms"}, "Sandbox.Timedout"},
 		{"echo", []string{"--expect", `{"other":1}`}, "expected {\"other\":1}"},
 	} {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -127,6 +128,9 @@ func main() {
 			// Still here: PID 1 of a PID namespace, which ignores signals
 			// from inside its namespace that it does not handle.
 			time.Sleep(time.Hour)
+		case "segv":
+			fmt.Fprintln(os.Stderr, "fakefn: about to crash")
+			crash()
 		case "noanswer":
 			time.Sleep(time.Hour)
 		case "fork":
@@ -138,6 +142,21 @@ func main() {
 			post(api+"invocation/"+id+"/response", string(event), "")
 		}
 	}
+}
+
+// crash dies of SIGSEGV as a C program does: the Go runtime's handler is
+// replaced with the default action first, so that the fault kills the
+// process even as PID 1 of a PID namespace (the kernel lets a fault's
+// default action kill it; a signal sent from inside the namespace is
+// ignored).
+func crash() {
+	var dfl struct {
+		handler, flags, restorer uintptr
+		mask                     uint64
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(syscall.SIGSEGV), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+	var p *int
+	*p = 1
 }
 
 func post(url, body, errType string) {
