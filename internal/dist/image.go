@@ -23,7 +23,7 @@ type ImageOptions struct {
 	// Dest is where the image goes. The zero Ref is OUTDIR/image, an OCI
 	// layout that is fnopt's own: it is installed with the other
 	// artifacts, replacing the previous build's. Any other destination
-	// must be free (image.CheckAbsent: Produce fails with its
+	// must be free and writable (image.CheckAbsent: Produce fails with its
 	// *image.DestError before building) and is written, or pushed, before
 	// the artifacts are installed.
 	Dest image.Ref
@@ -33,7 +33,8 @@ type ImageOptions struct {
 	// NoCACerts leaves the CA certificates out of the image.
 	NoCACerts bool
 	// Insecure allows plain HTTP to a registry on loopback, for Base and
-	// Dest.
+	// Dest; with either on another host, Produce fails with an
+	// *image.InsecureHostError before building.
 	Insecure bool
 }
 
@@ -73,6 +74,15 @@ type imagePlan struct {
 
 func newImagePlan(o ImageOptions, out string) (*imagePlan, error) {
 	ip := &imagePlan{opts: o, dest: o.Dest}
+	// Plain HTTP to a registry off this machine is refused before the
+	// build, not at the push after it.
+	for _, r := range []*image.Ref{&o.Dest, o.Base} {
+		if r != nil {
+			if err := image.CheckInsecure(*r, o.Insecure); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if o.Dest.Kind == 0 {
 		ip.dest = image.Ref{Kind: image.OCI, Path: filepath.Join(out, imageDir)}
 		ip.install = true

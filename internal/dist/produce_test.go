@@ -394,3 +394,45 @@ func TestProduceProgress(t *testing.T) {
 		})
 	}
 }
+
+// A destination that cannot be written, or plain HTTP to a registry off
+// this machine, is refused before the compiler runs, not after the build
+// (they used to fail at the write or the push).
+func TestProduceRefusesDestinationBeforeBuilding(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	remote, err := image.ParseRef("registry.example.com/fn:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		image ImageOptions
+		want  string
+		as    any // a pointer to the error type errors.As must find
+	}{
+		{"tarball in a missing folder", ImageOptions{Dest: image.Ref{Kind: image.Tarball, Path: filepath.Join(missing, "fn.tar")}}, "folder " + missing + " does not exist", new(*image.DestError)},
+		{"layout in a missing folder", ImageOptions{Dest: image.Ref{Kind: image.OCI, Path: filepath.Join(missing, "layout")}}, "folder " + missing + " does not exist", new(*image.DestError)},
+		{"plain HTTP to a remote destination", ImageOptions{Dest: remote, Insecure: true}, "registry.example.com is not one", new(*image.InsecureHostError)},
+		{"plain HTTP to a remote base", ImageOptions{Base: &remote, Insecure: true}, "registry.example.com is not one", new(*image.InsecureHostError)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := project(t, nil)
+			compiled := false
+			compile := func(context.Context, string, *config.Config, build.Options) (*build.Result, error) {
+				compiled = true
+				return nil, errors.New("not reached")
+			}
+			_, err := Produce(context.Background(), dir, Options{Package: "image", Image: c.image, Compile: compile})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, c.as) {
+				t.Fatalf("Produce = %v, want a %T saying %q", err, c.as, c.want)
+			}
+			if compiled {
+				t.Error("the compiler ran before the destination was refused")
+			}
+			if got := names(t, filepath.Join(dir, "dist")); got != "" {
+				t.Errorf("dist holds %s", got)
+			}
+		})
+	}
+}

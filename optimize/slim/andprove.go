@@ -101,6 +101,9 @@ func MinimizeAndProve(ctx context.Context, src, dst image.Ref, o MinimizeAndProv
 	if o.Samples < 1 {
 		return nil, errors.New("the proof needs at least one cold start of each image")
 	}
+	if err = image.CheckInsecure(dst, o.Insecure); err != nil {
+		return nil, err
+	}
 	if err = image.CheckAbsent(dst); err != nil {
 		return nil, err
 	}

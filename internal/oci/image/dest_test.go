@@ -42,6 +42,8 @@ func TestCheckAbsent(t *testing.T) {
 		{"existing tarball", Ref{Kind: Tarball, Path: file}, "tar:" + file + ": " + file + " exists: remove it or choose another destination"},
 		{"empty folder as a tarball", Ref{Kind: Tarball, Path: empty}, "tar:" + empty + ": " + empty + " exists: remove it or choose another destination"},
 		{"below a file", Ref{Kind: Tarball, Path: filepath.Join(file, "x.tar")}, "tar:" + filepath.Join(file, "x.tar") + ": stat "},
+		{"tarball in a missing folder", Ref{Kind: Tarball, Path: filepath.Join(dir, "nope", "x.tar")}, "tar:" + filepath.Join(dir, "nope", "x.tar") + ": folder " + filepath.Join(dir, "nope") + " does not exist: create it or choose another destination"},
+		{"layout in a missing folder", Ref{Kind: OCI, Path: filepath.Join(dir, "nope", "layout")}, "oci:" + filepath.Join(dir, "nope", "layout") + ": folder " + filepath.Join(dir, "nope") + " does not exist: create it or choose another destination"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,5 +66,34 @@ func TestCheckAbsent(t *testing.T) {
 				t.Errorf("errors.Is(err, fs.ErrExist) = %v, want %v", !exists, exists)
 			}
 		})
+	}
+}
+
+func TestCheckInsecure(t *testing.T) {
+	ref := func(s string) Ref {
+		r, err := ParseRef(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, c := range []struct {
+		ref      Ref
+		insecure bool
+		host     string // of the *InsecureHostError; "" for nil
+	}{
+		{ref("127.0.0.1:5000/fn:v1"), true, ""},
+		{ref("localhost:5000/fn:v1"), true, ""},
+		{ref("[::1]:5000/fn:v1"), true, ""},
+		{ref("registry.example.com/fn:v1"), false, ""},
+		{ref("registry.example.com/fn:v1"), true, "registry.example.com"},
+		{ref("10.0.0.2:5000/fn:v1"), true, "10.0.0.2:5000"},
+		{Ref{Kind: Tarball, Path: "x.tar"}, true, ""},
+	} {
+		err := CheckInsecure(c.ref, c.insecure)
+		var he *InsecureHostError
+		if c.host == "" && err != nil || c.host != "" && (!errors.As(err, &he) || he.Host != c.host) {
+			t.Errorf("CheckInsecure(%s, %v) = %v, want host %q", c.ref, c.insecure, err, c.host)
+		}
 	}
 }

@@ -41,6 +41,20 @@ func (e *InsecureHostError) Error() string {
 	return fmt.Sprintf("plain HTTP is allowed only to a loopback registry (localhost, 127.0.0.1, [::1]); %s is not one: use HTTPS", e.Host)
 }
 
+// CheckInsecure fails with an *InsecureHostError when ref is a registry
+// reference that plain HTTP (insecure) would be allowed for but is not on
+// loopback, as every registry operation would; callers check before the
+// work that precedes the operation (a build before its push).
+func CheckInsecure(ref Ref, insecure bool) error {
+	if !insecure || ref.Kind != Registry {
+		return nil
+	}
+	if host := ref.Name.Context().RegistryStr(); !isLoopback(host) {
+		return &InsecureHostError{Host: host}
+	}
+	return nil
+}
+
 // PlainHTTPError is returned when a registry answers HTTPS with plain
 // HTTP and plain HTTP was not allowed. Loopback says whether it could be
 // (commands then name the option that allows it).
