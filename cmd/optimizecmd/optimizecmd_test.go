@@ -1,6 +1,7 @@
 package optimizecmd
 
 import (
+	"context"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -230,5 +231,53 @@ func TestLinkedTemplateIsSaidInThePlan(t *testing.T) {
 	want := "--apply changes nothing while template.yaml is a symbolic link: replace it with a copy of the file it points to."
 	if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "--apply makes them") {
 		t.Errorf("exit %d, want 0 and %q:\n%s", code, want, out)
+	}
+}
+
+// cancelOnCommit cancels the command's context as it writes the plan's
+// first file: an interrupt that arrives once writing has begun.
+type cancelOnCommit struct {
+	project.OSWriter
+	cancel context.CancelFunc
+}
+
+func (w cancelOnCommit) Commit(tmp, path string) error {
+	w.cancel()
+	return w.OSWriter.Commit(tmp, path)
+}
+
+// TestInterruptedWhileApplying: an interrupt that arrives once the plan is
+// being written does not stop it halfway; the plan is applied in full, and
+// the exit status says so (0, with a line on stderr), not 2 or 130, which
+// mean every file was left as it was.
+func TestInterruptedWhileApplying(t *testing.T) {
+	dir := fixture(t, "legacy-go-sam")
+	before := checksum(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, _, out, errOut := cmdutil.Test()
+	cmd := newCmd(ios, cancelOnCommit{cancel: cancel})
+	cmd.SetArgs([]string{dir, "--init=false", "--apply"})
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	code := cmdutil.Report(errOut, cmd.ExecuteContext(ctx))
+	if code != 0 {
+		t.Errorf("exit %d, want 0: %s", code, errOut)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the writer never cancelled: nothing was written")
+	}
+	if !strings.Contains(errOut.String(), "interrupted after the plan was applied in full; every file is changed") {
+		t.Errorf("stderr %q does not say the plan was applied in full", errOut)
+	}
+	if !strings.Contains(out.String(), "Applied 6 finding(s)") {
+		t.Errorf("stdout lacks what was applied:\n%s", out)
+	}
+	if checksum(t, dir) == before {
+		t.Fatal("no file changed")
+	}
+	if again, _, code := execute(t, project.OSWriter{}, dir, "--init=false", "--apply"); code != 0 || !strings.Contains(again, "Nothing to apply.") {
+		t.Errorf("after the interrupted apply, the plan still has edits (exit %d):\n%s", code, again)
 	}
 }
