@@ -124,8 +124,12 @@ func printFooter(opts *Options, doc *Document, plan *project.Plan) {
 // linkNote says which build file stops --apply, for the plan's footer.
 func linkNote(err error) string {
 	var link *project.LinkError
-	if errors.As(err, &link) {
+	var ft *project.FileTypeError
+	switch {
+	case errors.As(err, &link):
 		return link.File + " is a symbolic link: replace it with a copy of the file it points to."
+	case errors.As(err, &ft):
+		return ft.File + " is " + ft.Kind + ", not a file: replace it with the file."
 	}
 	return err.Error()
 }

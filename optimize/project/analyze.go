@@ -26,9 +26,9 @@ type Plan struct {
 	Skipped  []Skipped `json:"not_understood"`
 
 	originals map[string][]byte
-	// links are the build files that are symbolic links: while there is
-	// one, the plan cannot be applied (see LinkError).
-	links []*LinkError
+	// refusals are build files that are symbolic links or not files:
+	// while there is one, the plan cannot be applied (see Refusal).
+	refusals []error
 }
 
 // analyzer holds the parsed files while findings are built.
@@ -62,7 +62,7 @@ func Analyze(dir string) (*Plan, error) {
 		return nil, err
 	}
 	a := &analyzer{dir: dir, tree: t, sources: map[string][]byte{},
-		plan: &Plan{Dir: dir, Skipped: t.skipped, originals: map[string][]byte{}, links: t.links}}
+		plan: &Plan{Dir: dir, Skipped: t.skipped, originals: map[string][]byte{}, refusals: t.refusals}}
 	switch {
 	case len(t.goMods) > 0 && (len(t.cargos) == 0 || t.goMods[0] == "go.mod"):
 		a.plan.Project.Language = "go"

@@ -63,15 +63,15 @@ func (OSWriter) Restore(path string, data []byte, perm fs.FileMode) error {
 	return atomicfile.WriteFile(path, data, perm)
 }
 
-// Refusal returns why the plan cannot be applied at all (a *LinkError),
-// nil when it can. A plan that could not read one of the project's build
-// files is not a plan over every file it should touch: applying it to the
-// others would leave the project half changed.
+// Refusal returns why the plan cannot be applied at all (a *LinkError or
+// a *FileTypeError), nil when it can. A plan that could not read one of
+// the project's build files is not a plan over every file it should
+// touch: applying it to the others would leave the project half changed.
 func (p *Plan) Refusal() error {
-	if len(p.links) == 0 {
+	if len(p.refusals) == 0 {
 		return nil
 	}
-	return p.links[0]
+	return p.refusals[0]
 }
 
 // Apply makes the plan's changes and returns the files it changed. It

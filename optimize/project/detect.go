@@ -57,7 +57,39 @@ type tree struct {
 	goFiles                    []string
 	binaries                   []string
 	skipped                    []Skipped
-	links                      []*LinkError // build files that are symbolic links
+	// refusals are why no plan can be applied: build files that are
+	// symbolic links (*LinkError) or not files at all (*FileTypeError).
+	refusals []error
+}
+
+// FileTypeError is why a plan cannot be applied when something with a
+// build file's name is not a regular file: a folder, a named pipe, a
+// socket or a device. fnopt cannot read it as part of the plan (a named
+// pipe would block the read forever), so it changes none of the others
+// either, as for a link (LinkError).
+type FileTypeError struct {
+	File string // relative to the project folder
+	Kind string // "a folder", "a named pipe", ...
+}
+
+func (e *FileTypeError) Error() string {
+	return fmt.Sprintf("%s is %s, not a file: fnopt reads build files only as regular files, so it changes none; "+
+		"replace it with the file, or remove it, then run fnopt optimize again", e.File, e.Kind)
+}
+
+// modeName names a mode that is not a regular file's.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // LinkError is why a plan cannot be applied when one of the project's
@@ -104,6 +136,19 @@ func walk(dir string) (*tree, error) {
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
+		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
+		if rel != "." && !generated && d.Type()&fs.ModeSymlink == 0 && !d.Type().IsRegular() && isBuildFileName(name) && notUnderstood[name] == "" {
+			// template.yaml as a folder, a Makefile as a named pipe: not
+			// readable as the file it names, so no plan covers it.
+			fe := &FileTypeError{File: rel, Kind: modeName(d.Type())}
+			t.refusals = append(t.refusals, fe)
+			t.skipped = append(t.skipped, Skipped{File: rel,
+				Reason: fe.Kind + ", not a file: fnopt applies no plan while a build file is not one; replace it with the file"})
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
 			if rel == "." {
 				return nil
@@ -119,13 +164,12 @@ func walk(dir string) (*tree, error) {
 			}
 			return nil
 		}
-		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
 		if d.Type()&fs.ModeSymlink != 0 && !generated && linkedBuildFile(p, name) {
 			// Replacing a link with a file would cut it from its target;
 			// editing the target could change files outside the project.
 			// The plan cannot cover this file, so it cannot be applied.
 			link := newLinkError(dir, p, rel)
-			t.links = append(t.links, link)
+			t.refusals = append(t.refusals, link)
 			t.skipped = append(t.skipped, Skipped{File: rel,
 				Reason: "a symbolic link to " + link.Target + ": fnopt does not edit through links, and applies no plan while a build file is one; replace it with a copy of its file"})
 			return nil
