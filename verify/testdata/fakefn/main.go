@@ -53,6 +53,10 @@ func main() {
 	}
 	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/"
 	mode := filepath.Base(os.Getenv("LAMBDA_TASK_ROOT"))
+	if m := os.Getenv("FAKEFN_MODE"); m != "" {
+		// An image's ENV chooses (its task root is always /var/task).
+		mode = m
+	}
 	fmt.Fprintf(os.Stderr, "fakefn: mode %s\n", mode)
 
 	// Init.
@@ -77,6 +81,12 @@ func main() {
 		defer fmt.Println(len(b))
 	case mode == "env":
 		// Answers with its environment and working directory.
+	case mode == "flood":
+		// 64 MiB of output before the first /next.
+		line := []byte(strings.Repeat("flood ", 170) + "\n")
+		for n := 0; n < 64<<20; n += len(line) {
+			os.Stdout.Write(line)
+		}
 	}
 
 	var child int
@@ -128,6 +138,20 @@ func main() {
 			// Still here: PID 1 of a PID namespace, which ignores signals
 			// from inside its namespace that it does not handle.
 			time.Sleep(time.Hour)
+		case "escape":
+			// Tries to write outside /tmp: in a sandbox only /tmp is
+			// writable. Answers "tmp-only" when that held.
+			var wrote []string
+			for _, p := range []string{"/tmp/fakefn-escape", "/etc/fakefn-escape", "/var/task/fakefn-escape", "/fakefn-escape"} {
+				if os.WriteFile(p, []byte("x"), 0o644) == nil {
+					wrote = append(wrote, p)
+				}
+			}
+			answer := `"tmp-only"`
+			if len(wrote) != 1 || wrote[0] != "/tmp/fakefn-escape" {
+				answer = strconv.Quote("wrote " + strings.Join(wrote, " "))
+			}
+			post(api+"invocation/"+id+"/response", answer, "")
 		case "segv":
 			fmt.Fprintln(os.Stderr, "fakefn: about to crash")
 			crash()
