@@ -107,8 +107,11 @@ func TestRootless(t *testing.T) {
 	if err := json.Unmarshal([]byte(rest), &r); err != nil {
 		t.Fatalf("decoding %q: %v", rest, err)
 	}
+	// uid 0 of the user namespace (the helper's uid outside), without a
+	// capability in it, and without a seccomp filter, as docs/sandbox.md says.
 	if r.UID != 0 || !strings.Contains(r.WriteRoot, "read-only") || r.WriteTmp != "ok" ||
-		!strings.Contains(r.DialRemote, "unreachable") || r.Procs != 2 {
+		!strings.Contains(r.DialRemote, "unreachable") || r.Procs != 2 ||
+		r.CapEff != "0000000000000000" || r.NoNewPrivs != "1" || r.Seccomp != "0" {
 		t.Fatalf("rootless sandbox report %+v", r)
 	}
 }

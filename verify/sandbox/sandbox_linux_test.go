@@ -147,6 +147,13 @@ type report struct {
 	Urandom    string `json:"urandom"`
 	Procs      int    `json:"procs"`
 	ChildPID   int    `json:"child_pid"`
+	// From /proc/self/status and /proc/self/mountinfo.
+	Seccomp    string `json:"seccomp"`
+	NoNewPrivs string `json:"no_new_privs"`
+	CapEff     string `json:"cap_eff"`
+	CapPrm     string `json:"cap_prm"`
+	CapBnd     string `json:"cap_bnd"`
+	Mountinfo  string `json:"mountinfo"`
 }
 
 // serve runs the Runtime API emulator on the sandbox's listener.
@@ -590,4 +597,38 @@ func TestOOMKilled(t *testing.T) {
 			t.Errorf("oomKilled(%q) = %v, want %v", tc.events, got, tc.want)
 		}
 	}
+}
+
+// TestSandboxGuarantees checks, from inside, each statement of
+// docs/sandbox.md's "What it guarantees, and what it does not": no
+// privilege (no capability, no_new_privs, Lambda's uid), no seccomp
+// filter, and which host paths the mount table shows the function.
+func TestSandboxGuarantees(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := goRoot(t)
+	p := start(t, Spec{Root: root, Argv: []string{"/var/task/bootstrap"}, Env: []string{"AWS_LAMBDA_RUNTIME_API=" + ListenAddr}, WorkDir: "/var/task"})
+	r := invoke(t, serve(t, p))
+	for _, c := range []struct {
+		name string
+		ok   bool
+		got  any
+	}{
+		{"Lambda's uid, not root", r.UID == FunctionUID, r.UID},
+		{"no effective capability", r.CapEff == "0000000000000000", r.CapEff},
+		{"no permitted capability", r.CapPrm == "0000000000000000", r.CapPrm},
+		{"an empty bounding set", r.CapBnd == "0000000000000000", r.CapBnd},
+		{"no_new_privs set", r.NoNewPrivs == "1", r.NoNewPrivs},
+		// Stated in docs/sandbox.md: there is no seccomp filter.
+		{"no seccomp filter", r.Seccomp == "0", r.Seccomp},
+		// The mount table names host paths: the flattened image's folder
+		// and the sandbox's own (the overlay's lower layers), and the
+		// host's devtmpfs behind the devices bound in /dev.
+		{"mountinfo shows the image's host folder", strings.Contains(r.Mountinfo, root), r.Mountinfo},
+		{"mountinfo shows /dev/null bound from the host", strings.Contains(r.Mountinfo, " /dev/null "), r.Mountinfo},
+	} {
+		if !c.ok {
+			t.Errorf("%s: got %v", c.name, c.got)
+		}
+	}
+	t.Logf("mountinfo inside the sandbox:\n%s", r.Mountinfo)
 }

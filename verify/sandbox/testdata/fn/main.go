@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,13 @@ type report struct {
 	Urandom    string `json:"urandom"`
 	Procs      int    `json:"procs"`
 	ChildPID   int    `json:"child_pid"`
+	// From /proc/self/status and /proc/self/mountinfo.
+	Seccomp    string `json:"seccomp"`
+	NoNewPrivs string `json:"no_new_privs"`
+	CapEff     string `json:"cap_eff"`
+	CapPrm     string `json:"cap_prm"`
+	CapBnd     string `json:"cap_bnd"`
+	Mountinfo  string `json:"mountinfo"`
 }
 
 func errString(err error) string {
@@ -91,6 +99,25 @@ func check(r *report) {
 		f.Close()
 	}
 	r.Urandom = errString(err)
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Seccomp":
+			r.Seccomp = v
+		case "NoNewPrivs":
+			r.NoNewPrivs = v
+		case "CapEff":
+			r.CapEff = v
+		case "CapPrm":
+			r.CapPrm = v
+		case "CapBnd":
+			r.CapBnd = v
+		}
+	}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	r.Mountinfo = string(mi)
 	ents, _ := os.ReadDir("/proc")
 	r.Procs = 0
 	for _, e := range ents {
