@@ -50,6 +50,7 @@ func TestHostile(t *testing.T) {
 	t.Run("functions", h.functions)
 	t.Run("images", h.images)
 	t.Run("projects", h.projects)
+	t.Run("source pipe", h.sourcePipe)
 	t.Run("interrupts", h.interrupts)
 }
 
@@ -462,6 +463,37 @@ func (h *hostile) projects(t *testing.T) {
 				t.Errorf("files changed:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 		})
+	}
+}
+
+// sourcePipe: a Go source file that is a named
+// pipe. optimize (which traces init) and build refuse it by name, without
+// opening it: the open would block forever, deaf to an interrupt.
+func (h *hostile) sourcePipe(t *testing.T) {
+	work := t.TempDir()
+	dir := filepath.Join(work, "fn")
+	copyExample(t, "legacy-go-sam", dir)
+	must(t, os.Remove(filepath.Join(dir, "main.go")))
+	must(t, syscall.Mkfifo(filepath.Join(dir, "main.go"), 0o644))
+	before := tree(t, work)
+	for _, tt := range []struct {
+		args []string
+		code int
+		in   func(r result) string
+	}{
+		{[]string{"optimize", dir}, 0, func(r result) string { return r.out }},
+		{[]string{"build", dir}, 2, func(r result) string { return r.errOut }},
+	} {
+		r := h.run(t, work, 0, tt.args...)
+		// A failed build may leave its output folder, empty (as
+		// internal/dist's tests allow).
+		_ = os.Remove(filepath.Join(dir, "dist"))
+		if r.code != tt.code || !strings.Contains(tt.in(r), "main.go is not a regular file") {
+			t.Errorf("fnopt %s: exit %d, want %d saying main.go is not a regular file:\n%s%s", tt.args[0], r.code, tt.code, r.out, r.errOut)
+		}
+	}
+	if after := tree(t, work); after != before {
+		t.Errorf("files changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
 

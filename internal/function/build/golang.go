@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"go/build"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,24 @@ func FindGoMain(dir string, arch settings.Arch, name string) (string, error) {
 	bctx.GOARCH = arch.GOARCH()
 	bctx.CgoEnabled = false
 	bctx.BuildTags = []string{settings.GoTags}
+	// A source file that is not a regular file (a named pipe would block
+	// the read forever, and the compiler's after it) is refused by name.
+	var notFile error
+	bctx.OpenFile = func(path string) (io.ReadCloser, error) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			rel, _ := filepath.Rel(dir, path)
+			err := fmt.Errorf("%s: %s is not a regular file (%v): replace it with the source file", dir, filepath.ToSlash(rel), fi.Mode().Type())
+			if notFile == nil {
+				notFile = err
+			}
+			return nil, err
+		}
+		return os.Open(path)
+	}
 
 	isMain := func(d string) bool {
 		p, err := bctx.ImportDir(d, 0)
@@ -81,6 +100,9 @@ func FindGoMain(dir string, arch settings.Arch, name string) (string, error) {
 	}
 	if isMain(dir) {
 		return ".", nil
+	}
+	if notFile != nil {
+		return "", notFile
 	}
 	ents, err := os.ReadDir(filepath.Join(dir, "cmd"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -91,6 +113,9 @@ func FindGoMain(dir string, arch settings.Arch, name string) (string, error) {
 		if e.IsDir() && isMain(filepath.Join(dir, "cmd", e.Name())) {
 			mains = append(mains, e.Name())
 		}
+	}
+	if notFile != nil {
+		return "", notFile
 	}
 	sort.Strings(mains)
 	switch len(mains) {
