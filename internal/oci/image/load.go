@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -181,13 +182,9 @@ func fromLayoutIndex(ref Ref, idx v1.ImageIndex, want v1.Platform, explicit bool
 }
 
 func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit bool, ro registryOptions) (v1.Image, error) {
-	n, opts, err := remoteOptions(ctx, ref.Name, ro)
+	n, desc, err := getRemote(ctx, ref, ro)
 	if err != nil {
 		return nil, err
-	}
-	desc, err := remote.Get(n, opts...)
-	if err != nil {
-		return nil, registryError(ctx, "pulling", n, err, ro)
 	}
 	if !desc.MediaType.IsIndex() {
 		img, err := desc.Image()
@@ -205,6 +202,21 @@ func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit bool, r
 		return nil, fmt.Errorf("pulling %s: %w", n, err)
 	}
 	return img, nil
+}
+
+// getRemote fetches the descriptor of ref (an image or an index) from
+// its registry with ro's transport and deadlines. It returns the name the
+// options resolved, for errors about later reads of the same image.
+func getRemote(ctx context.Context, ref Ref, ro registryOptions) (name.Reference, *remote.Descriptor, error) {
+	n, opts, err := remoteOptions(ctx, ref.Name, ro)
+	if err != nil {
+		return nil, nil, err
+	}
+	desc, err := remote.Get(n, opts...)
+	if err != nil {
+		return nil, nil, registryError(ctx, "pulling", n, err, ro)
+	}
+	return n, desc, nil
 }
 
 // pickFromIndex returns the image for want out of an index.
@@ -316,13 +328,9 @@ func LoadIndex(ctx context.Context, ref Ref, opts LoadOptions) (v1.ImageIndex, e
 	switch ref.Kind {
 	case Registry:
 		ro := opts.registry()
-		n, opts, err := remoteOptions(ctx, ref.Name, ro)
+		n, desc, err := getRemote(ctx, ref, ro)
 		if err != nil {
 			return nil, err
-		}
-		desc, err := remote.Get(n, opts...)
-		if err != nil {
-			return nil, registryError(ctx, "pulling", n, err, ro)
 		}
 		if !desc.MediaType.IsIndex() {
 			return nil, nil
