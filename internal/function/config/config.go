@@ -100,13 +100,18 @@ type Budgets struct {
 // size benchmark (templates/size_bench_test.go) for Go and Rust minimal.
 // The Rust official flavour cannot be compiled where fnopt's tests run
 // (its crates are not packaged), so its value is not derived from a
-// measurement here. The init budgets are generous ceilings for a local
-// cold start, not a measured figure plus a margin: a machine under load
-// must not fail them.
+// measurement here. The init budgets are ceilings against gross mistakes
+// (an init that calls the network or reads a large file), not a measured
+// figure plus a margin: a local cold start varies tenfold and more with
+// the machine's load (a new Go function's init p50 was 30 ms (minimal) and
+// 85 ms (official) at load 16 on this project's 2-core machine, p90 145 and
+// 282 ms, against under 2 ms when quieter; docs/verify.md), and a new
+// project must not fail its own verify on a busy runner. Regressions smaller than that are the
+// gate's job (verify --against), which measures both sides interleaved.
 func DefaultBudgets(lang Language, client Client) Budgets {
-	b := Budgets{InitP50Ms: 25, InitP90Ms: 50}
+	b := Budgets{InitP50Ms: 200, InitP90Ms: 1000}
 	if client == Minimal {
-		b = Budgets{InitP50Ms: 15, InitP90Ms: 30}
+		b = Budgets{InitP50Ms: 100, InitP90Ms: 500}
 	}
 	switch {
 	case lang == Go && client == Official:
