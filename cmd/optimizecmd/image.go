@@ -188,6 +188,7 @@ func imageError(ctx context.Context, o *ImageOptions, err error) error {
 	var keepBase *slim.KeepBaseError
 	var keep *slim.KeepError
 	var dest *image.DestError
+	var pe *image.PlatformError
 	switch {
 	case ctx.Err() != nil:
 		return cmdutil.UsageError(fmt.Errorf("interrupted; nothing written to %s", o.Dst))
@@ -199,6 +200,8 @@ func imageError(ctx context.Context, o *ImageOptions, err error) error {
 		return cmdutil.UsageError(fmt.Errorf("--keep %s: %w", keep.Path, keep.Err))
 	case errors.As(err, &dest):
 		return cmdutil.UsageError(destError(err))
+	case errors.As(err, &pe):
+		return cmdutil.UsageError(fmt.Errorf("%w: pick one with --platform", err))
 	}
 	return cmdutil.UsageError(cmdutil.InsecureFlagError(err))
 }

@@ -222,6 +222,10 @@ func TestOptimizeImage(t *testing.T) {
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "this machine is") {
 			t.Errorf("--platform of another architecture: %v", err)
 		}
+		_, _, err = runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", "linux/s390x")
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "no linux/s390x image in the index") || !strings.HasSuffix(err.Error(), "pick one with --platform") {
+			t.Errorf("--platform the index lacks: %v", err)
+		}
 	})
 
 	t.Run("interrupted", func(t *testing.T) {

@@ -275,11 +275,25 @@ func pick(idx v1.ImageIndex, descs []v1.Descriptor, want v1.Platform, explicit b
 		have = append(have, p.String())
 	}
 	sort.Strings(have)
-	hint := "pick one with --platform"
-	if !explicit {
-		hint = "pick one with --platform (the default is the host's)"
+	return nil, &PlatformError{Want: want, Have: have, Default: !explicit}
+}
+
+// PlatformError is an index (a multi-platform image) without an image for
+// the platform wanted. Commands say how to pick another.
+type PlatformError struct {
+	Want v1.Platform
+	// Have are the platforms the index has, sorted.
+	Have []string
+	// Default is true when Want was not asked for but is the host's.
+	Default bool
+}
+
+func (e *PlatformError) Error() string {
+	want := e.Want.String()
+	if e.Default {
+		want += " (this machine's)"
 	}
-	return nil, fmt.Errorf("no %s image in the index; it has %s: %s", want, listOrNone(have), hint)
+	return fmt.Sprintf("no %s image in the index; it has %s", want, listOrNone(e.Have))
 }
 
 // platformMatches compares OS, architecture and (when wanted) variant;
