@@ -256,6 +256,17 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 	return t, nil
 }
 
+// CheckBudgets applies the project's fnopt.yaml budgets to samples
+// measured of t and to the zip that ships; a target that is not a project
+// has none.
+func (t *Target) CheckBudgets(samples []Sample) BudgetCheck {
+	if t.Config == nil {
+		return BudgetCheck{}
+	}
+	size, why := t.shippedZip()
+	return CheckBudgets(t.Config.Budgets, samples, size, why)
+}
+
 // shippedZip is the size of the zip that ships, which fnopt.yaml's
 // artifact_bytes limits, or 0 and why it is not known.
 func (t *Target) shippedZip() (int64, string) {

@@ -132,4 +132,16 @@ func TestVerifyEnforcesBudgets(t *testing.T) {
 		setBudget(t, dir, "artifact_bytes", "1000")
 		check(t, 1, []string{verify.BudgetInitP50, verify.BudgetArtifactBytes})
 	})
+	// Saving a baseline measures too: it checks the budgets as plain
+	// verify does (the baseline is still saved: it is a measurement).
+	t.Run("saving a baseline", func(t *testing.T) {
+		saved := filepath.Join(t.TempDir(), "baseline.json")
+		out, errOut, code := execute(t, dir, "--samples", "6", "--save-baseline", saved)
+		if code != 1 || !regexp.MustCompile(`init_p50_ms [^,]* EXCEEDED`).MatchString(out) || !strings.Contains(out, "FAILED: over budget (init_p50_ms, artifact_bytes)") {
+			t.Errorf("--save-baseline over budget: exit %d, want 1 and the budgets exceeded:\n%s%s", code, out, errOut)
+		}
+		if _, err := os.Stat(saved); err != nil {
+			t.Errorf("the baseline was not saved: %v", err)
+		}
+	})
 }

@@ -73,6 +73,10 @@ type BaselineRun struct {
 	Run verify.Run
 	// Saved is the baseline written to Save; nil when none was.
 	Saved *Baseline
+	// Budgets are fnopt.yaml's budgets checked against the measurement
+	// when there is no comparison (Result applies them otherwise): saving
+	// a baseline checks them as plain verify does.
+	Budgets verify.BudgetCheck
 	// Result is the verdict against Compare; nil when there was none.
 	Result *Result
 }
@@ -115,6 +119,7 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 		}
 	}
 	if old == nil {
+		br.Budgets = t.CheckBudgets(br.Run.Samples)
 		return br, nil
 	}
 	// The baseline was measured at another time, maybe elsewhere: say
