@@ -19,7 +19,7 @@ func prepareError(err error) error {
 	if errors.As(err, &ae) {
 		return fmt.Errorf("%w; build one with --arch %s", err, ae.Host)
 	}
-	return cmdutil.InsecureFlagError(err)
+	return cmdutil.ProgramFlagError(cmdutil.InsecureFlagError(err))
 }
 
 // againstError is a --against REV that cannot be checked out.
