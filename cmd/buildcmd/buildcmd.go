@@ -103,7 +103,12 @@ dist/ is changed then).`,
 			if f.Changed("max-user-wasted-percent") {
 				opts.MaxUserWastedPercent = &maxUser
 			}
-			return cmdutil.UsageError(run(ctx, opts))
+			err := run(ctx, opts)
+			var exit *cmdutil.ExitError
+			if errors.As(err, &exit) {
+				return err // a failed threshold: exit 1, the report said why
+			}
+			return cmdutil.UsageError(err)
 		},
 	}
 	f := cmd.Flags()
