@@ -35,8 +35,8 @@ type Settings struct {
 	// Package is the Go package or Cargo binary target built.
 	Package string `json:"package"`
 	// KeptProfile are the tuned Cargo [profile.release] keys the project's
-	// Cargo.toml sets itself, with its values ("opt-level = 2"): fnopt
-	// did not override them (Rust only).
+	// Cargo.toml sets itself to another value, with it ("opt-level = 2"):
+	// fnopt did not override them (Rust only).
 	KeptProfile []string `json:"kept_profile,omitempty"`
 }
 

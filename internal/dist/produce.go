@@ -88,7 +88,7 @@ type Result struct {
 	// Cargo binary target's name.
 	Compiled string
 	// KeptProfile are the tuned Cargo profile keys the project sets
-	// itself, left to it ("opt-level = 2"; Rust only).
+	// itself to another value, left to it ("opt-level = 2"; Rust only).
 	KeptProfile []string
 	// Bootstrap and Zip are the installed files.
 	Bootstrap File

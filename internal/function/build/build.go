@@ -65,7 +65,8 @@ type Result struct {
 	// Cargo binary target's name.
 	Package string
 	// KeptProfile are the tuned Cargo [profile.release] keys the project
-	// sets itself and fnopt left to it, as "key = value" (Rust only).
+	// sets itself to another value, left to it, as "key = value" (Rust
+	// only).
 	KeptProfile []string
 }
 

@@ -102,12 +102,16 @@ func tomlLiteral(v any) string {
 }
 
 // tunedProfileArgs are cargo's --config arguments for the tuned profile
-// keys the user's profile leaves unset, and the user's values for the
-// tuned keys it sets ("opt-level = 2"), sorted, which are kept.
+// keys the user's profile leaves unset, and, sorted, the user's values
+// that differ from the tuned ones ("opt-level = 2"), which are kept (a
+// project that sets fnopt's own values, as `fnopt new` writes them, keeps
+// nothing worth saying).
 func tunedProfileArgs(up UserProfile) (args, kept []string) {
 	for _, k := range settings.RustProfile() {
 		if v, ok := up.Values[k.Key]; ok {
-			kept = append(kept, k.Key+" = "+v)
+			if v != k.Value {
+				kept = append(kept, k.Key+" = "+v)
+			}
 			continue
 		}
 		args = append(args, "--config", "profile.release."+k.Key+"="+k.Value)

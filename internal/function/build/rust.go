@@ -23,7 +23,7 @@ type RustBuild struct {
 	Env    []string // RUSTFLAGS and, when cross-compiling, the linker
 	Args   []string // cargo arguments after "cargo"
 	// Kept are the tuned profile keys the project's Cargo.toml sets
-	// itself, with its values ("opt-level = 2"): left to it.
+	// itself to another value, with it ("opt-level = 2"): left to it.
 	Kept []string
 }
 

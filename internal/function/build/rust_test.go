@@ -116,6 +116,9 @@ func TestUserProfileKept(t *testing.T) {
 			"fn/src/main.rs": "fn main() {}\n",
 		}, "fn", []string{"strip = false"}},
 		{"no Cargo.toml at all", map[string]string{}, ".", nil},
+		// fnopt new's profile: every key set to the tuned value, none
+		// passed, nothing to say.
+		{"the tuned values themselves", map[string]string{"Cargo.toml": "[profile.release]\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\npanic = 'abort'\nstrip = true\n"}, ".", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
