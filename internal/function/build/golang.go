@@ -168,5 +168,5 @@ func FindGoMain(dir string, arch settings.Arch, cfg *config.Config) (string, err
 	for i, m := range mains {
 		choices[i] = "./cmd/" + m
 	}
-	return "", &ProgramError{Dir: dir, Key: "build.main", Choices: choices}
+	return "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Choices: choices}
 }

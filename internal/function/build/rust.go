@@ -255,7 +255,7 @@ func pickBinary(dir string, bins map[string]string, cfg *config.Config) (string,
 		if p, ok := bins[want]; ok {
 			return want, p, nil
 		}
-		return "", "", &ProgramError{Dir: dir, Key: "build.bin", Named: want, Choices: names}
+		return "", "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Named: want, Choices: names}
 	}
 	if len(bins) == 1 {
 		return names[0], bins[names[0]], nil
@@ -268,7 +268,7 @@ func pickBinary(dir string, bins map[string]string, cfg *config.Config) (string,
 	if len(bins) == 0 {
 		return "", "", fmt.Errorf("%s: cargo built no binary: the function needs a src/main.rs or a [[bin]] target", dir)
 	}
-	return "", "", &ProgramError{Dir: dir, Key: "build.bin", Choices: names}
+	return "", "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Choices: names}
 }
 
 func copyFile(src, dst string) error {

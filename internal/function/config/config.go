@@ -151,15 +151,6 @@ type Build struct {
 	Ldflags string `yaml:"ldflags,omitempty"`
 }
 
-// Program is the main package (Go) or binary target (Rust) the
-// configuration names; empty when it names none and the build finds it.
-func (c *Config) Program() string {
-	if c.Language == Rust {
-		return c.Build.Bin
-	}
-	return c.Build.Main
-}
-
 // ProgramKey is fnopt.yaml's key that names the function's program for
 // the language: build.main for Go, build.bin for Rust.
 func (c *Config) ProgramKey() string {

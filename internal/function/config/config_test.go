@@ -57,7 +57,7 @@ func TestParse(t *testing.T) {
 			name: "build keys of a Go function",
 			in:   "name: f\nlanguage: go\nbuild:\n  main: ./cmd/orders\n  tags: [orders, netgo]\n  ldflags: -X main.v=1\n",
 			check: func(t *testing.T, c *Config) {
-				if c.Build.Main != "./cmd/orders" || len(c.Build.Tags) != 2 || c.Build.Ldflags != "-X main.v=1" || c.Program() != "./cmd/orders" || c.ProgramKey() != "build.main" {
+				if c.Build.Main != "./cmd/orders" || len(c.Build.Tags) != 2 || c.Build.Ldflags != "-X main.v=1" || c.ProgramKey() != "build.main" {
 					t.Errorf("got %+v", c.Build)
 				}
 				if o := c.WithProgram("./cmd/x"); o.Build.Main != "./cmd/x" || c.Build.Main != "./cmd/orders" {
@@ -69,7 +69,7 @@ func TestParse(t *testing.T) {
 			name: "build.bin of a Rust function",
 			in:   "name: f\nlanguage: rust\nbuild:\n  bin: orders\n",
 			check: func(t *testing.T, c *Config) {
-				if c.Program() != "orders" || c.ProgramKey() != "build.bin" || c.WithProgram("pay").Build.Bin != "pay" {
+				if c.Build.Bin != "orders" || c.ProgramKey() != "build.bin" || c.WithProgram("pay").Build.Bin != "pay" {
 					t.Errorf("got %+v", c.Build)
 				}
 			},
