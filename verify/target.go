@@ -83,6 +83,9 @@ type PrepareOptions struct {
 	BuildLog io.Writer
 	// BuildEnv is added to the compiler's environment.
 	BuildEnv []string
+	// Program overrides a project's main package (Go) or Cargo binary
+	// target (Rust) that fnopt.yaml names; empty keeps it.
+	Program string
 	// Insecure allows plain-HTTP registries for image targets.
 	Insecure bool
 }
@@ -220,6 +223,7 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.WithProgram(o.Program)
 	if runtime.GOOS != "linux" {
 		return prepareNativeProject(ctx, dir, cfg, o)
 	}

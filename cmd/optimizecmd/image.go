@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
@@ -84,6 +85,14 @@ done.`,
 	cmdutil.InsecureFlag(f, &o.Insecure, "allow plain HTTP for a registry on loopback")
 	f.StringVar(&o.Platform, "platform", "", "os/arch of the image to take from a multi-platform SRC (default: this machine's)")
 	_ = cmd.MarkFlagRequired("to")
+	cmdutil.CompleteFiles(cmd, "event", "json")
+	cmdutil.CompleteNothing(cmd, "expect")
+	// Any os/arch is accepted; the shell offers the two Lambda runs.
+	var platforms []string
+	for _, a := range settings.Arches {
+		platforms = append(platforms, "linux/"+settings.Arch(a).GOARCH())
+	}
+	cmdutil.CompleteChoices(cmd, "platform", platforms)
 	return cmd
 }
 

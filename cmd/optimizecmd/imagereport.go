@@ -89,6 +89,13 @@ func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain 
 	fmt.Fprintf(tw, "layers\t%d\t%d\t\n", b.Layers, a.Layers)
 	fmt.Fprintf(tw, "files\t%d\t%d\t\n", b.Files, a.Files)
 	fmt.Fprintf(tw, "wasted (overwritten or deleted by later layers)\t%s\t%s\t\n", bytesize.Format(b.WastedBytes), bytesize.Format(a.WastedBytes))
+	if explain {
+		// dive's figures, for its users' thresholds (docs/image.md).
+		be, ae := b.Efficiency, a.Efficiency
+		fmt.Fprintf(tw, "efficiency (dive)\t%.2f%%\t%.2f%%\t\n", 100*be.Score, 100*ae.Score)
+		fmt.Fprintf(tw, "wasted bytes (dive)\t%s\t%s\t\n", bytesize.Format(be.WastedBytes), bytesize.Format(ae.WastedBytes))
+		fmt.Fprintf(tw, "user wasted (dive)\t%.2f%%\t%.2f%%\t\n", 100*be.UserWastedPercent, 100*ae.UserWastedPercent)
+	}
 	if proof != nil {
 		fmt.Fprintf(tw, "cold start p50\t%s\t%s\t\n", p50(proof.Original), p50(proof.Minimised))
 	}

@@ -42,6 +42,9 @@ type awsExt struct {
 	memory      *memoryList
 }
 
+// targets are --target's values: where to measure.
+var targets = []string{"local", "aws"}
+
 // awsOnly are the flags that mean something only with --target aws.
 var awsOnly = []string{"region", "profile", "role", "concurrency", "arch", "ecr-repo", "keep", "cleanup"}
 
@@ -88,7 +91,7 @@ func (a *awsExt) Run(ctx context.Context, o *Options) error {
 		}
 		return cmdutil.UsageError(errors.New("--memory takes one size locally; a list needs --target aws"))
 	case a.target != "aws":
-		return cmdutil.UsageError(fmt.Errorf("--target %s: use local or aws", a.target))
+		return cmdutil.UsageError(fmt.Errorf("--target %s: use %s", a.target, strings.Join(targets, " or ")))
 	}
 	// Ctrl-C or SIGTERM stops the run; the temporary functions are
 	// deleted before fnopt exits.
@@ -123,6 +126,8 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 	switch {
 	case o.Serve:
 		return none, errors.New("--serve runs the function here: it does not combine with --target aws")
+	case o.Main != "":
+		return none, errors.New("--main is not applied to the functions --target aws deploys yet: name the function in its fnopt.yaml (build.main or build.bin)")
 	case o.ColdCache:
 		return none, errors.New("--cold-cache is about this machine's page cache: it does not combine with --target aws")
 	case a.keep && a.gate.Active():

@@ -27,7 +27,7 @@ func prepareError(err error) error {
 		// will do.
 		return fmt.Errorf("%w: verify runs images of this machine's architecture; build one with --arch %s", err, settings.HostArch())
 	}
-	return cmdutil.InsecureFlagError(err)
+	return cmdutil.ProgramFlagError(cmdutil.InsecureFlagError(err))
 }
 
 // againstError is a --against REV that cannot be checked out.

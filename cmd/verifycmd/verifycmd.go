@@ -41,6 +41,7 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
+	Main      string        // --main PKG|BIN: a project's function; empty keeps fnopt.yaml's
 
 	// SamplesAuto is --samples auto: the gate decides how many samples
 	// to take (adaptive sampling); Samples is then unused.
@@ -141,9 +142,11 @@ input or could not measure.`,
 	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
 	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
+	cmdutil.MainFlag(f, &opts.Main)
 	for _, e := range exts {
 		e.AddFlags(f)
 	}
+	complete(cmd)
 	return cmd
 }
 
@@ -186,7 +189,7 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 // cgroup when --memory was given (and a note says when it cannot be), or
 // silently where the machine allows it.
 func (o *Options) PrepareOptions() verify.PrepareOptions {
-	po := verify.PrepareOptions{Insecure: o.Insecure}
+	po := verify.PrepareOptions{Insecure: o.Insecure, Program: o.Main}
 	cg := verify.DetectCgroups()
 	if cg.Unavailable() == "" || o.MemorySet {
 		po.Cgroups = cg

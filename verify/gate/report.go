@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/fnopt/fnopt/verify"
 )
@@ -22,13 +23,17 @@ const (
 	FormatMarkdown Format = "markdown"
 )
 
+// Formats are the report formats' names, as ParseFormat accepts them.
+var Formats = []string{string(FormatText), string(FormatJSON), string(FormatMarkdown)}
+
 // ParseFormat accepts the --format values.
 func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatText, FormatJSON, FormatMarkdown:
-		return f, nil
+	for _, f := range Formats {
+		if s == f {
+			return Format(s), nil
+		}
 	}
-	return "", fmt.Errorf("format %q is not one of text, json, markdown", s)
+	return "", fmt.Errorf("format %q is not one of %s", s, strings.Join(Formats, ", "))
 }
 
 // Write renders r in format f on w.

@@ -136,6 +136,48 @@ type Config struct {
 	Client   Client        `yaml:"client,omitempty"`
 	Budgets  Budgets       `yaml:"budgets,omitempty"`
 	AWS      AWS           `yaml:"aws,omitempty"`
+	Build    Build         `yaml:"build,omitempty"`
+}
+
+// Build says which program of a repository is the function and how to
+// compile it, for repositories that hold several functions: each
+// function's folder has its own fnopt.yaml naming its main package (Go)
+// or binary target (Rust), as SAM's CodeUri and cargo-lambda's --bin do.
+type Build struct {
+	// Main is the Go main package, a path relative to the folder of
+	// fnopt.yaml as `go build` takes it (./cmd/orders, ../cmd/orders).
+	Main string `yaml:"main,omitempty"`
+	// Bin is the Cargo binary target ([[bin]] name) of a Rust function.
+	Bin string `yaml:"bin,omitempty"`
+	// Tags are Go build tags added to fnopt's own (lambda.norpc).
+	Tags []string `yaml:"tags,omitempty"`
+	// Ldflags are Go linker flags added after fnopt's own (-s -w
+	// -buildid=), so a -X main.version=... can be set.
+	Ldflags string `yaml:"ldflags,omitempty"`
+}
+
+// ProgramKey is fnopt.yaml's key that names the function's program for
+// the language: build.main for Go, build.bin for Rust.
+func (c *Config) ProgramKey() string {
+	if c.Language == Rust {
+		return "build.bin"
+	}
+	return "build.main"
+}
+
+// WithProgram returns a copy of c whose program is p (a Go package path or
+// a Cargo binary target, as the language takes it); empty p keeps c's.
+func (c *Config) WithProgram(p string) *Config {
+	if p == "" {
+		return c
+	}
+	cc := *c
+	if c.Language == Rust {
+		cc.Build.Bin = p
+	} else {
+		cc.Build.Main = p
+	}
+	return &cc
 }
 
 // AWS is what `fnopt verify --target aws` needs to deploy the function's
@@ -184,8 +226,34 @@ func (c *Config) Validate() error {
 			return field("client", err)
 		}
 	}
+	if err := c.Build.validate(c.Language); err != nil {
+		return err
+	}
 	if c.Budgets.InitP50Ms < 0 || c.Budgets.InitP90Ms < 0 || c.Budgets.ArtifactBytes < 0 {
 		return fmt.Errorf("%s: budgets must not be negative", FileName)
+	}
+	return nil
+}
+
+// validate refuses the keys the language's build does not read, so that
+// a setting is never silently ignored.
+func (b Build) validate(lang Language) error {
+	if lang == Rust {
+		switch {
+		case b.Main != "":
+			return fmt.Errorf("%s: build.main names a Go package; a Rust function names its Cargo binary target with build.bin", FileName)
+		case len(b.Tags) > 0 || b.Ldflags != "":
+			return fmt.Errorf("%s: build.tags and build.ldflags are Go build settings; remove them from a Rust function (Cargo features and profiles live in Cargo.toml)", FileName)
+		}
+		return nil
+	}
+	if b.Bin != "" {
+		return fmt.Errorf("%s: build.bin names a Cargo binary; a Go function names its main package with build.main (such as ./cmd/orders)", FileName)
+	}
+	for _, t := range b.Tags {
+		if t == "" || strings.ContainsAny(t, " ,\t\"'") {
+			return fmt.Errorf("%s: build.tags entry %q is not a Go build tag: give one tag per entry, without spaces or commas", FileName, t)
+		}
 	}
 	return nil
 }
