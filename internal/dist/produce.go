@@ -41,6 +41,9 @@ type Options struct {
 	Image ImageOptions
 	// Env is added to the compiler's environment.
 	Env []string
+	// Static links the bootstrap statically even for a zip: verify asks
+	// for it to measure the bootstrap an image on no base ships.
+	Static bool
 	// Program overrides the configuration's main package (Go, a path
 	// relative to DIR) or Cargo binary target (Rust); empty keeps it.
 	Program string
@@ -128,6 +131,7 @@ type plan struct {
 	verbose bool
 	steps   steps
 	compile CompileFunc
+	static  bool // Options.Static
 }
 
 func newPlan(dir string, opts Options) (*plan, error) {
@@ -145,6 +149,7 @@ func newPlan(dir string, opts Options) (*plan, error) {
 	p := &plan{
 		dir: dir, out: opts.OutDir, cfg: cfg, arch: opts.Arch,
 		env: opts.Env, verbose: opts.Verbose, steps: steps{opts.Progress}, compile: opts.Compile,
+		static: opts.Static,
 	}
 	if p.out == "" {
 		p.out = filepath.Join(dir, "dist")
@@ -223,8 +228,10 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 		Log:      p.log,
 		Verbose:  p.verbose,
 		Env:      p.env,
-		// An image with no base has no loader or libc: link statically.
-		Static: p.image != nil && p.image.opts.Base == nil,
+		// An image with no base has no loader or libc: link statically;
+		// so does fnopt.yaml's build.link: static, and a caller that
+		// measures what such an image ships.
+		Static: p.static || p.cfg.Build.Link.Static() || p.image != nil && p.image.opts.Base == nil,
 	})
 	if err != nil {
 		return nil, err

@@ -154,7 +154,24 @@ type Build struct {
 	// Ldflags are Go linker flags added after fnopt's own (-s -w
 	// -buildid=), so a -X main.version=... can be set.
 	Ldflags string `yaml:"ldflags,omitempty"`
+	// Link is how a Rust bootstrap links its C library: "static" (glibc
+	// linked in, no loader at start) or empty, Rust's default (dynamic
+	// glibc, which Lambda's provided.al2023 has). Go bootstraps are always
+	// static. docs/rust.md weighs the two with measurements.
+	Link Link `yaml:"link,omitempty"`
 }
+
+// Link is build.link: how a Rust bootstrap links its C library.
+type Link string
+
+// The links build.link takes; empty is the language's default.
+const (
+	LinkStatic  Link = "static"
+	LinkDynamic Link = "dynamic"
+)
+
+// Static says whether the bootstrap is linked statically by request.
+func (l Link) Static() bool { return l == LinkStatic }
 
 // ProgramKey is fnopt.yaml's key that names the function's program for
 // the language: build.main for Go, build.bin for Rust.
@@ -244,8 +261,13 @@ func (b Build) validate(lang Language) error {
 			return fmt.Errorf("%s: build.main names a Go package; a Rust function names its Cargo binary target with build.bin", FileName)
 		case len(b.Tags) > 0 || b.Ldflags != "":
 			return fmt.Errorf("%s: build.tags and build.ldflags are Go build settings; remove them from a Rust function (Cargo features and profiles live in Cargo.toml)", FileName)
+		case b.Link != "" && b.Link != LinkStatic && b.Link != LinkDynamic:
+			return fmt.Errorf("%s: build.link %q is not a link: give static or dynamic", FileName, b.Link)
 		}
 		return nil
+	}
+	if b.Link != "" {
+		return fmt.Errorf("%s: build.link chooses how a Rust bootstrap links glibc; a Go bootstrap is always static: remove it", FileName)
 	}
 	if b.Bin != "" {
 		return fmt.Errorf("%s: build.bin names a Cargo binary; a Go function names its main package with build.main (such as ./cmd/orders)", FileName)

@@ -74,10 +74,18 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
-		{name: "unknown build key", in: "name: f\nlanguage: go\nbuild:\n  mian: x\n", wantErr: `line 4: unknown key "mian": use one of main, bin, tags, ldflags`},
+		{name: "unknown build key", in: "name: f\nlanguage: go\nbuild:\n  mian: x\n", wantErr: `line 4: unknown key "mian": use one of main, bin, tags, ldflags, link`},
 		{name: "bin in a Go function", in: "name: f\nlanguage: go\nbuild:\n  bin: x\n", wantErr: "build.bin names a Cargo binary"},
 		{name: "main in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  main: ./cmd/x\n", wantErr: "build.main names a Go package"},
 		{name: "ldflags in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  ldflags: -s\n", wantErr: "build.tags and build.ldflags are Go build settings"},
+		{name: "link static in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  link: static\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Build.Link.Static() {
+					t.Errorf("build.link %q, want static", c.Build.Link)
+				}
+			}},
+		{name: "bad link", in: "name: f\nlanguage: rust\nbuild:\n  link: musl\n", wantErr: `build.link "musl" is not a link: give static or dynamic`},
+		{name: "link in a Go function", in: "name: f\nlanguage: go\nbuild:\n  link: static\n", wantErr: "a Go bootstrap is always static"},
 		{name: "two tags in one entry", in: "name: f\nlanguage: go\nbuild:\n  tags: [\"a,b\"]\n", wantErr: `build.tags entry "a,b"`},
 	}
 	for _, tt := range tests {
