@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -130,7 +131,11 @@ type Config struct {
 	Package  Packaging     `yaml:"package"`
 	Client   Client        `yaml:"client,omitempty"`
 	Budgets  Budgets       `yaml:"budgets,omitempty"`
-	AWS      AWS           `yaml:"aws,omitempty"`
+	// Env is the function's own environment variables, as its Lambda
+	// configuration sets them; `fnopt verify` applies them over
+	// template.yaml's Environment.
+	Env map[string]string `yaml:"env,omitempty"`
+	AWS AWS               `yaml:"aws,omitempty"`
 }
 
 // AWS is what `fnopt verify --target aws` needs to deploy the function's
@@ -177,6 +182,11 @@ func (c *Config) Validate() error {
 	if c.Client != "" {
 		if c.Client, err = ParseClient(string(c.Client)); err != nil {
 			return field("client", err)
+		}
+	}
+	for k := range c.Env {
+		if err := environ.CheckKey(k); err != nil {
+			return fmt.Errorf("%s: env: %w", FileName, err)
 		}
 	}
 	if c.Budgets.InitP50Ms < 0 || c.Budgets.InitP90Ms < 0 || c.Budgets.ArtifactBytes < 0 {

@@ -53,6 +53,16 @@ func TestParse(t *testing.T) {
 		{name: "bad event", in: "name: f\nlanguage: go\nevent: kafka\n", wantErr: `event "kafka"`},
 		{name: "negative budget", in: "name: f\nlanguage: go\nbudgets:\n  init_p90_ms: -1\n", wantErr: "negative"},
 		{name: "not yaml", in: "name: [\n", wantErr: "not valid"},
+		{
+			name: "env",
+			in:   "name: f\nlanguage: go\nenv:\n  TABLE: orders\n  PORT: 8080\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Env["TABLE"] != "orders" || c.Env["PORT"] != "8080" || len(c.Env) != 2 {
+					t.Errorf("env %v", c.Env)
+				}
+			},
+		},
+		{name: "reserved env", in: "name: f\nlanguage: go\nenv:\n  AWS_REGION: x\n", wantErr: "fnopt.yaml: env: AWS_REGION is reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
