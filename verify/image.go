@@ -172,7 +172,9 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	if spec.Listener != nil {
 		return nil, errors.New("an image function can only be reached inside its sandbox, not on a listener of the caller's")
 	}
-	env := MergeImageEnv(s.imageEnv, spec.Env, s.handler)
+	// The function's own variables win over the image's ENV, as a
+	// function's configuration does on Lambda, PATH and LANG included.
+	env := overlay(MergeImageEnv(s.imageEnv, spec.Env, s.handler), spec.FunctionEnv)
 	env = append(env, "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
 	p, err := sandbox.Start(ctx, sandbox.Spec{
 		Root:        s.root,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -61,7 +62,7 @@ func Serve(ctx context.Context, o *Options) error {
 			return cmdutil.FailError(fmt.Errorf("starting %s: %w", t.Name, err))
 		}
 		current.Store(sess.Server)
-		go reportInit(ctx, w, sess, invokeURL)
+		go reportInit(w, sess, curlData(mo), invokeURL)
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(w, "fnopt: stopping the function")
@@ -86,7 +87,16 @@ func Serve(ctx context.Context, o *Options) error {
 	}
 }
 
-func reportInit(ctx context.Context, w interface{ Write([]byte) (int, error) }, sess *verify.Session, invokeURL string) {
+// curlData is curl's -d argument that sends the event verify would send:
+// the project's event file, or the default event.
+func curlData(mo verify.Options) string {
+	if mo.EventFile != "" {
+		return "@" + mo.EventFile
+	}
+	return "'" + verify.DefaultEvent + "'"
+}
+
+func reportInit(w io.Writer, sess *verify.Session, data, invokeURL string) {
 	at, err := sess.Server.WaitNext(sess.Context())
 	if err != nil {
 		if ie := sess.Server.InitError(); ie != nil {
@@ -94,8 +104,8 @@ func reportInit(ctx context.Context, w interface{ Write([]byte) (int, error) }, 
 		}
 		return
 	}
-	fmt.Fprintf(w, "fnopt: function ready (init %.2f ms); invoke it with:\n  curl -d '{\"hello\":\"world\"}' %s\n",
-		float64(at.Sub(sess.Started()))/float64(time.Millisecond), invokeURL)
+	fmt.Fprintf(w, "fnopt: function ready (init %.2f ms); invoke it with:\n  curl -d %s %s\n",
+		float64(at.Sub(sess.Started()))/float64(time.Millisecond), data, invokeURL)
 }
 
 // serveExternal serves the emulator alone: the Runtime API for a function

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -41,6 +44,8 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
+	Env       []string      // --env KEY=VALUE, repeatable
+	EnvFiles  []string      // --env-file FILE, repeatable
 
 	// SamplesAuto is --samples auto: the gate decides how many samples
 	// to take (adaptive sampling); Samples is then unused.
@@ -131,7 +136,9 @@ input or could not measure.`,
 	f := cmd.Flags()
 	cmdutil.SamplesOrAutoFlag(f, &opts.Samples, &opts.SamplesAuto, cmdutil.SamplesVerify, "cold starts to measure: `N`, or auto with a comparison")
 	f.IntVar(&opts.Warm, "warm", 0, "warm invocations after each cold start")
-	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
+	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default: a project's testdata/event.json, else {\"hello\":\"world\"})")
+	f.StringArrayVar(&opts.Env, "env", nil, "set the function's environment variable `KEY=VALUE` (a bare KEY takes fnopt's own value); repeatable, wins over --env-file")
+	f.StringArrayVar(&opts.EnvFiles, "env-file", nil, "set the function's environment variables from `FILE` (KEY=VALUE lines, # comments, as docker's --env-file); repeatable, wins over template.yaml and fnopt.yaml")
 	f.IntVar(&opts.MemoryMB, "memory", 128, "function memory in `MB`: sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; given explicitly, also enforced with a cgroup v2 limit where the machine allows")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "function timeout: an invocation not answered by then fails")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "evict the artifact's files from the page cache before each sample")
@@ -173,13 +180,46 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 		ColdCache: o.ColdCache,
 	}
 	var err error
-	if mo.Event, err = cmdutil.ReadEvent(o.EventFile); err != nil {
+	if mo.Event, mo.EventFile, err = cmdutil.ReadEventFor(o.EventFile, o.Target); err != nil {
+		return mo, err
+	}
+	if mo.Function.Env, err = o.functionEnv(); err != nil {
 		return mo, err
 	}
 	if mo.Expect, err = cmdutil.ParseExpect(o.Expect); err != nil {
 		return mo, err
 	}
 	return mo, nil
+}
+
+// functionEnv resolves the function's own variables: template.yaml and
+// fnopt.yaml for a project, then --env-file, then --env. Variables the
+// template sets with an intrinsic are left out, with a warning.
+func (o *Options) functionEnv() ([]string, error) {
+	res, err := verify.FunctionEnv(o.Target, environ.Sources{Files: o.EnvFiles, Pairs: o.Env, Lookup: os.LookupEnv})
+	var pe *environ.PairError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("--env %s", pe)
+	case errors.As(err, &pathErr):
+		return nil, fmt.Errorf("--env-file: %w", pathErr)
+	case err != nil:
+		return nil, err
+	}
+	if t := res.Template; t != nil {
+		for _, sk := range t.Skipped {
+			if sk.Key == "" {
+				fmt.Fprintf(o.IO.ErrOut, "fnopt: %s: the Environment of %s is %s, which only a deployment resolves: not applied (give its variables with --env or --env-file)\n", t.File, sk.Of, sk.Why)
+				continue
+			}
+			fmt.Fprintf(o.IO.ErrOut, "fnopt: %s: %s is %s, which only a deployment resolves: not set (give it with --env %s=VALUE)\n", t.File, sk.Key, sk.Why, sk.Key)
+		}
+		if t.Function == "" && len(t.Functions) > 1 {
+			fmt.Fprintf(o.IO.ErrOut, "fnopt: %s declares %d functions (%s), none named after the project: only its Globals' Environment applies\n", t.File, len(t.Functions), strings.Join(t.Functions, ", "))
+		}
+	}
+	return res.Env.List(), nil
 }
 
 // PrepareOptions are how targets are prepared: memory is limited with a

@@ -127,13 +127,13 @@ func TestReadTemplate(t *testing.T) {
 			name: "one function", file: "template.yaml", data: samTemplate, project: "whatever",
 			wantFn:      "HelloWorldFunction",
 			want:        []string{"SHARED=globals", "LEVEL=function", "PORT=8080", "DEBUG=true"},
-			wantSkipped: []Skipped{{"TABLE", "!Ref"}, {"QUEUE", "Fn::GetAtt"}, {"STAGE", "!Sub"}},
+			wantSkipped: []Skipped{{"TABLE", "HelloWorldFunction", "!Ref"}, {"QUEUE", "HelloWorldFunction", "Fn::GetAtt"}, {"STAGE", "HelloWorldFunction", "!Sub"}},
 		},
 		{
 			name: "template.yml", file: "template.yml", data: samTemplate, project: "x",
 			wantFn:      "HelloWorldFunction",
 			want:        []string{"SHARED=globals", "LEVEL=function", "PORT=8080", "DEBUG=true"},
-			wantSkipped: []Skipped{{"TABLE", "!Ref"}, {"QUEUE", "Fn::GetAtt"}, {"STAGE", "!Sub"}},
+			wantSkipped: []Skipped{{"TABLE", "HelloWorldFunction", "!Ref"}, {"QUEUE", "HelloWorldFunction", "Fn::GetAtt"}, {"STAGE", "HelloWorldFunction", "!Sub"}},
 		},
 		{
 			name: "several functions, one named after the project", file: "template.yaml", data: second, project: "other",
@@ -146,6 +146,11 @@ func TestReadTemplate(t *testing.T) {
 			want: []string{"SHARED=globals", "LEVEL=globals", "PORT=8080"},
 		},
 		{name: "no template", project: "x"},
+		{
+			name: "an Environment that is an intrinsic", file: "template.yaml", project: "x",
+			data:        "Globals:\n  Function:\n    Environment: !If [Prod, {Variables: {A1: x}}, !Ref AWS::NoValue]\n",
+			wantSkipped: []Skipped{{"", "Globals", "!If"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

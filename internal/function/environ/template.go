@@ -21,7 +21,12 @@ var TemplateNames = []string{"template.yaml", "template.yml"}
 // intrinsic (a reference to a parameter or another resource), which only
 // a deployment resolves.
 type Skipped struct {
+	// Key is the variable; "" when the whole Environment of Of is not a
+	// mapping of variables.
 	Key string
+	// Of is whose Environment it is: "Globals" or the function's logical
+	// ID.
+	Of string
 	// Why is the intrinsic (!Ref, Fn::Sub, ...) or what else the value is.
 	Why string
 }
@@ -116,7 +121,7 @@ func (t *Template) add(env *yaml.Node, where string) {
 	}
 	vars := value(env, "Variables")
 	if env.Kind != yaml.MappingNode || vars != nil && vars.Kind != yaml.MappingNode {
-		t.Skipped = append(t.Skipped, Skipped{Key: where + " Environment", Why: intrinsic(env)})
+		t.Skipped = append(t.Skipped, Skipped{Of: where, Why: intrinsic(env)})
 		return
 	}
 	if vars == nil {
@@ -129,7 +134,7 @@ func (t *Template) add(env *yaml.Node, where string) {
 	for i := 0; i+1 < len(vars.Content); i += 2 {
 		key, val := vars.Content[i].Value, vars.Content[i+1]
 		if why := intrinsic(val); why != "" {
-			t.Skipped = append(t.Skipped, Skipped{Key: key, Why: why})
+			t.Skipped = append(t.Skipped, Skipped{Key: key, Of: where, Why: why})
 			continue
 		}
 		e.Set(Var{Key: key, Value: val.Value, From: t.File})
