@@ -59,10 +59,34 @@ func FunctionEnv(target string, s environ.Sources) (*environ.Resolved, error) {
 	s.Dir, s.Name, s.Config = "", "", nil
 	if st, err := os.Stat(target); err == nil && st.IsDir() && !IsImageRef(target) {
 		cfg, err := config.Load(target)
-		if err != nil {
+		switch {
+		case errors.Is(err, config.ErrNotProject):
+			// A folder that is no project has no environment of its own
+			// (verify --serve --external starts nothing from it).
+		case err != nil:
 			return nil, err
+		default:
+			s.Dir, s.Name, s.Config = target, cfg.Name, cfg.Env
 		}
-		s.Dir, s.Name, s.Config = target, cfg.Name, cfg.Env
 	}
 	return environ.Resolve(s)
+}
+
+// ErrNotProjectTarget is ProjectEventSource's error for a target that is
+// not a project folder (a bootstrap, zip or image says nothing of its
+// event source).
+var ErrNotProjectTarget = errors.New("not a project folder")
+
+// ProjectEventSource is the event source a project's function is written
+// for: fnopt.yaml's event (raw, http, url, sqs, s3, eventbridge), "" when
+// fnopt.yaml names none.
+func ProjectEventSource(target string) (string, error) {
+	if st, err := os.Stat(target); IsImageRef(target) || err != nil || !st.IsDir() {
+		return "", fmt.Errorf("%s is %w", target, ErrNotProjectTarget)
+	}
+	cfg, err := config.Load(target)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Event, nil
 }

@@ -44,6 +44,8 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
+	HTTP      string        // --http[=ADDR] (with --serve: plain HTTP as the project's event)
+	Watch     bool          // --watch (with --serve: rebuild and restart on changes)
 	Env       []string      // --env KEY=VALUE, repeatable
 	EnvFiles  []string      // --env-file FILE, repeatable
 
@@ -130,6 +132,14 @@ input or could not measure.`,
 			if opts.Serve {
 				return Serve(ctx, opts)
 			}
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{{"--http", opts.HTTP != ""}, {"--watch", opts.Watch}} {
+				if f.set {
+					return cmdutil.UsageError(fmt.Errorf("%s works with --serve: add --serve to run the function until Ctrl-C", f.name))
+				}
+			}
 			return Run(ctx, opts)
 		},
 	}
@@ -148,6 +158,9 @@ input or could not measure.`,
 	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
 	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
+	f.StringVar(&opts.HTTP, "http", "", "with --serve: also serve plain HTTP on loopback `ADDR` (--http alone: "+DefaultHTTPAddr+"), each request sent as the project's event (http: API Gateway HTTP API, url: function URL) and the answer returned as HTTP")
+	f.Lookup("http").NoOptDefVal = DefaultHTTPAddr
+	f.BoolVar(&opts.Watch, "watch", false, "with --serve: rebuild the project when its sources change, and restart the function on the new build (a failed build keeps the old one running)")
 	for _, e := range exts {
 		e.AddFlags(f)
 	}
