@@ -204,11 +204,11 @@ func newHTTPProject(t *testing.T, event string) string {
 
 var httpLine = regexp.MustCompile(`plain HTTP on (http://127\.0\.0\.1:\d+)/`)
 
-// serveHTTP runs `fnopt verify --serve --http=127.0.0.1:0 args...` and
+// serveHTTP runs `fnopt verify --serve --http --http-listen 127.0.0.1:0 args...` and
 // returns the plain HTTP base URL once the function is ready.
 func serveHTTP(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
 	t.Helper()
-	_, errOut, stop := serve(t, append([]string{"--http=127.0.0.1:0"}, args...)...)
+	_, errOut, stop := serve(t, append([]string{"--http", "--http-listen", "127.0.0.1:0"}, args...)...)
 	m := httpLine.FindStringSubmatch(errOut.String())
 	if m == nil {
 		stop()
@@ -285,7 +285,8 @@ func TestServeHTTPRefused(t *testing.T) {
 		{[]string{boot, "--serve", "--http"}, "fnopt: --http translates requests into the project's event: " + boot + " is not a project folder"},
 		{[]string{boot, "--serve", "--watch"}, "fnopt: --watch rebuilds a project when its sources change: " + boot + " is not a project folder"},
 		{[]string{raw, "--serve", "--watch", "--external"}, "fnopt: --watch rebuilds and restarts the function fnopt starts"},
-		{[]string{newProjectFiles(t), "--serve", "--http=0.0.0.0:0"}, "fnopt: --http 0.0.0.0:0: listen on loopback"},
+		{[]string{newProjectFiles(t), "--serve", "--http", "--http-listen", "0.0.0.0:0"}, "fnopt: --http-listen 0.0.0.0:0: listen on loopback"},
+		{[]string{raw, "--http-listen", "127.0.0.1:0"}, "fnopt: --http-listen works with --http"},
 	}
 	for _, tt := range tests {
 		_, errOut, code := execute(t, tt.args...)

@@ -21,7 +21,7 @@ import (
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 
-// DefaultHTTPAddr is where --http listens when given without an address.
+// DefaultHTTPAddr is where --http listens unless --http-listen says.
 const DefaultHTTPAddr = "127.0.0.1:3000"
 
 // Serve runs o.Target with Lambda's Invoke API on o.Listen until the user
@@ -55,9 +55,9 @@ func Serve(ctx context.Context, o *Options) error {
 	}
 	var httpLn net.Listener
 	if kind != "" {
-		if httpLn, err = listenLoopback(o.HTTP); err != nil {
+		if httpLn, err = listenLoopback(o.HTTPAddr); err != nil {
 			ln.Close()
-			return cmdutil.UsageError(fmt.Errorf("--http %s: %w", o.HTTP, err))
+			return cmdutil.UsageError(fmt.Errorf("--http-listen %s: %w", o.HTTPAddr, err))
 		}
 	}
 	invokeURL := "http://" + ln.Addr().String() + runtimeapi.InvokePath("function")
@@ -186,7 +186,7 @@ func Serve(ctx context.Context, o *Options) error {
 // httpKind is the event shape --http translates requests into: the
 // project's, from its fnopt.yaml. "" without --http.
 func (o *Options) httpKind() (httpevent.Kind, error) {
-	if o.HTTP == "" {
+	if !o.HTTP {
 		return "", nil
 	}
 	event, err := verify.ProjectEventSource(o.Target)

@@ -44,7 +44,8 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
-	HTTP      string        // --http[=ADDR] (with --serve: plain HTTP as the project's event)
+	HTTP      bool          // --http (with --serve: plain HTTP as the project's event)
+	HTTPAddr  string        // --http-listen
 	Watch     bool          // --watch (with --serve: rebuild and restart on changes)
 	Env       []string      // --env KEY=VALUE, repeatable
 	EnvFiles  []string      // --env-file FILE, repeatable
@@ -84,6 +85,12 @@ machine's architecture into a temporary folder), a bootstrap executable, a
 deployment zip, or an image: oci:DIR[:TAG], tar:FILE or a registry
 reference (run in a sandbox: needs root and namespaces).
 
+A project is sent its own testdata/event.json (other targets, and projects
+without one: {"hello":"world"}), unless --event names a file. The function
+gets its own environment variables besides Lambda's: a project's
+template.yaml Environment, then fnopt.yaml's env, then --env-file, then --env
+(a later source wins; names Lambda reserves are refused).
+
 Every answer is checked: an error response, a crash, an init error, no /next
 within 10 s or no answer within --timeout fails the run with the function's
 output. Local figures compare builds on one machine; they are not Lambda's
@@ -92,6 +99,9 @@ Init Duration (see docs/verify.md).
 With --serve, the function runs until Ctrl-C and Lambda's Invoke API listens
 on --listen:
   curl -d '{"hello":"world"}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
+--http also serves plain HTTP, each request sent as an http (API Gateway HTTP
+API) or url (function URL) project's event; --watch rebuilds the project and
+restarts the function when its sources change.
 
 A project's fnopt.yaml budgets (init_p50_ms, init_p90_ms, artifact_bytes)
 are checked against the measurement and reported.
@@ -102,7 +112,9 @@ input or could not measure.`,
   fnopt verify dist/function.zip --samples 50 --warm 5 --json
   fnopt verify ./hello --event event.json --expect '{"ok":true}'
   fnopt verify oci:dist/image --memory 256 --cold-cache
+  fnopt verify --env TABLE=orders --env-file dev.env
   fnopt verify --serve
+  fnopt verify --serve --http --watch   # curl http://127.0.0.1:3000/, rebuilt on change
   fnopt verify --serve --external   # emulator only: run your function yourself`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -111,6 +123,9 @@ input or could not measure.`,
 				opts.Target = args[0]
 			}
 			opts.MemorySet = cmd.Flags().Changed("memory")
+			if cmd.Flags().Changed("http-listen") && !opts.HTTP {
+				return cmdutil.UsageError(errors.New("--http-listen works with --http: add --http (and --serve) to serve plain HTTP"))
+			}
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
@@ -135,7 +150,7 @@ input or could not measure.`,
 			for _, f := range []struct {
 				name string
 				set  bool
-			}{{"--http", opts.HTTP != ""}, {"--watch", opts.Watch}} {
+			}{{"--http", opts.HTTP}, {"--watch", opts.Watch}} {
 				if f.set {
 					return cmdutil.UsageError(fmt.Errorf("%s works with --serve: add --serve to run the function until Ctrl-C", f.name))
 				}
@@ -158,8 +173,8 @@ input or could not measure.`,
 	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
 	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
-	f.StringVar(&opts.HTTP, "http", "", "with --serve: also serve plain HTTP on loopback `ADDR` (--http alone: "+DefaultHTTPAddr+"), each request sent as the project's event (http: API Gateway HTTP API, url: function URL) and the answer returned as HTTP")
-	f.Lookup("http").NoOptDefVal = DefaultHTTPAddr
+	f.BoolVar(&opts.HTTP, "http", false, "with --serve: also serve plain HTTP on --http-listen, each request sent as the project's event (http: API Gateway HTTP API, url: function URL) and the answer returned as HTTP")
+	f.StringVar(&opts.HTTPAddr, "http-listen", DefaultHTTPAddr, "with --http: loopback `ADDR` to serve plain HTTP on")
 	f.BoolVar(&opts.Watch, "watch", false, "with --serve: rebuild the project when its sources change, and restart the function on the new build (a failed build keeps the old one running)")
 	for _, e := range exts {
 		e.AddFlags(f)
