@@ -102,6 +102,9 @@ func (w *Watcher) loop(debounce time.Duration, changes chan<- []string, errs cha
 	defer close(w.done)
 	defer close(changes)
 	defer close(errs)
+	// pending are the files changed in this burst; true for those the
+	// burst created, which are dropped again if it also removes them (an
+	// editor's or sed -i's temporary file renamed onto the real one).
 	pending := map[string]bool{}
 	timer := time.NewTimer(debounce)
 	timer.Stop()
@@ -129,14 +132,30 @@ func (w *Watcher) loop(debounce time.Duration, changes chan<- []string, errs cha
 			if err != nil {
 				rel = ev.Name
 			}
-			pending[filepath.ToSlash(rel)] = true
-			timer.Reset(debounce)
+			rel = filepath.ToSlash(rel)
+			created, seen := pending[rel]
+			switch {
+			case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
+				if created {
+					delete(pending, rel)
+				} else {
+					pending[rel] = false
+				}
+			case !seen:
+				pending[rel] = ev.Has(fsnotify.Create)
+			}
+			if len(pending) > 0 {
+				timer.Reset(debounce)
+			}
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
 			}
 			w.report(errs, err)
 		case <-timer.C:
+			if len(pending) == 0 {
+				continue
+			}
 			files := make([]string, 0, len(pending))
 			for f := range pending {
 				files = append(files, f)

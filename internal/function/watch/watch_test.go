@@ -63,6 +63,16 @@ func TestWatch(t *testing.T) {
 		}
 	}
 
+	// A temporary file renamed onto the real one (sed -i, many editors)
+	// is a change of the real file only.
+	write("main.go.tmp1234")
+	if err := os.Rename(filepath.Join(dir, "main.go.tmp1234"), filepath.Join(dir, "main.go")); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); !reflect.DeepEqual(got, []string{"main.go"}) {
+		t.Errorf("rename onto main.go: got %q", got)
+	}
+
 	// A new folder: its creation is a change, and then so are its files.
 	if err := os.Mkdir(filepath.Join(dir, "newpkg"), 0o755); err != nil {
 		t.Fatal(err)
