@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -127,7 +128,7 @@ func TestFlagsAndDefaults(t *testing.T) {
 			}
 			got := *cfg
 			got.Budgets = config.Budgets{}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("fnopt.yaml: %+v, want %+v", got, tc.want)
 			}
 			if !strings.Contains(out.String(), "Created "+tc.want.Name+" in "+tc.dir) || !strings.Contains(out.String(), "cd "+tc.dir+"\n") {
@@ -222,7 +223,7 @@ func TestQuestions(t *testing.T) {
 			}
 			got := *cfg
 			got.Budgets = config.Budgets{}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("fnopt.yaml: %+v, want %+v", got, tc.want)
 			}
 		})

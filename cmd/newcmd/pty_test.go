@@ -3,6 +3,7 @@ package newcmd
 import (
 	"bytes"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +155,7 @@ func TestInteractiveFlowThroughPTY(t *testing.T) {
 	}
 	got := *cfg
 	got.Budgets = config.Budgets{}
-	if want := (config.Config{Name: "ptyfn", Language: "go", Event: "url", Arch: "x86_64", Package: "zip", Client: "minimal"}); got != want {
+	if want := (config.Config{Name: "ptyfn", Language: "go", Event: "url", Arch: "x86_64", Package: "zip", Client: "minimal"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("fnopt.yaml: %+v, want %+v", got, want)
 	}
 }
