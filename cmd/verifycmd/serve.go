@@ -145,6 +145,14 @@ func Serve(ctx context.Context, o *Options) error {
 			fmt.Fprintf(w, "fnopt: watching the sources: %v\n", err)
 		case files := <-changes:
 			fmt.Fprintf(w, "fnopt: %s changed; rebuilding\n", summarize(files))
+			// The event file, template.yaml and fnopt.yaml may be among
+			// the changes: the new copy gets them as they are now.
+			nmo, err := o.MeasureOptions()
+			if err != nil {
+				cmdutil.Report(w, err)
+				fmt.Fprintln(w, "fnopt: still serving the previous build")
+				continue
+			}
 			nt, err := verify.Prepare(ctx, o.Target, o.PrepareOptions())
 			if err != nil {
 				if ctx.Err() != nil {
@@ -155,7 +163,7 @@ func Serve(ctx context.Context, o *Options) error {
 				continue
 			}
 			old := t
-			t = nt
+			t, mo = nt, nmo
 			quickExits = 0
 			if err := start(); err != nil {
 				return err
