@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -191,7 +192,7 @@ func newData(o Options) Data {
 		RustProfile: settings.RustProfile(),
 		RustFlags:   strings.Join(settings.RustRustflags(), " "),
 		CrateName:   strings.ReplaceAll(o.Name, "-", "_"),
-		LogicalID:   logicalID(o.Name),
+		LogicalID:   environ.LogicalID(o.Name),
 
 		// $(GO), as the Makefile's other targets, so `make GO=go1.27` works.
 		GoBuildCommand: settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."),
@@ -212,33 +213,11 @@ func budgets(o Options) config.Budgets {
 	return b
 }
 
-// logicalID turns "my-func_2" into "MyFunc2Function".
-func logicalID(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z':
-			if up {
-				r -= 'a' - 'A'
-			}
-			b.WriteRune(r)
-			up = false
-		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			up = false
-		default:
-			up = true
-		}
-	}
-	return b.String() + "Function"
-}
-
 // ErrEmptyName is ValidateName's error for an empty name.
 var ErrEmptyName = errors.New("the function name is empty")
 
 // ValidateName accepts names that are valid as a folder, a Go package path
-// element, a Cargo package name and (through logicalID) a CloudFormation
+// element, a Cargo package name and (through environ.LogicalID) a CloudFormation
 // logical ID: a lower-case letter, then lower-case letters, digits, '-' or
 // '_', at most 64 characters.
 func ValidateName(name string) error {

@@ -172,7 +172,10 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 		}
 	}
 	var err error
-	if ao.Event, err = cmdutil.ReadEvent(o.EventFile); err != nil {
+	if ao.Event, _, err = cmdutil.ReadEventFor(o.EventFile, o.Target); err != nil {
+		return none, err
+	}
+	if ao.Env, err = o.functionEnv(); err != nil {
 		return none, err
 	}
 	if ao.Expect, err = cmdutil.ParseExpect(o.Expect); err != nil {

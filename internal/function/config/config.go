@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -135,8 +136,12 @@ type Config struct {
 	Package  Packaging     `yaml:"package"`
 	Client   Client        `yaml:"client,omitempty"`
 	Budgets  Budgets       `yaml:"budgets,omitempty"`
-	AWS      AWS           `yaml:"aws,omitempty"`
-	Build    Build         `yaml:"build,omitempty"`
+	// Env is the function's own environment variables, as its Lambda
+	// configuration sets them; `fnopt verify` applies them over
+	// template.yaml's Environment.
+	Env   map[string]string `yaml:"env,omitempty"`
+	AWS   AWS               `yaml:"aws,omitempty"`
+	Build Build             `yaml:"build,omitempty"`
 }
 
 // Build says which program of a repository is the function and how to
@@ -245,6 +250,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Build.validate(c.Language); err != nil {
 		return err
+	}
+	for k := range c.Env {
+		if err := environ.CheckKey(k); err != nil {
+			return fmt.Errorf("%s: env: %w", FileName, err)
+		}
 	}
 	if c.Budgets.InitP50Ms < 0 || c.Budgets.InitP90Ms < 0 || c.Budgets.ArtifactBytes < 0 {
 		return fmt.Errorf("%s: budgets must not be negative", FileName)

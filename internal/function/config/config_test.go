@@ -87,6 +87,16 @@ func TestParse(t *testing.T) {
 		{name: "bad link", in: "name: f\nlanguage: rust\nbuild:\n  link: musl\n", wantErr: `build.link "musl" is not a link: give static or dynamic`},
 		{name: "link in a Go function", in: "name: f\nlanguage: go\nbuild:\n  link: static\n", wantErr: "a Go bootstrap is always static"},
 		{name: "two tags in one entry", in: "name: f\nlanguage: go\nbuild:\n  tags: [\"a,b\"]\n", wantErr: `build.tags entry "a,b"`},
+		{
+			name: "env",
+			in:   "name: f\nlanguage: go\nenv:\n  TABLE: orders\n  PORT: 8080\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Env["TABLE"] != "orders" || c.Env["PORT"] != "8080" || len(c.Env) != 2 {
+					t.Errorf("env %v", c.Env)
+				}
+			},
+		},
+		{name: "reserved env", in: "name: f\nlanguage: go\nenv:\n  AWS_REGION: x\n", wantErr: "fnopt.yaml: env: AWS_REGION is reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
