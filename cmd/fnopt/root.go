@@ -15,14 +15,18 @@ import (
 	"github.com/fnopt/fnopt/cmd/newcmd"
 	"github.com/fnopt/fnopt/cmd/optimizecmd"
 	"github.com/fnopt/fnopt/cmd/verifycmd"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // newRootCmd wires every subcommand. Each command lives in its own package
 // under cmd/ and only parses flags, calls a library and prints.
 func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "fnopt",
-		Short:         "Make Go and Rust Lambda functions ship small and start fast",
+		Use:   "fnopt",
+		Short: "Make Go and Rust Lambda functions ship small and start fast",
+		// cobra adds --version (and -v) for a root with a version; its
+		// line reads "fnopt version v1.2.3 (commit …), built with go…".
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// With Args set, cobra's Find hands an unknown command back to us

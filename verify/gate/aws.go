@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/awslambda"
 )
@@ -115,7 +116,7 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	measured := Settings{Samples: len(c.Samples), Warm: ao.Warm, MemoryMB: c.MemoryMB}
 	if o.Save != "" {
 		b := NewBaseline(c.VerifySamples(), time.Now())
-		b.FnoptVersion = fnoptVersion()
+		b.FnoptVersion = version.Get().Version
 		b.Target = o.Target
 		b.Revision, b.Dirty = gitRevision(ctx, o.Target)
 		b.Machine = machine

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -116,7 +117,7 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 
 	if o.Save != "" {
 		b := NewBaseline(br.Run.Samples, time.Now())
-		b.FnoptVersion = fnoptVersion()
+		b.FnoptVersion = version.Get().Version
 		b.Target = o.Target
 		b.Revision, b.Dirty = gitRevision(ctx, o.Target)
 		b.Machine = verify.ThisMachine()
