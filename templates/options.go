@@ -8,6 +8,7 @@ import (
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // Options are the answers to `fnopt new`'s questions.
@@ -19,6 +20,10 @@ type Options struct {
 	Package config.Packaging // zip | image
 	Client  config.Client    // official | minimal
 	Module  string           // Go module path; defaults to Name
+	// Fnopt is the fnopt that writes the project: the generated workflow
+	// pins the fnopt Action to it. The zero Info means this binary's own
+	// (version.Get).
+	Fnopt version.Info
 }
 
 // Validate checks every option; the error names the option and its choices.
@@ -169,6 +174,12 @@ type Data struct {
 	GoLambdaImport string         // import path of the Go runtime client (package lambda)
 	GoEventsImport string         // import path of the Go event types (package events)
 	Budgets        config.Budgets // fnopt.yaml's budgets
+
+	// ActionRef is the ref the workflow's `uses: fnopt/fnopt@` pins;
+	// ActionNote, when set, is a comment above it saying why it is not a
+	// release.
+	ActionRef  string
+	ActionNote string
 }
 
 func newData(o Options) Data {
@@ -176,6 +187,10 @@ func newData(o Options) Data {
 		o.Module = o.Name
 	}
 	arch := o.Arch
+	if o.Fnopt == (version.Info{}) {
+		o.Fnopt = version.Get()
+	}
+	ref, note := actionRef(o.Fnopt)
 	lambdaImport, eventsImport := "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/events"
 	if o.Client == "minimal" {
 		lambdaImport, eventsImport = o.Module+"/internal/lambda", o.Module+"/internal/events"
@@ -199,7 +214,28 @@ func newData(o Options) Data {
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
 		Budgets:        budgets(o),
+		ActionRef:      ref,
+		ActionNote:     note,
 	}
+}
+
+// actionRef is the ref of the fnopt Action a new project's workflow uses:
+// the release that wrote the project, so its gate keeps measuring with
+// the fnopt the project was made with until someone moves it on. A
+// development build pins the commit it was built from; one that does not
+// know its commit can only follow main, and the note says so.
+func actionRef(fnopt version.Info) (ref, note string) {
+	if tag, ok := fnopt.Release(); ok {
+		return tag, ""
+	}
+	who := "a development build of fnopt"
+	if fnopt.Version != version.Devel {
+		who = "fnopt " + fnopt.Version + ", a development build,"
+	}
+	if commit, ok := fnopt.Commit(); ok {
+		return commit, who + " wrote this: pinned to its commit; pin a release tag (vX.Y.Z) when there is one"
+	}
+	return "main", who + " wrote this and does not know its commit, so the gate follows main; pin a release tag (vX.Y.Z)"
 }
 
 // budgets are a new project's fnopt.yaml budgets. An image's size has

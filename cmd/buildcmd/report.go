@@ -9,6 +9,7 @@ import (
 	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // Schema names the version of the JSON document `fnopt build --json`
@@ -18,14 +19,16 @@ const Schema = "fnopt.build/v1"
 
 // Report is what a build did; with --json it is printed as is.
 type Report struct {
-	Schema    string       `json:"schema"`
-	Name      string       `json:"name"`
-	Language  string       `json:"language"`
-	Arch      string       `json:"arch"`
-	Settings  Settings     `json:"settings"`
-	Bootstrap FileReport   `json:"bootstrap"`
-	Zip       FileReport   `json:"zip"`
-	Image     *ImageReport `json:"image,omitempty"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that wrote the document (internal/version).
+	FnoptVersion string       `json:"fnopt_version"`
+	Name         string       `json:"name"`
+	Language     string       `json:"language"`
+	Arch         string       `json:"arch"`
+	Settings     Settings     `json:"settings"`
+	Bootstrap    FileReport   `json:"bootstrap"`
+	Zip          FileReport   `json:"zip"`
+	Image        *ImageReport `json:"image,omitempty"`
 }
 
 // Settings are the tuned settings the build used.
@@ -70,13 +73,14 @@ type ImageReport struct {
 
 func newReport(res *dist.Result) *Report {
 	r := &Report{
-		Schema:    Schema,
-		Name:      res.Config.Name,
-		Language:  string(res.Config.Language),
-		Arch:      string(res.Arch),
-		Settings:  Settings{Command: res.Command, Package: res.Compiled, KeptProfile: res.KeptProfile},
-		Bootstrap: FileReport(res.Bootstrap),
-		Zip:       FileReport(res.Zip),
+		Schema:       Schema,
+		FnoptVersion: version.Get().Version,
+		Name:         res.Config.Name,
+		Language:     string(res.Config.Language),
+		Arch:         string(res.Arch),
+		Settings:     Settings{Command: res.Command, Package: res.Compiled, KeptProfile: res.KeptProfile},
+		Bootstrap:    FileReport(res.Bootstrap),
+		Zip:          FileReport(res.Zip),
 	}
 	if img := res.Image; img != nil {
 		r.Image = &ImageReport{

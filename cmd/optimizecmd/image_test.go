@@ -26,6 +26,7 @@ import (
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/internal/registrytest"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
@@ -174,6 +175,7 @@ func TestOptimizeImage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
+		schematest.Load(t, "optimize.image.v1.schema.json").Validate(t, []byte(out))
 		var doc ImageDocument
 		if err := json.Unmarshal([]byte(out), &doc); err != nil || !doc.Written || doc.Schema != ImageSchema {
 			t.Fatalf("document %+v (%v)", doc, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify"
 )
@@ -89,6 +90,7 @@ func TestVerifyEnforcesBudgets(t *testing.T) {
 		if code != wantCode {
 			t.Fatalf("--json: exit %d, want %d:\n%s%s", code, wantCode, out, errOut)
 		}
+		schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(out))
 		var doc Report
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("%v:\n%s", err, out)

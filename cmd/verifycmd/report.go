@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -15,8 +16,10 @@ const Schema = "fnopt.verify/v1"
 // Report is what `fnopt verify` found, as printed and as --json emits it.
 type Report struct {
 	Schema string `json:"schema"`
-	Target string `json:"target"`
-	OK     bool   `json:"ok"`
+	// FnoptVersion is the fnopt that measured (internal/version).
+	FnoptVersion string `json:"fnopt_version"`
+	Target       string `json:"target"`
+	OK           bool   `json:"ok"`
 	// Samples is the number of cold starts measured; Warm the warm
 	// invocations after each.
 	Samples int `json:"samples"`
@@ -91,6 +94,7 @@ type FunctionalRun struct {
 func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report {
 	r := &Report{
 		Schema:        Schema,
+		FnoptVersion:  version.Get().Version,
 		Target:        run.Target.Name,
 		OK:            run.OK(),
 		Samples:       len(run.Samples),

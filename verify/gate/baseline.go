@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/atomicfile"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -193,7 +194,7 @@ func loadCompare(path string) (*Baseline, error) {
 // git revision they come from, for a later run to compare against.
 func saveBaseline(ctx context.Context, path, target string, samples []verify.Sample, now Side, machine verify.Machine, measured Settings) (*Baseline, error) {
 	b := NewBaseline(samples, time.Now())
-	b.FnoptVersion = fnoptVersion()
+	b.FnoptVersion = version.Get().Version
 	b.Target = target
 	b.Revision, b.Dirty = gitRevision(ctx, target)
 	b.Machine = machine

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -84,11 +85,13 @@ func interval(e Estimate) Interval {
 
 // Document is the JSON report: the verdict first, then what it rests on.
 type Document struct {
-	Schema   string   `json:"schema"`
-	Pass     bool     `json:"pass"`
-	ExitCode int      `json:"exit_code"`
-	Failures []string `json:"failures"`
-	Warnings []string `json:"warnings"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that measured (internal/version).
+	FnoptVersion string   `json:"fnopt_version"`
+	Pass         bool     `json:"pass"`
+	ExitCode     int      `json:"exit_code"`
+	Failures     []string `json:"failures"`
+	Warnings     []string `json:"warnings"`
 	// Verdict is pass, fail or could-not-tell; CouldNotTell says why a
 	// run could not tell, Strict whether that is exit status 2.
 	Verdict      Verdict  `json:"verdict"`
@@ -214,6 +217,7 @@ type BudgetDoc struct {
 func NewDocument(r *Result) *Document {
 	d := &Document{
 		Schema:       ReportSchema,
+		FnoptVersion: version.Get().Version,
 		Pass:         r.Pass(),
 		ExitCode:     r.ExitCode(),
 		Failures:     nonNil(r.Failures()),
