@@ -3,7 +3,7 @@
 #   make test   the whole test suite (installs what it needs first)
 GO ?= go
 
-.PHONY: all setup build test demo bench vet lint
+.PHONY: all setup build test demo bench vet lint release-snapshot
 
 all: build
 
@@ -28,3 +28,8 @@ demo: setup build
 
 bench: setup build
 	bash scripts/bench.sh
+
+# goreleaser check, then a snapshot release into dist-release/ (nothing is
+# published), each binary checked (scripts/release-check.sh).
+release-snapshot:
+	bash scripts/release-check.sh

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // Options are the answers to `fnopt new`'s questions.
@@ -18,6 +20,10 @@ type Options struct {
 	Package config.Packaging // zip | image
 	Client  config.Client    // official | minimal
 	Module  string           // Go module path; defaults to Name
+	// Fnopt is the fnopt that writes the project: the generated workflow
+	// pins the fnopt Action to it. The zero Info means this binary's own
+	// (version.Get).
+	Fnopt version.Info
 }
 
 // Validate checks every option; the error names the option and its choices.
@@ -168,6 +174,12 @@ type Data struct {
 	GoLambdaImport string         // import path of the Go runtime client (package lambda)
 	GoEventsImport string         // import path of the Go event types (package events)
 	Budgets        config.Budgets // fnopt.yaml's budgets
+
+	// ActionRef is the ref the workflow's `uses: fnopt/fnopt@` pins;
+	// ActionNote, when set, is a comment above it saying why it is not a
+	// release.
+	ActionRef  string
+	ActionNote string
 }
 
 func newData(o Options) Data {
@@ -175,6 +187,10 @@ func newData(o Options) Data {
 		o.Module = o.Name
 	}
 	arch := o.Arch
+	if o.Fnopt == (version.Info{}) {
+		o.Fnopt = version.Get()
+	}
+	ref, note := actionRef(o.Fnopt)
 	lambdaImport, eventsImport := "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/events"
 	if o.Client == "minimal" {
 		lambdaImport, eventsImport = o.Module+"/internal/lambda", o.Module+"/internal/events"
@@ -191,14 +207,35 @@ func newData(o Options) Data {
 		RustProfile: settings.RustProfile(),
 		RustFlags:   strings.Join(settings.RustRustflags(), " "),
 		CrateName:   strings.ReplaceAll(o.Name, "-", "_"),
-		LogicalID:   logicalID(o.Name),
+		LogicalID:   environ.LogicalID(o.Name),
 
 		// $(GO), as the Makefile's other targets, so `make GO=go1.27` works.
 		GoBuildCommand: settings.Go(arch).CommandWith("$(GO)", "$(DIST)/bootstrap", "."),
 		GoLambdaImport: lambdaImport,
 		GoEventsImport: eventsImport,
 		Budgets:        budgets(o),
+		ActionRef:      ref,
+		ActionNote:     note,
 	}
+}
+
+// actionRef is the ref of the fnopt Action a new project's workflow uses:
+// the release that wrote the project, so its gate keeps measuring with
+// the fnopt the project was made with until someone moves it on. A
+// development build pins the commit it was built from; one that does not
+// know its commit can only follow main, and the note says so.
+func actionRef(fnopt version.Info) (ref, note string) {
+	if tag, ok := fnopt.Release(); ok {
+		return tag, ""
+	}
+	who := "a development build of fnopt"
+	if fnopt.Version != version.Devel {
+		who = "fnopt " + fnopt.Version + ", a development build,"
+	}
+	if commit, ok := fnopt.Commit(); ok {
+		return commit, who + " wrote this: pinned to its commit; pin a release tag (vX.Y.Z) when there is one"
+	}
+	return "main", who + " wrote this and does not know its commit, so the gate follows main; pin a release tag (vX.Y.Z)"
 }
 
 // budgets are a new project's fnopt.yaml budgets. An image's size has
@@ -212,33 +249,11 @@ func budgets(o Options) config.Budgets {
 	return b
 }
 
-// logicalID turns "my-func_2" into "MyFunc2Function".
-func logicalID(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z':
-			if up {
-				r -= 'a' - 'A'
-			}
-			b.WriteRune(r)
-			up = false
-		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			up = false
-		default:
-			up = true
-		}
-	}
-	return b.String() + "Function"
-}
-
 // ErrEmptyName is ValidateName's error for an empty name.
 var ErrEmptyName = errors.New("the function name is empty")
 
 // ValidateName accepts names that are valid as a folder, a Go package path
-// element, a Cargo package name and (through logicalID) a CloudFormation
+// element, a Cargo package name and (through environ.LogicalID) a CloudFormation
 // logical ID: a lower-case letter, then lower-case letters, digits, '-' or
 // '_', at most 64 characters.
 func ValidateName(name string) error {

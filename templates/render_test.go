@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/format"
 	"os/exec"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestRenderEveryCombination(t *testing.T) {
 				t.Fatalf("fnopt.yaml: %v", err)
 			}
 			got := config.Config{Name: cfg.Name, Language: cfg.Language, Event: cfg.Event, Arch: cfg.Arch, Package: cfg.Package, Client: cfg.Client}
-			if want := (config.Config{Name: o.Name, Language: o.Lang, Event: o.Event, Arch: o.Arch, Package: o.Package, Client: o.Client}); got != want {
+			if want := (config.Config{Name: o.Name, Language: o.Lang, Event: o.Event, Arch: o.Arch, Package: o.Package, Client: o.Client}); !reflect.DeepEqual(got, want) {
 				t.Errorf("fnopt.yaml says %+v, want %+v", got, want)
 			}
 			// An image's size has no budget: nothing would check it

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,12 @@ type Function struct {
 	TaskRoot string
 	// RuntimeDir is LAMBDA_RUNTIME_DIR: /var/runtime on Lambda.
 	RuntimeDir string
+	// Env is the function's own variables (KEY=VALUE), as its
+	// configuration's Environment sets them (see internal/function/
+	// environ, which refuses the names Lambda reserves). They are added
+	// to Lambda's, and replace the few Lambda lets a function change
+	// (PATH, LANG, LD_LIBRARY_PATH).
+	Env []string
 }
 
 func (f Function) withDefaults() Function {
@@ -59,7 +66,7 @@ func LambdaEnv(f Function, now time.Time) []string {
 	f = f.withDefaults()
 	var stream [16]byte
 	_, _ = rand.Read(stream[:])
-	return []string{
+	env := []string{
 		"_HANDLER=" + f.Handler,
 		"AWS_LAMBDA_FUNCTION_NAME=" + f.Name,
 		"AWS_LAMBDA_FUNCTION_VERSION=" + f.Version,
@@ -76,4 +83,25 @@ func LambdaEnv(f Function, now time.Time) []string {
 		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
 		"LD_LIBRARY_PATH=/lib64:/usr/lib64:" + f.RuntimeDir + ":" + f.RuntimeDir + "/lib:" + f.TaskRoot + ":" + f.TaskRoot + "/lib:/opt/lib",
 	}
+	return overlay(env, f.Env)
+}
+
+// overlay is env with each KEY=VALUE of vars replacing the same key's
+// entry, or appended.
+func overlay(env, vars []string) []string {
+	at := make(map[string]int, len(env))
+	for i, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		at[k] = i
+	}
+	for _, kv := range vars {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := at[k]; ok {
+			env[i] = kv
+			continue
+		}
+		at[k] = len(env)
+		env = append(env, kv)
+	}
+	return env
 }

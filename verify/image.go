@@ -172,8 +172,7 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	if spec.Listener != nil {
 		return nil, errors.New("an image function can only be reached inside its sandbox, not on a listener of the caller's")
 	}
-	env := MergeImageEnv(s.imageEnv, spec.Env, s.handler)
-	env = append(env, "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
+	env := append(s.env(spec), "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
 	p, err := sandbox.Start(ctx, sandbox.Spec{
 		Root:        s.root,
 		Argv:        s.argv,
@@ -187,6 +186,14 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 		return nil, err
 	}
 	return &sandboxProcess{p: p, limited: spec.MemoryBytes > 0}, nil
+}
+
+// env is the function's environment in the image: Lambda's variables
+// over the image's ENV (MergeImageEnv), and the function's own variables
+// over both, as a function's configuration wins over its image's ENV on
+// Lambda, PATH and LANG included.
+func (s *sandboxStarter) env(spec StartSpec) []string {
+	return overlay(MergeImageEnv(s.imageEnv, spec.Env, s.handler), spec.FunctionEnv)
 }
 
 // MergeImageEnv is the image's ENV overlaid with Lambda's variables, as

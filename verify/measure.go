@@ -27,6 +27,9 @@ type Options struct {
 	Warm int
 	// Event is the payload of every invocation (default DefaultEvent).
 	Event []byte
+	// EventFile is where Event was read from, for reports; "" when it
+	// was not read from a file.
+	EventFile string
 	// Function is what the function sees in its environment; the target
 	// fills in the task root. Function.MemoryMB is also the memory limit.
 	Function Function

@@ -83,6 +83,7 @@ func StartSession(ctx context.Context, t *Target, o SessionOptions) (*Session, e
 	}
 	proc, err := t.Starter.Start(ctx, StartSpec{
 		Env:         LambdaEnv(fn, time.Now()),
+		FunctionEnv: fn.Env,
 		Output:      output,
 		MemoryBytes: int64(fn.MemoryMB) << 20,
 		Listener:    ln,

@@ -20,6 +20,9 @@ type Starter interface {
 type StartSpec struct {
 	// Env is the function's whole environment (see LambdaEnv).
 	Env []string
+	// FunctionEnv are the function's own variables (Function.Env), also
+	// in Env: an image's starter applies them over the image's ENV.
+	FunctionEnv []string
 	// Output receives the function's standard output and error.
 	Output io.Writer
 	// MemoryBytes limits the function's memory where the starter can; 0

@@ -83,6 +83,9 @@ type PrepareOptions struct {
 	BuildLog io.Writer
 	// BuildEnv is added to the compiler's environment.
 	BuildEnv []string
+	// Program overrides a project's main package (Go) or Cargo binary
+	// target (Rust) that fnopt.yaml names; empty keeps it.
+	Program string
 	// Insecure allows plain-HTTP registries for image targets.
 	Insecure bool
 }
@@ -220,10 +223,14 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.WithProgram(o.Program)
 	if runtime.GOOS != "linux" {
 		return prepareNativeProject(ctx, dir, cfg, o)
 	}
 	t := &Target{Name: dir, Config: cfg}
+	if note := linkNote(cfg); note != "" {
+		t.Notes = append(t.Notes, note)
+	}
 	host := settings.HostArch()
 	want := cfg.Architecture()
 	if want != host {
@@ -256,6 +263,17 @@ func PrepareProject(ctx context.Context, dir string, o PrepareOptions) (*Target,
 	return t, nil
 }
 
+// CheckBudgets applies the project's fnopt.yaml budgets to samples
+// measured of t and to the zip that ships; a target that is not a project
+// has none.
+func (t *Target) CheckBudgets(samples []Sample) BudgetCheck {
+	if t.Config == nil {
+		return BudgetCheck{}
+	}
+	size, why := t.shippedZip()
+	return CheckBudgets(t.Config.Budgets, samples, size, why)
+}
+
 // shippedZip is the size of the zip that ships, which fnopt.yaml's
 // artifact_bytes limits, or 0 and why it is not known.
 func (t *Target) shippedZip() (int64, string) {
@@ -274,6 +292,28 @@ func (t *Target) shippedZip() (int64, string) {
 	return 0, fmt.Sprintf("the %s zip was not built", want)
 }
 
+// shipsStatic says whether the bootstrap that ships is linked statically
+// where the language links dynamically by default (Rust): fnopt.yaml asks
+// for it (build.link: static), or the project ships an image, which
+// `fnopt build` makes on no base, with no C library to link against.
+func shipsStatic(cfg *config.Config) bool {
+	return cfg.Language == config.Rust && (cfg.Build.Link.Static() || cfg.Package == config.Image)
+}
+
+// linkNote says how the measured Rust bootstrap was linked and why, so a
+// report never leaves the user guessing which build it measured.
+func linkNote(cfg *config.Config) string {
+	switch {
+	case cfg.Language != config.Rust:
+		return ""
+	case cfg.Build.Link.Static():
+		return "measured the statically linked bootstrap fnopt.yaml asks for (build.link: static)"
+	case shipsStatic(cfg):
+		return "the project ships an image, whose bootstrap fnopt build links statically (it has no base with a C library): measured that build"
+	}
+	return "measured the dynamically linked bootstrap (glibc) that the zip ships"
+}
+
 // build builds the zip for arch as `fnopt build` does (dist.Produce),
 // into a temporary folder, and records the bootstrap's and the zip's
 // sizes.
@@ -286,8 +326,9 @@ func (t *Target) build(ctx context.Context, dir string, cfg *config.Config, arch
 		Config: cfg,
 		Arch:   arch,
 		// What is measured is the zip's bootstrap, even when fnopt.yaml
-		// ships an image.
+		// ships an image, but linked as what ships is (shipsStatic).
 		Package: "zip",
+		Static:  shipsStatic(cfg),
 		OutDir:  out,
 		Log:     o.BuildLog,
 		Env:     o.BuildEnv,

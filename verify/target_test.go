@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/artifact"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/testenv"
 )
@@ -271,5 +272,31 @@ func TestPrepareProjectWithoutCrossToolchain(t *testing.T) {
 	}
 	if size, why := tg.shippedZip(); size != 0 || why != "the "+string(other)+" zip was not built" {
 		t.Errorf("shipped zip %d, %q: want unknown, and why", size, why)
+	}
+}
+
+// TestLinkMeasured: a project target is built linked as it ships, and
+// the report says how.
+func TestLinkMeasured(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    config.Config
+		static bool
+		note   string
+	}{
+		{"Go", config.Config{Language: config.Go, Package: config.Image}, false, ""},
+		{"Rust zip", config.Config{Language: config.Rust, Package: config.Zip}, false, "dynamically linked bootstrap (glibc) that the zip ships"},
+		{"Rust image", config.Config{Language: config.Rust, Package: config.Image}, true, "ships an image, whose bootstrap fnopt build links statically"},
+		{"Rust zip, build.link static", config.Config{Language: config.Rust, Package: config.Zip, Build: config.Build{Link: config.LinkStatic}}, true, "(build.link: static)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shipsStatic(&tt.cfg); got != tt.static {
+				t.Errorf("shipsStatic %v, want %v", got, tt.static)
+			}
+			if got := linkNote(&tt.cfg); tt.note == "" && got != "" || !strings.Contains(got, tt.note) {
+				t.Errorf("note %q, want one with %q", got, tt.note)
+			}
+		})
 	}
 }

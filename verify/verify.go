@@ -46,10 +46,7 @@ func Verify(ctx context.Context, path string, po PrepareOptions, o Options) (*Ve
 	}
 	if v.Run.OK() {
 		v.Cross = CrossCheck(ctx, t, o)
-		if t.Config != nil {
-			size, why := t.shippedZip()
-			v.Budgets = CheckBudgets(t.Config.Budgets, v.Run.Samples, size, why)
-		}
+		v.Budgets = t.CheckBudgets(v.Run.Samples)
 	}
 	return v, nil
 }

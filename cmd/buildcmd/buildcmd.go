@@ -16,10 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // Options are the command's inputs once flags are parsed.
@@ -35,6 +37,12 @@ type Options struct {
 	Insecure bool   // --insecure
 	JSON     bool   // --json
 	Verbose  bool   // --verbose
+	Main     string // --main PKG|BIN; empty keeps fnopt.yaml's
+
+	// Image efficiency thresholds, as dive's CI rules; nil is off.
+	MinEfficiency        *float64 // --min-efficiency RATIO
+	MaxWasted            string   // --max-wasted SIZE
+	MaxUserWastedPercent *float64 // --max-user-wasted-percent RATIO
 }
 
 // NewCmd returns the `build` command.
@@ -44,6 +52,7 @@ func NewCmd(ios *cmdutil.IOStreams) *cobra.Command { return newCmd(ios, Run) }
 // function that records the Options.
 func newCmd(ios *cmdutil.IOStreams, run func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
+	var minEff, maxUser float64
 	cmd := &cobra.Command{
 		Use:   "build [DIR]",
 		Short: "Build a function with tuned settings into dist/bootstrap, dist/function.zip and optionally an image",
@@ -61,14 +70,22 @@ Image destinations (--image-out) are oci:DIR[:TAG], tar:FILE or a registry
 reference (pushed; credentials from the Docker config). Without --image-out,
 --package image writes oci:DIR/dist/image, replacing the previous one.
 
-Exit status: 0 built; 2 bad input or the build failed (nothing in dist/ is
-changed then).`,
+Image efficiency is scored as dive scores it (efficiency, wasted bytes,
+user-wasted ratio) and reported; --min-efficiency, --max-wasted and
+--max-user-wasted-percent are CI thresholds on it, as dive's lowestEfficiency,
+highestWastedBytes and highestUserWastedPercent.
+
+Exit status: 0 built; 1 built, but the image fails an efficiency threshold
+(the artifacts are written); 2 bad input or the build failed (nothing in
+dist/ is changed then).`,
 		Example: `  fnopt build
   fnopt build ./hello --arch x86_64
+  fnopt build --main ./cmd/orders                   # one function of several
   fnopt build --package image                      # also writes oci:dist/image
   fnopt build --image-out 127.0.0.1:5000/hello:v1 --insecure
   fnopt build --image-out tar:hello.tar --base oci:base-layout
-  fnopt build --json | jq .zip.bytes`,
+  fnopt build --json | jq .zip.bytes
+  fnopt build --package image --min-efficiency 0.95 --max-wasted 20MB`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = "."
@@ -79,7 +96,19 @@ changed then).`,
 			// group is killed and the staging folder removed.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return cmdutil.UsageError(run(ctx, opts))
+			f := cmd.Flags()
+			if f.Changed("min-efficiency") {
+				opts.MinEfficiency = &minEff
+			}
+			if f.Changed("max-user-wasted-percent") {
+				opts.MaxUserWastedPercent = &maxUser
+			}
+			err := run(ctx, opts)
+			var exit *cmdutil.ExitError
+			if errors.As(err, &exit) {
+				return err // a failed threshold: exit 1, the report said why
+			}
+			return cmdutil.UsageError(err)
 		},
 	}
 	f := cmd.Flags()
@@ -91,6 +120,14 @@ changed then).`,
 	cmdutil.InsecureFlag(f, &opts.Insecure, "allow plain HTTP to a registry on loopback")
 	cmdutil.JSONFlag(f, &opts.JSON, "print the result as JSON (schema "+Schema+")")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the compiler's output as it runs")
+	cmdutil.MainFlag(f, &opts.Main)
+	f.Float64Var(&minEff, "min-efficiency", 0, "image: exit 1 when the efficiency (dive's score, 0 to 1) is below `RATIO` (dive's lowestEfficiency)")
+	f.StringVar(&opts.MaxWasted, "max-wasted", "", "image: exit 1 when more than `SIZE` (bytes, 20MB, 19MiB) is wasted as dive counts it (dive's highestWastedBytes)")
+	f.Float64Var(&maxUser, "max-user-wasted-percent", 0, "image: exit 1 when the wasted bytes over the bytes above the first layer exceed `RATIO`, 0 to 1 (dive's highestUserWastedPercent)")
+	// Values the shell completes, from the lists the flags are parsed by.
+	cmdutil.CompleteChoices(cmd, "arch", settings.Arches)
+	cmdutil.CompleteChoices(cmd, "package", config.Packages)
+	cmdutil.CompleteDirs(cmd, "main")
 	return cmd
 }
 
@@ -109,9 +146,16 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	report := newReport(res)
 	if opts.JSON {
-		return writeJSON(opts.IO.Out, report)
+		if err := writeJSON(opts.IO.Out, report); err != nil {
+			return err
+		}
+	} else {
+		writeText(opts.IO.Out, report)
 	}
-	writeText(opts.IO.Out, report)
+	if res.Image != nil && len(res.Image.Failed) > 0 {
+		// Built and written; the image fails a CI threshold.
+		return cmdutil.SilentExit(cmdutil.ExitFail)
+	}
 	return nil
 }
 
@@ -123,6 +167,7 @@ func (o *Options) distOptions() (dist.Options, error) {
 		Image:    dist.ImageOptions{NoCACerts: o.NoCA, Insecure: o.Insecure},
 		Log:      o.IO.ErrOut,
 		Verbose:  o.Verbose,
+		Program:  o.Main,
 		Progress: newProgress(o.IO, o.Verbose),
 	}
 	// Parsed as fnopt new and fnopt.yaml parse them, aliases included.
@@ -148,6 +193,10 @@ func (o *Options) distOptions() (dist.Options, error) {
 		}
 		do.Image.Dest = ref
 	}
+	var err error
+	if do.Image.Limits, err = o.limits(); err != nil {
+		return do, err
+	}
 	if o.Base != "" {
 		ref, err := image.ParseRef(o.Base)
 		if err != nil {
@@ -158,6 +207,32 @@ func (o *Options) distOptions() (dist.Options, error) {
 	return do, nil
 }
 
+// limits checks the efficiency thresholds' flags.
+func (o *Options) limits() (rootfs.EfficiencyLimits, error) {
+	var l rootfs.EfficiencyLimits
+	ratio := func(flag string, p *float64) error {
+		if p != nil && (*p < 0 || *p > 1) {
+			return fmt.Errorf("--%s %g: give a ratio from 0 to 1, such as 0.9", flag, *p)
+		}
+		return nil
+	}
+	if err := ratio("min-efficiency", o.MinEfficiency); err != nil {
+		return l, err
+	}
+	if err := ratio("max-user-wasted-percent", o.MaxUserWastedPercent); err != nil {
+		return l, err
+	}
+	l.LowestEfficiency, l.HighestUserWastedPercent = o.MinEfficiency, o.MaxUserWastedPercent
+	if o.MaxWasted != "" {
+		n, err := bytesize.Parse(o.MaxWasted)
+		if err != nil {
+			return l, fmt.Errorf("--max-wasted %q: %w", o.MaxWasted, err)
+		}
+		l.HighestWastedBytes = &n
+	}
+	return l, nil
+}
+
 // withFlags words the library's errors about options in terms of the
 // flags that set them, as fnopt build has always printed them.
 func withFlags(err error) error {
@@ -166,9 +241,9 @@ func withFlags(err error) error {
 	case errors.As(err, &dest):
 		return fmt.Errorf("--image-out %w", err)
 	case errors.Is(err, dist.ErrImageOnly):
-		return errors.New("--base and --no-ca-certs apply to images: add --package image or --image-out DEST")
+		return errors.New("--base, --no-ca-certs, --min-efficiency, --max-wasted and --max-user-wasted-percent apply to images: add --package image or --image-out DEST")
 	case errors.Is(err, dist.ErrNoLoader):
 		return fmt.Errorf("%w: pass --base with a provided.al2023 image (public.ecr.aws/lambda/provided:al2023), or deploy dist/function.zip", err)
 	}
-	return cmdutil.InsecureFlagError(err)
+	return cmdutil.ProgramFlagError(cmdutil.InsecureFlagError(err))
 }

@@ -136,7 +136,11 @@ func TestBadInput(t *testing.T) {
 		{"unreachable registry", map[string]string{}, []string{"--image-out", refused(t) + "/fn:v1", "--insecure"}, "cannot reach registry", ""},
 		{"unreachable base", map[string]string{}, []string{"--package", "image", "--base", refused(t) + "/base:v1", "--insecure"}, "base image", ""},
 		{"base without image", map[string]string{}, []string{"--base", "oci:x"}, "apply to images", ""},
-		{"no CA certificates without image", map[string]string{}, []string{"--no-ca-certs"}, "--base and --no-ca-certs apply to images: add --package image or --image-out DEST", ""},
+		{"no CA certificates without image", map[string]string{}, []string{"--no-ca-certs"}, "--base, --no-ca-certs, --min-efficiency, --max-wasted and --max-user-wasted-percent apply to images: add --package image or --image-out DEST", ""},
+		{"efficiency threshold without image", map[string]string{}, []string{"--max-wasted", "1MB"}, "apply to images: add --package image", ""},
+		{"efficiency above 1", map[string]string{}, []string{"--package", "image", "--min-efficiency", "95"}, "--min-efficiency 95: give a ratio from 0 to 1, such as 0.9", ""},
+		{"user wasted below 0", map[string]string{}, []string{"--package", "image", "--max-user-wasted-percent=-0.1"}, "--max-user-wasted-percent -0.1: give a ratio from 0 to 1", ""},
+		{"wasted not a size", map[string]string{}, []string{"--package", "image", "--max-wasted", "lots"}, `--max-wasted "lots": not a size`, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -93,7 +93,7 @@ func TestWithFlags(t *testing.T) {
 	}{
 		{"destination exists", &image.DestError{Ref: tarRef, Err: fs.ErrExist}, "--image-out tar:/x/fn.tar: /x/fn.tar exists: remove it or choose another destination"},
 		{"destination unreadable", &image.DestError{Ref: tarRef, Err: fs.ErrPermission}, "--image-out tar:/x/fn.tar: permission denied"},
-		{"image options without an image", dist.ErrImageOnly, "--base and --no-ca-certs apply to images: add --package image or --image-out DEST"},
+		{"image options without an image", dist.ErrImageOnly, "--base, --no-ca-certs, --min-efficiency, --max-wasted and --max-user-wasted-percent apply to images: add --package image or --image-out DEST"},
 		{"no loader", fmt.Errorf("the image breaks Lambda's rule %s: %w", image.RuleLoader, dist.ErrNoLoader),
 			"the image breaks Lambda's rule dynamic-loader: the bootstrap is dynamically linked and an image without a base has no loader or libc: pass --base with a provided.al2023 image (public.ecr.aws/lambda/provided:al2023), or deploy dist/function.zip"},
 		{"anything else", other, "go build failed"},

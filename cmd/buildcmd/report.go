@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fnopt/fnopt/internal/bytesize"
 	"github.com/fnopt/fnopt/internal/dist"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // Schema names the version of the JSON document `fnopt build --json`
@@ -16,14 +19,16 @@ const Schema = "fnopt.build/v1"
 
 // Report is what a build did; with --json it is printed as is.
 type Report struct {
-	Schema    string       `json:"schema"`
-	Name      string       `json:"name"`
-	Language  string       `json:"language"`
-	Arch      string       `json:"arch"`
-	Settings  Settings     `json:"settings"`
-	Bootstrap FileReport   `json:"bootstrap"`
-	Zip       FileReport   `json:"zip"`
-	Image     *ImageReport `json:"image,omitempty"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that wrote the document (internal/version).
+	FnoptVersion string       `json:"fnopt_version"`
+	Name         string       `json:"name"`
+	Language     string       `json:"language"`
+	Arch         string       `json:"arch"`
+	Settings     Settings     `json:"settings"`
+	Bootstrap    FileReport   `json:"bootstrap"`
+	Zip          FileReport   `json:"zip"`
+	Image        *ImageReport `json:"image,omitempty"`
 }
 
 // Settings are the tuned settings the build used.
@@ -32,6 +37,10 @@ type Settings struct {
 	Command string `json:"command"`
 	// Package is the Go package or Cargo binary target built.
 	Package string `json:"package"`
+	// KeptProfile are the tuned Cargo [profile.release] keys the project's
+	// Cargo.toml sets itself to another value, with it ("opt-level = 2"):
+	// fnopt did not override them (Rust only).
+	KeptProfile []string `json:"kept_profile,omitempty"`
 }
 
 // FileReport describes a file written.
@@ -54,17 +63,24 @@ type ImageReport struct {
 	// UncompressedBytes is the sum of the layers' uncompressed sizes, the
 	// figure Lambda's 10 GB limit applies to.
 	UncompressedBytes int64 `json:"uncompressed_bytes"`
+	// Efficiency scores the layers as dive does: score, wasted_bytes,
+	// user_wasted_percent (a ratio, as dive's) and user_bytes.
+	Efficiency rootfs.Efficiency `json:"efficiency"`
+	// Failed are the efficiency thresholds the image does not meet, named
+	// as dive's rules (absent when none failed or none was set).
+	Failed []rootfs.LimitFailure `json:"failed_thresholds,omitempty"`
 }
 
 func newReport(res *dist.Result) *Report {
 	r := &Report{
-		Schema:    Schema,
-		Name:      res.Config.Name,
-		Language:  string(res.Config.Language),
-		Arch:      string(res.Arch),
-		Settings:  Settings{Command: res.Command, Package: res.Compiled},
-		Bootstrap: FileReport(res.Bootstrap),
-		Zip:       FileReport(res.Zip),
+		Schema:       Schema,
+		FnoptVersion: version.Get().Version,
+		Name:         res.Config.Name,
+		Language:     string(res.Config.Language),
+		Arch:         string(res.Arch),
+		Settings:     Settings{Command: res.Command, Package: res.Compiled, KeptProfile: res.KeptProfile},
+		Bootstrap:    FileReport(res.Bootstrap),
+		Zip:          FileReport(res.Zip),
 	}
 	if img := res.Image; img != nil {
 		r.Image = &ImageReport{
@@ -73,6 +89,8 @@ func newReport(res *dist.Result) *Report {
 			Platform:          img.Platform,
 			CompressedBytes:   img.CompressedBytes,
 			UncompressedBytes: img.UncompressedBytes,
+			Efficiency:        img.Efficiency,
+			Failed:            img.Failed,
 		}
 	}
 	return r
@@ -87,6 +105,9 @@ func writeJSON(w io.Writer, r *Report) error {
 func writeText(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "built %s (%s, %s)\n", r.Name, r.Language, r.Arch)
 	fmt.Fprintf(w, "  settings   %s\n", r.Settings.Command)
+	if len(r.Settings.KeptProfile) > 0 {
+		fmt.Fprintf(w, "  kept       %s (Cargo.toml's [profile.release], not overridden)\n", strings.Join(r.Settings.KeptProfile, ", "))
+	}
 	rows := [][3]string{
 		{"bootstrap", r.Bootstrap.Path, size(r.Bootstrap.Bytes)},
 		{"zip", r.Zip.Path, size(r.Zip.Bytes) + ratio(r.Zip.Bytes, r.Bootstrap.Bytes)},
@@ -103,7 +124,23 @@ func writeText(w io.Writer, r *Report) {
 	}
 	if r.Image != nil {
 		fmt.Fprintf(w, "  %-10s %s (%s)\n", "digest", r.Image.Digest, r.Image.Platform)
+		e := r.Image.Efficiency
+		fmt.Fprintf(w, "  %-10s %.2f%% as dive scores it; %s wasted, %.2f%% of the bytes above the first layer\n", "efficiency", 100*e.Score, bytesize.Format(e.WastedBytes), 100*e.UserWastedPercent)
+		for _, f := range r.Image.Failed {
+			fmt.Fprintf(w, "  %-10s %s\n", "FAIL", failure(f))
+		}
 	}
+}
+
+// failure words a failed threshold with dive's rule name.
+func failure(f rootfs.LimitFailure) string {
+	switch f.Rule {
+	case "lowestEfficiency":
+		return fmt.Sprintf("%s: efficiency %.4f is below %.4f (--min-efficiency)", f.Rule, f.Value, f.Limit)
+	case "highestWastedBytes":
+		return fmt.Sprintf("%s: %s wasted is more than %s (--max-wasted)", f.Rule, size(int64(f.Value)), size(int64(f.Limit)))
+	}
+	return fmt.Sprintf("%s: %.4f of the bytes above the first layer wasted is more than %.4f (--max-user-wasted-percent)", f.Rule, f.Value, f.Limit)
 }
 
 // size prints a byte count readably and, from a KiB on, exactly too.

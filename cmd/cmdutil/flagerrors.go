@@ -7,8 +7,26 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fnopt/fnopt/internal/function/build"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
+
+// MainFlag adds --main, the one flag that names a project's function when
+// its repository holds several: a Go main package or a Cargo binary
+// target, overriding fnopt.yaml's build.main or build.bin.
+func MainFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "main", "", "the function to build in a project of several: a Go main package `PKG` (./cmd/orders, relative to the project) or a Cargo binary target (orders); overrides fnopt.yaml's build.main or build.bin")
+}
+
+// ProgramFlagError adds the --main hint to a build's *build.ProgramError,
+// which names only fnopt.yaml's key.
+func ProgramFlagError(err error) error {
+	var pe *build.ProgramError
+	if errors.As(err, &pe) && len(pe.Choices) > 0 {
+		return fmt.Errorf("%w (or pass --main %s)", err, pe.Choices[0])
+	}
+	return err
+}
 
 // FlagError rewrites pflag's parse errors in the user's words: which flag,
 // the value given and what it takes, instead of the Go parser's message

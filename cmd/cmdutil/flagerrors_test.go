@@ -2,10 +2,13 @@ package cmdutil
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fnopt/fnopt/internal/function/build"
 )
 
 func TestFlagError(t *testing.T) {
@@ -36,5 +39,28 @@ func TestFlagError(t *testing.T) {
 	}
 	if FlagError(errors.New("other")).Error() != "other" {
 		t.Error("an unrelated error was changed")
+	}
+}
+
+// The library names fnopt.yaml's key; the command adds its flag, with a
+// program the project really has.
+func TestProgramFlagError(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ambiguous Go", fmt.Errorf("building: %w", &build.ProgramError{Dir: "shop", Key: "build.main", Choices: []string{"./cmd/a", "./cmd/b"}}),
+			"building: shop: several main packages (./cmd/a, ./cmd/b): name the function's one in fnopt.yaml, as build.main: ./cmd/a (or pass --main ./cmd/a)"},
+		{"unknown Rust bin", &build.ProgramError{Dir: "shop", Key: "build.bin", Named: "z", Choices: []string{"x", "y"}},
+			`shop: build.bin "z" is not one of the project's binary targets (x, y): fix build.bin in fnopt.yaml (or pass --main x)`},
+		{"other errors untouched", errors.New("boom"), "boom"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ProgramFlagError(c.err).Error(); got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
 	}
 }

@@ -100,6 +100,26 @@ func ReadEvent(path string) ([]byte, error) {
 	return nil, fmt.Errorf("--event: %w", err)
 }
 
+// ReadEventFor reads --event FILE as ReadEvent does or, when no file is
+// given, target's own event (verify.DefaultEventFile: a project's
+// testdata/event.json). It returns the event (nil for the library's
+// default) and the file it came from ("" for none).
+func ReadEventFor(path, target string) ([]byte, string, error) {
+	if path != "" {
+		ev, err := ReadEvent(path)
+		return ev, path, err
+	}
+	def := verify.DefaultEventFile(target)
+	if def == "" {
+		return nil, "", nil
+	}
+	ev, err := verify.ReadEventFile(def)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w; or name another with --event FILE", err)
+	}
+	return ev, def, nil
+}
+
 // ExpectFlag registers --expect, a JSON document or /REGEX/ every
 // response must match.
 func ExpectFlag(f *pflag.FlagSet, p *string, usage string) {

@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 
+	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -13,5 +14,5 @@ func main() {
 	// fnopt re-executes itself as the init of an image's sandbox; in that
 	// role it never returns from here.
 	sandbox.MaybeRunInit()
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(cmdutil.System(), os.Args[1:]))
 }

@@ -15,14 +15,19 @@ import (
 	"github.com/fnopt/fnopt/cmd/newcmd"
 	"github.com/fnopt/fnopt/cmd/optimizecmd"
 	"github.com/fnopt/fnopt/cmd/verifycmd"
+	"github.com/fnopt/fnopt/internal/countio"
+	"github.com/fnopt/fnopt/internal/version"
 )
 
 // newRootCmd wires every subcommand. Each command lives in its own package
 // under cmd/ and only parses flags, calls a library and prints.
 func newRootCmd(io *cmdutil.IOStreams) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "fnopt",
-		Short:         "Make Go and Rust Lambda functions ship small and start fast",
+		Use:   "fnopt",
+		Short: "Make Go and Rust Lambda functions ship small and start fast",
+		// cobra adds --version (and -v) for a root with a version; its
+		// line reads "fnopt version v1.2.3 (commit …), built with go…".
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// With Args set, cobra's Find hands an unknown command back to us
@@ -76,16 +81,25 @@ func unknownCommand(root *cobra.Command, args []string) error {
 	return cmdutil.UsageError(fmt.Errorf("%s", msg))
 }
 
-// run executes fnopt with args and returns the process exit status. An
-// interrupt (Ctrl-C) or a TERM cancels the command's context: the command
-// cleans up and returns, and fnopt exits 128+signal (130, 143) as shells
-// expect. A second signal ends fnopt at once.
-func run(args []string) int {
-	io := cmdutil.System()
-	root := newRootCmd(io)
+// run executes fnopt with args on ios and returns the process exit
+// status. An interrupt (Ctrl-C) or a TERM cancels the command's context:
+// the command cleans up and returns, and fnopt exits 128+signal (130, 143)
+// as shells expect. A second signal ends fnopt at once.
+//
+// Errors are reported here, for every command: one line on stderr, and,
+// when the command was asked for JSON and printed nothing, the
+// fnopt.error/v1 document on stdout, so a script reading stdout always
+// gets one document.
+func run(ios *cmdutil.IOStreams, args []string) int {
+	// A command that failed after printing its document gets no second
+	// one: what it writes is counted.
+	stdout := countio.NewWriter(ios.Out)
+	streams := *ios
+	streams.Out = stdout
+	root := newRootCmd(&streams)
 	root.SetArgs(args)
 	if err := unknownCommand(root, args); err != nil {
-		return cmdutil.Report(io.ErrOut, err)
+		return cmdutil.Report(ios.ErrOut, err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,14 +122,19 @@ func run(args []string) int {
 		}
 	}()
 
-	err := root.ExecuteContext(ctx)
-	code := cmdutil.Report(io.ErrOut, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := cmdutil.Report(ios.ErrOut, err)
 	select {
 	case <-caught:
 		if err != nil {
-			return exitStatus(got)
+			code = exitStatus(got)
 		}
 	default:
+	}
+	if err != nil && cmd != nil && stdout.N() == 0 && cmdutil.WantsJSON(cmd.Flags()) {
+		if werr := cmdutil.WriteErrorJSON(ios.Out, err, code); werr != nil {
+			fmt.Fprintf(ios.ErrOut, "fnopt: writing the error document: %v\n", werr)
+		}
 	}
 	return code
 }

@@ -37,17 +37,21 @@ func TestRootErrors(t *testing.T) {
 	}
 }
 
-// runInProcess is run() with buffers for the streams.
+// runInProcess is run() with buffers for the streams; it returns the exit
+// status and stderr.
 func runInProcess(t *testing.T, args []string) (int, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	root := newRootCmd(ios)
-	root.SetArgs(args)
-	if err := unknownCommand(root, args); err != nil {
-		return cmdutil.Report(ios.ErrOut, err), errOut.String()
-	}
-	return cmdutil.Report(ios.ErrOut, root.Execute()), errOut.String()
+	code, _, stderr := runStreams(t, args)
+	return code, stderr
+}
+
+// runStreams is run() with buffers for the streams: the exit status,
+// stdout and stderr.
+func runStreams(t *testing.T, args []string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	code := run(ios, args)
+	return code, out.String(), errOut.String()
 }
 
 // TestInterruptExitStatus interrupts a measurement whose function never

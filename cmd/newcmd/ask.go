@@ -68,13 +68,33 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 			return optionError(err)
 		}
 	}
+	if o.Lang == config.Go && !given["module"] {
+		// The default is --module's: the function's name.
+		mod, err := p.Input(Question{
+			Message: "Go module path:",
+			Help:    "The path go.mod declares and imports start with, such as github.com/you/" + o.Name + "; the name alone is fine for a function that is never imported.",
+			Default: o.Name,
+		}, templates.ValidateModule)
+		if err != nil {
+			return err
+		}
+		o.Module = mod
+	}
 	return nil
 }
 
-// clientNotes say what each runtime client links in a function of lang.
+// clientNotes say what each runtime client links in a function of lang,
+// as the templates write its go.mod or Cargo.toml
+// (templates/files/*/common).
 func clientNotes(lang config.Language) map[string]string {
 	if lang == "rust" {
-		return map[string]string{"official": "AWS's lambda_runtime (tokio, hyper)", "minimal": "in the project, std and serde only: fastest start"}
+		return map[string]string{
+			"official": "AWS's lambda_runtime on tokio and hyper, serde_json, and aws_lambda_events for events other than raw",
+			"minimal":  "a small client in the project: std, serde and serde_json, no async runtime; fastest start",
+		}
 	}
-	return map[string]string{"official": "AWS's aws-lambda-go", "minimal": "in the project, standard library only: fastest start"}
+	return map[string]string{
+		"official": "AWS's github.com/aws/aws-lambda-go",
+		"minimal":  "a small client in the project: Go standard library only; fastest start",
+	}
 }

@@ -92,6 +92,12 @@ files, and an interrupted run leaves nothing behind.`,
 	f.Var(optionValue{p, "client"}, "client", "runtime client: official or minimal (default official)")
 	f.StringVar(&p.Module, "module", "", "Go module path (default: the name)")
 	f.BoolVarP(&opts.Yes, "yes", "y", false, "ask nothing: use defaults for what flags leave open")
+	// The shell completes the choices from the lists they are parsed by.
+	for _, name := range templates.OptionNames {
+		cmdutil.CompleteChoices(cmd, name, templates.Choices[name])
+	}
+	cmdutil.CompleteNothing(cmd, "name")
+	cmdutil.CompleteNothing(cmd, "module")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -127,7 +128,7 @@ func TestFlagsAndDefaults(t *testing.T) {
 			}
 			got := *cfg
 			got.Budgets = config.Budgets{}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("fnopt.yaml: %+v, want %+v", got, tc.want)
 			}
 			if !strings.Contains(out.String(), "Created "+tc.want.Name+" in "+tc.dir) || !strings.Contains(out.String(), "cd "+tc.dir+"\n") {
@@ -183,7 +184,7 @@ func (f *fakePrompter) Select(q Question, choices []string, describe func(string
 var errTestQuestion = errors.New("question without one-line help or notes")
 
 func TestQuestions(t *testing.T) {
-	all := []string{"Function name:", "Language:", "Event source:", "Architecture:", "Packaging:", "Runtime client:"}
+	all := []string{"Function name:", "Language:", "Event source:", "Architecture:", "Packaging:", "Runtime client:", "Go module path:"}
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -192,18 +193,23 @@ func TestQuestions(t *testing.T) {
 		asked   []string
 		want    config.Config
 		dir     string
+		module  string // go.mod's module line's path; "" for no go.mod
 	}{
 		{"all asked", nil, true, map[string]string{"Function name:": "picked", "Event source:": "s3", "Runtime client:": "minimal"}, all,
-			config.Config{Name: "picked", Language: "go", Event: "s3", Arch: "arm64", Package: "zip", Client: "minimal"}, "picked"},
+			config.Config{Name: "picked", Language: "go", Event: "s3", Arch: "arm64", Package: "zip", Client: "minimal"}, "picked", "picked"},
+		{"module path answered", []string{"shop"}, true, map[string]string{"Go module path:": "github.com/me/shop"}, all,
+			config.Config{Name: "shop", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "shop", "github.com/me/shop"},
+		{"--module is not asked", []string{"m", "--module", "example.com/m"}, true, nil, all[:6],
+			config.Config{Name: "m", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "m", "example.com/m"},
 		{"flags are not asked", []string{"mine", "--lang", "rust", "--arch", "x86_64"}, true, nil,
-			[]string{"Function name:", "Event source:", "Packaging:", "Runtime client:"},
-			config.Config{Name: "mine", Language: "rust", Event: "raw", Arch: "x86_64", Package: "zip", Client: "official"}, "mine"},
+			[]string{"Function name:", "Event source:", "Packaging:", "Runtime client:"}, // Rust: no module
+			config.Config{Name: "mine", Language: "rust", Event: "raw", Arch: "x86_64", Package: "zip", Client: "official"}, "mine", ""},
 		{"--name is not asked", []string{"--name", "n1", "dir1"}, true, nil, all[1:],
-			config.Config{Name: "n1", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "dir1"},
+			config.Config{Name: "n1", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "dir1", "n1"},
 		{"--yes asks nothing", []string{"quiet", "--yes"}, true, nil, nil,
-			config.Config{Name: "quiet", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "quiet"},
+			config.Config{Name: "quiet", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "quiet", "quiet"},
 		{"no terminal asks nothing", []string{"quiet"}, false, nil, nil,
-			config.Config{Name: "quiet", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "quiet"},
+			config.Config{Name: "quiet", Language: "go", Event: "raw", Arch: "arm64", Package: "zip", Client: "official"}, "quiet", "quiet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
@@ -222,10 +228,47 @@ func TestQuestions(t *testing.T) {
 			}
 			got := *cfg
 			got.Budgets = config.Budgets{}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("fnopt.yaml: %+v, want %+v", got, tc.want)
 			}
+			mod, _ := os.ReadFile(filepath.Join(tc.dir, "go.mod"))
+			if first, _, _ := strings.Cut(string(mod), "\n"); tc.module != "" && first != "module "+tc.module || tc.module == "" && len(mod) > 0 {
+				t.Errorf("go.mod starts %q, want module %q", first, tc.module)
+			}
 		})
+	}
+}
+
+// The module path answered is checked by --module's rule, and refused
+// in the same words.
+func TestPromptedModuleIsValidated(t *testing.T) {
+	t.Chdir(t.TempDir())
+	io, _, _, errOut := cmdutil.Test()
+	io.SetTTY(true, true, true)
+	code := execute(t, io, &fakePrompter{answers: map[string]string{"Function name:": "ok", "Go module path:": "github.com/me/bad path"}})
+	if code != 2 || !strings.Contains(errOut.String(), `invalid module path "github.com/me/bad path": character ' ' is not allowed`) {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat("ok"); err == nil {
+		t.Error("a project was written with a refused module path")
+	}
+}
+
+// Each runtime client's note says what it links, as the templates write
+// the project's dependencies: the Rust minimal client uses serde too.
+func TestClientNotesSayWhatIsLinked(t *testing.T) {
+	for _, tc := range []struct {
+		lang         config.Language
+		client, want string
+	}{
+		{"go", "official", "github.com/aws/aws-lambda-go"},
+		{"go", "minimal", "Go standard library only"},
+		{"rust", "official", "lambda_runtime on tokio and hyper"},
+		{"rust", "minimal", "std, serde and serde_json, no async runtime"},
+	} {
+		if got := clientNotes(tc.lang)[tc.client]; !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s: note %q lacks %q", tc.lang, tc.client, got, tc.want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package newcmd
 import (
 	"bytes"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,9 @@ func TestInteractiveFlowThroughPTY(t *testing.T) {
 	term.send(enter) // zip
 	term.expect("Runtime client:")
 	term.send(down + enter) // minimal
+	term.expect("Go module path:")
+	term.expect("(ptyfn)") // --module's default, the name
+	term.send(enter)
 	term.expect("Created ptyfn in ptyfn")
 
 	select {
@@ -154,7 +158,7 @@ func TestInteractiveFlowThroughPTY(t *testing.T) {
 	}
 	got := *cfg
 	got.Budgets = config.Budgets{}
-	if want := (config.Config{Name: "ptyfn", Language: "go", Event: "url", Arch: "x86_64", Package: "zip", Client: "minimal"}); got != want {
+	if want := (config.Config{Name: "ptyfn", Language: "go", Event: "url", Arch: "x86_64", Package: "zip", Client: "minimal"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("fnopt.yaml: %+v, want %+v", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
@@ -84,6 +85,14 @@ done.`,
 	cmdutil.InsecureFlag(f, &o.Insecure, "allow plain HTTP for a registry on loopback")
 	f.StringVar(&o.Platform, "platform", "", "os/arch of the image to take from a multi-platform SRC (default: this machine's)")
 	_ = cmd.MarkFlagRequired("to")
+	cmdutil.CompleteFiles(cmd, "event", "json")
+	cmdutil.CompleteNothing(cmd, "expect")
+	// Any os/arch is accepted; the shell offers the two Lambda runs.
+	var platforms []string
+	for _, a := range settings.Arches {
+		platforms = append(platforms, "linux/"+settings.Arch(a).GOARCH())
+	}
+	cmdutil.CompleteChoices(cmd, "platform", platforms)
 	return cmd
 }
 
@@ -188,6 +197,7 @@ func imageError(ctx context.Context, o *ImageOptions, err error) error {
 	var keepBase *slim.KeepBaseError
 	var keep *slim.KeepError
 	var dest *image.DestError
+	var pe *image.PlatformError
 	switch {
 	case ctx.Err() != nil:
 		return cmdutil.UsageError(fmt.Errorf("interrupted; nothing written to %s", o.Dst))
@@ -199,6 +209,8 @@ func imageError(ctx context.Context, o *ImageOptions, err error) error {
 		return cmdutil.UsageError(fmt.Errorf("--keep %s: %w", keep.Path, keep.Err))
 	case errors.As(err, &dest):
 		return cmdutil.UsageError(destError(err))
+	case errors.As(err, &pe):
+		return cmdutil.UsageError(fmt.Errorf("%w: pick one with --platform", err))
 	}
 	return cmdutil.UsageError(cmdutil.InsecureFlagError(err))
 }

@@ -24,7 +24,9 @@ import (
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 	"github.com/fnopt/fnopt/internal/registrytest"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
@@ -173,6 +175,7 @@ func TestOptimizeImage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
+		schematest.Load(t, "optimize.image.v1.schema.json").Validate(t, []byte(out))
 		var doc ImageDocument
 		if err := json.Unmarshal([]byte(out), &doc); err != nil || !doc.Written || doc.Schema != ImageSchema {
 			t.Fatalf("document %+v (%v)", doc, err)
@@ -221,6 +224,10 @@ func TestOptimizeImage(t *testing.T) {
 		_, _, err = runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", "linux/"+other.GOARCH())
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "this machine is") {
 			t.Errorf("--platform of another architecture: %v", err)
+		}
+		_, _, err = runImage(t, "oci:"+dir, "--to", "oci:"+filepath.Join(t.TempDir(), "out"), "--platform", "linux/s390x")
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "no linux/s390x image in the index") || !strings.HasSuffix(err.Error(), "pick one with --platform") {
+			t.Errorf("--platform the index lacks: %v", err)
 		}
 	})
 
@@ -353,6 +360,9 @@ func TestImageText(t *testing.T) {
 	}
 	before := slim.Stats{Compressed: 1677722, Uncompressed: 3460301, Layers: 1, Files: 4}
 	after := slim.Stats{Compressed: 1003520, Uncompressed: 2202010, Layers: 1, Files: 3}
+	// dive's figures are shown with --explain only.
+	before.Efficiency = rootfs.Efficiency{Score: 0.6, WastedBytes: 2000, UserWastedPercent: 0.25}
+	after.Efficiency = rootfs.Efficiency{Score: 1}
 	for _, tc := range []struct {
 		name    string
 		doc     ImageDocument
@@ -395,6 +405,9 @@ func TestImageText(t *testing.T) {
 				"layers                                           1           1          \n" +
 				"files                                            4           3          \n" +
 				"wasted (overwritten or deleted by later layers)  0 B         0 B        \n" +
+				"efficiency (dive)                                60.00%      100.00%    \n" +
+				"wasted bytes (dive)                              2.0 KiB     0 B        \n" +
+				"user wasted (dive)                               25.00%      0.00%      \n" +
 				"cold start p50                                   1.4 ms (1)  -          \n" +
 				"\n" +
 				`1 unsafe layer entries left out:

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fnopt/fnopt/internal/bytesize"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/optimize/slim"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
@@ -16,10 +17,12 @@ const ImageSchema = "fnopt.optimize.image/v1"
 
 // ImageDocument is the --json output.
 type ImageDocument struct {
-	Schema      string `json:"schema"`
-	Source      string `json:"source"`
-	Destination string `json:"destination"`
-	Written     bool   `json:"written"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that minimised (internal/version).
+	FnoptVersion string `json:"fnopt_version"`
+	Source       string `json:"source"`
+	Destination  string `json:"destination"`
+	Written      bool   `json:"written"`
 	// NotSmaller: the minimised image would be no smaller than the
 	// original, so nothing was proven or written (exit status 0).
 	NotSmaller   bool           `json:"not_smaller,omitempty"`
@@ -40,7 +43,7 @@ type ImageDocument struct {
 // and --json only.
 func imageDocument(o *ImageOptions, out *slim.Outcome) *ImageDocument {
 	doc := &ImageDocument{
-		Schema: ImageSchema, Source: o.Src, Destination: o.Dst, Written: out.Written, NotSmaller: out.NotSmaller,
+		Schema: ImageSchema, FnoptVersion: version.Get().Version, Source: o.Src, Destination: o.Dst, Written: out.Written, NotSmaller: out.NotSmaller,
 		Original: out.Before, Minimised: out.After,
 		Skipped: out.Skipped, SkippedCount: out.SkippedCount, Missing: out.Missing, Notes: out.Notes,
 		ColdStartMs: map[string]any{},
@@ -89,6 +92,13 @@ func writeImageText(w io.Writer, doc *ImageDocument, proof *slim.Proof, explain 
 	fmt.Fprintf(tw, "layers\t%d\t%d\t\n", b.Layers, a.Layers)
 	fmt.Fprintf(tw, "files\t%d\t%d\t\n", b.Files, a.Files)
 	fmt.Fprintf(tw, "wasted (overwritten or deleted by later layers)\t%s\t%s\t\n", bytesize.Format(b.WastedBytes), bytesize.Format(a.WastedBytes))
+	if explain {
+		// dive's figures, for its users' thresholds (docs/image.md).
+		be, ae := b.Efficiency, a.Efficiency
+		fmt.Fprintf(tw, "efficiency (dive)\t%.2f%%\t%.2f%%\t\n", 100*be.Score, 100*ae.Score)
+		fmt.Fprintf(tw, "wasted bytes (dive)\t%s\t%s\t\n", bytesize.Format(be.WastedBytes), bytesize.Format(ae.WastedBytes))
+		fmt.Fprintf(tw, "user wasted (dive)\t%.2f%%\t%.2f%%\t\n", 100*be.UserWastedPercent, 100*ae.UserWastedPercent)
+	}
 	if proof != nil {
 		fmt.Fprintf(tw, "cold start p50\t%s\t%s\t\n", p50(proof.Original), p50(proof.Minimised))
 	}

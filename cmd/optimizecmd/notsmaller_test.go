@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/internal/testenv"
 )
 
@@ -39,6 +40,7 @@ func TestOptimizeImageAlreadyMinimal(t *testing.T) {
 	if exitCode(err) != 0 {
 		t.Fatalf("--json: exit %d (%v), want 0:\n%s", exitCode(err), err, out)
 	}
+	schematest.Load(t, "optimize.image.v1.schema.json").Validate(t, []byte(out))
 	var doc ImageDocument
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)

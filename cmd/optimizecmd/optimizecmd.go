@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/optimize"
 	"github.com/fnopt/fnopt/optimize/inittrace"
 	"github.com/fnopt/fnopt/optimize/project"
@@ -94,13 +95,16 @@ malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 	cmdutil.SamplesFlag(f, &opts.Samples, cmdutil.SamplesProof, "cold starts per side with --verify")
 	cmdutil.EventFlag(f, &opts.EventFile, "with --verify, send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "with --verify, evict the binaries from the page cache before each cold start")
+	cmdutil.CompleteFiles(cmd, "event", "json")
 	cmd.AddCommand(newImageCmd(ios))
 	return cmd
 }
 
 // Document is the --json output.
 type Document struct {
-	Schema        string            `json:"schema"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that made the plan (internal/version).
+	FnoptVersion  string            `json:"fnopt_version"`
 	Dir           string            `json:"dir"`
 	Project       project.Project   `json:"project"`
 	Findings      []project.Finding `json:"findings"`
@@ -155,7 +159,7 @@ func Run(ctx context.Context, opts *Options) error {
 // is rendered from.
 func newDocument(dir string, res *optimize.Result) *Document {
 	plan := res.Plan
-	doc := &Document{Schema: Schema, Dir: dir, Project: plan.Project, Findings: plan.Findings,
+	doc := &Document{Schema: Schema, FnoptVersion: version.Get().Version, Dir: dir, Project: plan.Project, Findings: plan.Findings,
 		NotUnderstood: plan.Skipped, Diff: res.Diff, Applied: res.Applied, Init: res.Init,
 		InitError: res.InitError, Verify: res.Verify}
 	if doc.Findings == nil {

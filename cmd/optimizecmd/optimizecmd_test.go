@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/optimize/project"
 )
 
@@ -110,6 +111,22 @@ func TestJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
+	schema := schematest.Load(t, "optimize.v1.schema.json")
+	schema.Validate(t, []byte(out))
+	// A Rust project's plan, and a plan applied.
+	rust, _, code := execute(t, project.OSWriter{}, fixture(t, "legacy-rust"), "--init=false", "--json")
+	if code != 0 {
+		t.Fatalf("legacy-rust: exit %d", code)
+	}
+	schema.Validate(t, []byte(rust))
+	applied, _, code := execute(t, project.OSWriter{}, fixture(t, "legacy-go-sam"), "--init=false", "--apply", "--json")
+	if code != 0 {
+		t.Fatalf("--apply: exit %d", code)
+	}
+	schema.Validate(t, []byte(applied))
+	if !strings.Contains(applied, `"applied"`) {
+		t.Errorf("--apply --json lists no applied files:\n%s", applied)
+	}
 	var doc Document
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -199,6 +216,7 @@ func TestVerify(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	schematest.Load(t, "optimize.v1.schema.json").Validate(t, []byte(out))
 	var doc Document
 	if err := json.NewDecoder(bytes.NewReader([]byte(out))).Decode(&doc); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +41,9 @@ type awsExt struct {
 	cleanup     bool
 	memory      *memoryList
 }
+
+// targets are --target's values: where to measure.
+var targets = []string{"local", "aws"}
 
 // awsOnly are the flags that mean something only with --target aws.
 var awsOnly = []string{"region", "profile", "role", "concurrency", "arch", "ecr-repo", "keep", "cleanup"}
@@ -89,7 +91,7 @@ func (a *awsExt) Run(ctx context.Context, o *Options) error {
 		}
 		return cmdutil.UsageError(errors.New("--memory takes one size locally; a list needs --target aws"))
 	case a.target != "aws":
-		return cmdutil.UsageError(fmt.Errorf("--target %s: use local or aws", a.target))
+		return cmdutil.UsageError(fmt.Errorf("--target %s: use %s", a.target, strings.Join(targets, " or ")))
 	}
 	// Ctrl-C or SIGTERM stops the run; the temporary functions are
 	// deleted before fnopt exits.
@@ -124,6 +126,8 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 	switch {
 	case o.Serve:
 		return none, errors.New("--serve runs the function here: it does not combine with --target aws")
+	case o.Main != "":
+		return none, errors.New("--main is not applied to the functions --target aws deploys yet: name the function in its fnopt.yaml (build.main or build.bin)")
 	case o.ColdCache:
 		return none, errors.New("--cold-cache is about this machine's page cache: it does not combine with --target aws")
 	case a.keep && a.gate.Active():
@@ -168,7 +172,10 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 		}
 	}
 	var err error
-	if ao.Event, err = cmdutil.ReadEvent(o.EventFile); err != nil {
+	if ao.Event, _, err = cmdutil.ReadEventFor(o.EventFile, o.Target); err != nil {
+		return none, err
+	}
+	if ao.Env, err = o.functionEnv(); err != nil {
 		return none, err
 	}
 	if ao.Expect, err = cmdutil.ParseExpect(o.Expect); err != nil {
@@ -178,15 +185,6 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 		return none, flagNames(err)
 	}
 	return ao, nil
-}
-
-// flagNames puts the flag back in front of the library's option error.
-func flagNames(err error) error {
-	var oe *awslambda.OptionError
-	if errors.As(err, &oe) {
-		return fmt.Errorf("--%s %s: %s", oe.Option, oe.Value, oe.Reason)
-	}
-	return err
 }
 
 // runError reports a run that did not finish: the function's own failure
@@ -214,30 +212,6 @@ func (a *awsExt) runError(ctx context.Context, o *Options, ao awslambda.Options,
 		return cmdutil.UsageError(errors.New("interrupted; the temporary functions were deleted"))
 	}
 	return cmdutil.UsageError(awsError(err))
-}
-
-// awsError puts the flags a user can give in front of the library's
-// errors.
-func awsError(err error) error {
-	var ce *awslambda.CredentialsError
-	var ad *awslambda.AccessDeniedError
-	switch {
-	case errors.As(err, &ad):
-		return ad // what was denied and what to do, whatever fnopt was doing
-	case errors.As(err, &ce):
-		return fmt.Errorf("%w; or pass --profile", err)
-	case errors.Is(err, awslambda.ErrNoRegion):
-		return fmt.Errorf("%w; or pass --region", err)
-	case errors.Is(err, awslambda.ErrNoRole):
-		return errors.New("no execution role for the temporary functions: pass --role ARN, or set aws.role in fnopt.yaml (docs/aws.md shows a minimal role)")
-	case errors.As(err, new(*awslambda.TooLargeError)):
-		return fmt.Errorf("%w with --ecr-repo", err)
-	case errors.Is(err, awslambda.ErrNoRepository):
-		return fmt.Errorf("%w: pass --ecr-repo ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME", err)
-	case errors.Is(err, gate.ErrOneConfiguration):
-		return errors.New("the gate compares one configuration on Lambda: give --memory and --arch one value each")
-	}
-	return err
 }
 
 // runCleanup deletes the leftovers of killed runs.
@@ -297,23 +271,4 @@ func (a *awsExt) runGate(ctx context.Context, o *Options, ao awslambda.Options) 
 		return writeAWSReport(o, run.Lambda, ao)
 	}
 	return a.gate.report(o, run.Result, gopts.Metric, format)
-}
-
-// memoryList is --memory as a list of sizes: locally one size (the flag
-// it wraps keeps Options.MemoryMB), on Lambda one function per size.
-type memoryList struct {
-	pflag.Value
-	sizes []int
-}
-
-func (m *memoryList) Set(s string) error {
-	m.sizes = nil
-	for _, part := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return fmt.Errorf("%q is not a size in MB", part)
-		}
-		m.sizes = append(m.sizes, n)
-	}
-	return m.Value.Set(strconv.Itoa(m.sizes[0]))
 }

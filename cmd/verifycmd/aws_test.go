@@ -18,6 +18,7 @@ import (
 	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/registrytest"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/verify/awslambda"
 	"github.com/fnopt/fnopt/verify/awslambda/lambdatest"
 	"github.com/fnopt/fnopt/verify/sandbox"
@@ -93,6 +94,7 @@ func TestAWSMatrixJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(out))
 	var doc struct {
 		Schema, Target, Platform, Region string
 		OK                               bool

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/bytesize"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/awslambda"
 	"github.com/fnopt/fnopt/verify/stats"
@@ -84,7 +85,7 @@ func newAWSReport(target string, res *awslambda.Result, ao awslambda.Options) *A
 		}
 	}
 	if r.Report == nil {
-		r.Report = &Report{Schema: Schema, Target: target, OK: true, Raw: []verify.Sample{}}
+		r.Report = &Report{Schema: Schema, FnoptVersion: version.Get().Version, Target: target, OK: true, Raw: []verify.Sample{}}
 	}
 	return r
 }

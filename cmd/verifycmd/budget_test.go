@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify"
 )
@@ -89,6 +90,7 @@ func TestVerifyEnforcesBudgets(t *testing.T) {
 		if code != wantCode {
 			t.Fatalf("--json: exit %d, want %d:\n%s%s", code, wantCode, out, errOut)
 		}
+		schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(out))
 		var doc Report
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("%v:\n%s", err, out)
@@ -131,5 +133,17 @@ func TestVerifyEnforcesBudgets(t *testing.T) {
 	t.Run("artifact bytes", func(t *testing.T) {
 		setBudget(t, dir, "artifact_bytes", "1000")
 		check(t, 1, []string{verify.BudgetInitP50, verify.BudgetArtifactBytes})
+	})
+	// Saving a baseline measures too: it checks the budgets as plain
+	// verify does (the baseline is still saved: it is a measurement).
+	t.Run("saving a baseline", func(t *testing.T) {
+		saved := filepath.Join(t.TempDir(), "baseline.json")
+		out, errOut, code := execute(t, dir, "--samples", "6", "--save-baseline", saved)
+		if code != 1 || !regexp.MustCompile(`init_p50_ms [^,]* EXCEEDED`).MatchString(out) || !strings.Contains(out, "FAILED: over budget (init_p50_ms, artifact_bytes)") {
+			t.Errorf("--save-baseline over budget: exit %d, want 1 and the budgets exceeded:\n%s%s", code, out, errOut)
+		}
+		if _, err := os.Stat(saved); err != nil {
+			t.Errorf("the baseline was not saved: %v", err)
+		}
 	})
 }

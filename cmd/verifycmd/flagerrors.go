@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/gate"
 )
@@ -16,10 +18,16 @@ import (
 // architecture gets the hint of `fnopt build --arch`.
 func prepareError(err error) error {
 	var ae *verify.ImageArchError
-	if errors.As(err, &ae) {
+	var pe *image.PlatformError
+	switch {
+	case errors.As(err, &ae):
 		return fmt.Errorf("%w; build one with --arch %s", err, ae.Host)
+	case errors.As(err, &pe):
+		// verify runs the image on this machine, so only its platform
+		// will do.
+		return fmt.Errorf("%w: verify runs images of this machine's architecture; build one with --arch %s", err, settings.HostArch())
 	}
-	return cmdutil.InsecureFlagError(err)
+	return cmdutil.ProgramFlagError(cmdutil.InsecureFlagError(err))
 }
 
 // againstError is a --against REV that cannot be checked out.

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/gate"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestFlagErrors: the libraries' errors come out with the flag a user
@@ -20,6 +22,8 @@ func TestFlagErrors(t *testing.T) {
 	}{
 		{"image for another arch", prepareError(&verify.ImageArchError{Image: "oci:x", Arch: "arm64", Host: settings.X86_64}),
 			"image oci:x is for arm64 and this machine is x86_64: verify runs images of this machine's architecture; build one with --arch x86_64"},
+		{"index without this machine's image", prepareError(&image.PlatformError{Want: v1.Platform{OS: "linux", Architecture: "amd64"}, Have: []string{"linux/arm64"}, Default: true}),
+			"no linux/amd64 (this machine's) image in the index; it has linux/arm64: verify runs images of this machine's architecture; build one with --arch " + string(settings.HostArch())},
 		{"prepare other", prepareError(other), "something else"},
 		{"no git", againstError(gate.ErrNoGit), "--against needs git, which is not installed"},
 		{"not in a repository", againstError(&gate.NotInRepositoryError{Dir: "fn"}), "--against needs a git repository: fn is not inside one"},

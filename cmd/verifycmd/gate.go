@@ -195,9 +195,15 @@ func (g *gateExt) runBaseline(ctx context.Context, o *Options, opts gate.Options
 		return cmdutil.FailError(f)
 	}
 	if br.Result == nil {
-		// Only saving: show the measurement as verify does.
-		if err := writeReport(o, NewReport(br.Run, opts.Measure, verify.ThisMachine())); err != nil {
+		// Only saving: show the measurement and its budgets as verify
+		// does, with verify's exit status.
+		rep := NewReport(br.Run, opts.Measure, verify.ThisMachine())
+		rep.addBudgets(br.Budgets)
+		if err := writeReport(o, rep); err != nil {
 			return cmdutil.UsageError(err)
+		}
+		if len(br.Budgets.Exceeded()) > 0 {
+			return cmdutil.SilentExit(cmdutil.ExitFail)
 		}
 		return nil
 	}

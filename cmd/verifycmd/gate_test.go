@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/verify/gate"
 )
 
@@ -60,10 +61,17 @@ func TestGateBaselineRegression(t *testing.T) {
 func TestGateBaselineImprovementPasses(t *testing.T) {
 	t.Setenv("GITHUB_STEP_SUMMARY", "") // even when the tests run in GitHub Actions
 	base := filepath.Join(t.TempDir(), "base.json")
-	if _, errOut, code := execute(t, bootstrap(t, "sleep40"), "--samples", "6", "--save-baseline", base, "--json"); code != 0 {
+	// 300 ms, not 40: at load 20 this machine's init of "echo" reached
+	// 45 ms (p50) with a long tail, and 6 samples a side of a 40 ms gap
+	// then overlapped enough for the gate to say it could not tell.
+	saved, errOut, code := execute(t, bootstrap(t, "sleep300"), "--samples", "8", "--save-baseline", base, "--json")
+	if code != 0 {
 		t.Fatalf("--save-baseline: exit %d: %s", code, errOut)
 	}
-	out, errOut, code := execute(t, bootstrap(t, "echo"), "--samples", "6", "--baseline", base)
+	// Saving a baseline prints verify's report; the file is a baseline.
+	schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(saved))
+	validateFile(t, baselineSchema, base)
+	out, errOut, code := execute(t, bootstrap(t, "echo"), "--samples", "8", "--baseline", base)
 	if code != 0 {
 		t.Fatalf("improvement: exit %d, want 0: %s%s", code, out, errOut)
 	}
@@ -161,6 +169,9 @@ func TestGateCouldNotTell(t *testing.T) {
 			if code != tt.exit || !strings.Contains(out, tt.want) || errOut != "" {
 				t.Errorf("exit %d (want %d), stderr %q; stdout lacks %q:\n%s", code, tt.exit, errOut, tt.want, out)
 			}
+			if tt.name == "json, strict" {
+				schematest.Load(t, gateSchema).Validate(t, []byte(out))
+			}
 			if strings.Contains(out, `"verdict"`) && !strings.Contains(out, `"exit_code": 2`) {
 				t.Errorf("JSON report's exit code is not 2:\n%s", out)
 			}
@@ -181,6 +192,7 @@ func TestGateAdaptive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validateFile(t, baselineSchema, base)
 	if len(b.Samples) != 12 || b.Settings.Samples != 12 {
 		t.Errorf("the saved baseline has %d samples (settings %d), want the cap of 12", len(b.Samples), b.Settings.Samples)
 	}
@@ -188,6 +200,7 @@ func TestGateAdaptive(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1: %s%s", code, out, errOut)
 	}
+	schematest.Load(t, gateSchema).Validate(t, []byte(out))
 	var doc gate.Document
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -260,4 +273,21 @@ func TestGateAgainst(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, `revision "no-such-rev" is not in the repository`) {
 		t.Errorf("unknown revision: exit %d: %s", code, errOut)
 	}
+}
+
+// The gate's report and the baseline file are the gate library's
+// documents; their schemas sit beside it.
+var (
+	gateSchema     = filepath.Join("..", "..", "verify", "gate", "gate.v1.schema.json")
+	baselineSchema = filepath.Join("..", "..", "verify", "gate", "baseline.v1.schema.json")
+)
+
+// validateFile validates the JSON file at path against the schema file.
+func validateFile(t *testing.T, schema, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Load(t, schema).Validate(t, data)
 }

@@ -2,8 +2,10 @@ package verifycmd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -14,8 +16,10 @@ const Schema = "fnopt.verify/v1"
 // Report is what `fnopt verify` found, as printed and as --json emits it.
 type Report struct {
 	Schema string `json:"schema"`
-	Target string `json:"target"`
-	OK     bool   `json:"ok"`
+	// FnoptVersion is the fnopt that measured (internal/version).
+	FnoptVersion string `json:"fnopt_version"`
+	Target       string `json:"target"`
+	OK           bool   `json:"ok"`
 	// Samples is the number of cold starts measured; Warm the warm
 	// invocations after each.
 	Samples int `json:"samples"`
@@ -51,12 +55,19 @@ type ArtifactReport struct {
 
 // SettingsReport records how the figures were measured.
 type SettingsReport struct {
-	MemoryMB      int    `json:"memory_mb"`
-	MemoryLimited bool   `json:"memory_limited"`
-	ColdCache     bool   `json:"cold_cache"`
-	TimeoutMs     int64  `json:"timeout_ms"`
-	EventBytes    int    `json:"event_bytes"`
-	Expect        string `json:"expect,omitempty"`
+	MemoryMB      int   `json:"memory_mb"`
+	MemoryLimited bool  `json:"memory_limited"`
+	ColdCache     bool  `json:"cold_cache"`
+	TimeoutMs     int64 `json:"timeout_ms"`
+	EventBytes    int   `json:"event_bytes"`
+	// EventFile is the file the event was read from: --event, or a
+	// project's testdata/event.json; absent for the default event.
+	EventFile string `json:"event_file,omitempty"`
+	// Env names the function's own environment variables (template.yaml,
+	// fnopt.yaml, --env-file, --env); their values are not reported, as
+	// they may be secrets.
+	Env    []string `json:"env,omitempty"`
+	Expect string   `json:"expect,omitempty"`
 }
 
 // FailureReport is how the function failed.
@@ -83,6 +94,7 @@ type FunctionalRun struct {
 func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report {
 	r := &Report{
 		Schema:        Schema,
+		FnoptVersion:  version.Get().Version,
 		Target:        run.Target.Name,
 		OK:            run.OK(),
 		Samples:       len(run.Samples),
@@ -101,7 +113,12 @@ func NewReport(run verify.Run, o verify.Options, machine verify.Machine) *Report
 			ColdCache:  o.ColdCache,
 			TimeoutMs:  o.Timeout.Milliseconds(),
 			EventBytes: len(o.Event),
+			EventFile:  o.EventFile,
 		},
+	}
+	for _, kv := range o.Function.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		r.Settings.Env = append(r.Settings.Env, k)
 	}
 	if len(o.Event) == 0 {
 		r.Settings.EventBytes = len(verify.DefaultEvent)

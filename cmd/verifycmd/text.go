@@ -54,6 +54,12 @@ func WriteText(w io.Writer, r *Report) {
 	if r.Settings.MemoryLimited {
 		fmt.Fprintf(w, "memory: %d MB, enforced\n", r.Settings.MemoryMB)
 	}
+	if r.Settings.EventFile != "" {
+		fmt.Fprintf(w, "event: %s\n", r.Settings.EventFile)
+	}
+	if len(r.Settings.Env) > 0 {
+		fmt.Fprintf(w, "env: %s\n", strings.Join(r.Settings.Env, ", "))
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/environ"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -41,6 +44,12 @@ type Options struct {
 	Serve     bool          // --serve
 	Listen    string        // --listen
 	External  bool          // --external (with --serve: start no function)
+	Main      string        // --main PKG|BIN: a project's function; empty keeps fnopt.yaml's
+	HTTP      bool          // --http (with --serve: plain HTTP as the project's event)
+	HTTPAddr  string        // --http-listen
+	Watch     bool          // --watch (with --serve: rebuild and restart on changes)
+	Env       []string      // --env KEY=VALUE, repeatable
+	EnvFiles  []string      // --env-file FILE, repeatable
 
 	// SamplesAuto is --samples auto: the gate decides how many samples
 	// to take (adaptive sampling); Samples is then unused.
@@ -77,6 +86,12 @@ machine's architecture into a temporary folder), a bootstrap executable, a
 deployment zip, or an image: oci:DIR[:TAG], tar:FILE or a registry
 reference (run in a sandbox: needs root and namespaces).
 
+A project is sent its own testdata/event.json (other targets, and projects
+without one: {"hello":"world"}), unless --event names a file. The function
+gets its own environment variables besides Lambda's: a project's
+template.yaml Environment, then fnopt.yaml's env, then --env-file, then --env
+(a later source wins; names Lambda reserves are refused).
+
 Every answer is checked: an error response, a crash, an init error, no /next
 within 10 s or no answer within --timeout fails the run with the function's
 output. Local figures compare builds on one machine; they are not Lambda's
@@ -85,6 +100,9 @@ Init Duration (see docs/verify.md).
 With --serve, the function runs until Ctrl-C and Lambda's Invoke API listens
 on --listen:
   curl -d '{"hello":"world"}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
+--http also serves plain HTTP, each request sent as an http (API Gateway HTTP
+API) or url (function URL) project's event; --watch rebuilds the project and
+restarts the function when its sources change.
 
 A project's fnopt.yaml budgets (init_p50_ms, init_p90_ms, artifact_bytes)
 are checked against the measurement and reported.
@@ -95,7 +113,9 @@ input or could not measure.`,
   fnopt verify dist/function.zip --samples 50 --warm 5 --json
   fnopt verify ./hello --event event.json --expect '{"ok":true}'
   fnopt verify oci:dist/image --memory 256 --cold-cache
+  fnopt verify --env TABLE=orders --env-file dev.env
   fnopt verify --serve
+  fnopt verify --serve --http --watch   # curl http://127.0.0.1:3000/, rebuilt on change
   fnopt verify --serve --external   # emulator only: run your function yourself`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +124,9 @@ input or could not measure.`,
 				opts.Target = args[0]
 			}
 			opts.MemorySet = cmd.Flags().Changed("memory")
+			if cmd.Flags().Changed("http-listen") && !opts.HTTP {
+				return cmdutil.UsageError(errors.New("--http-listen works with --http: add --http (and --serve) to serve plain HTTP"))
+			}
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
@@ -125,13 +148,23 @@ input or could not measure.`,
 			if opts.Serve {
 				return Serve(ctx, opts)
 			}
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{{"--http", opts.HTTP}, {"--watch", opts.Watch}} {
+				if f.set {
+					return cmdutil.UsageError(fmt.Errorf("%s works with --serve: add --serve to run the function until Ctrl-C", f.name))
+				}
+			}
 			return Run(ctx, opts)
 		},
 	}
 	f := cmd.Flags()
 	cmdutil.SamplesOrAutoFlag(f, &opts.Samples, &opts.SamplesAuto, cmdutil.SamplesVerify, "cold starts to measure: `N`, or auto with a comparison")
 	f.IntVar(&opts.Warm, "warm", 0, "warm invocations after each cold start")
-	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default {\"hello\":\"world\"})")
+	cmdutil.EventFlag(f, &opts.EventFile, "send the JSON event in `FILE` (default: a project's testdata/event.json, else {\"hello\":\"world\"})")
+	f.StringArrayVar(&opts.Env, "env", nil, "set the function's environment variable `KEY=VALUE` (a bare KEY takes fnopt's own value); repeatable, wins over --env-file")
+	f.StringArrayVar(&opts.EnvFiles, "env-file", nil, "set the function's environment variables from `FILE` (KEY=VALUE lines, # comments, as docker's --env-file); repeatable, wins over template.yaml and fnopt.yaml")
 	f.IntVar(&opts.MemoryMB, "memory", 128, "function memory in `MB`: sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; given explicitly, also enforced with a cgroup v2 limit where the machine allows")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "function timeout: an invocation not answered by then fails")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "evict the artifact's files from the page cache before each sample")
@@ -141,9 +174,14 @@ input or could not measure.`,
 	f.BoolVar(&opts.Serve, "serve", false, "run the function and Lambda's Invoke API on --listen until interrupted")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9001", "with --serve: `ADDR` to listen on")
 	f.BoolVar(&opts.External, "external", false, "with --serve: start no function; serve the Runtime API too, for a function you start yourself")
+	cmdutil.MainFlag(f, &opts.Main)
+	f.BoolVar(&opts.HTTP, "http", false, "with --serve: also serve plain HTTP on --http-listen, each request sent as the project's event (http: API Gateway HTTP API, url: function URL) and the answer returned as HTTP")
+	f.StringVar(&opts.HTTPAddr, "http-listen", DefaultHTTPAddr, "with --http: loopback `ADDR` to serve plain HTTP on")
+	f.BoolVar(&opts.Watch, "watch", false, "with --serve: rebuild the project when its sources change, and restart the function on the new build (a failed build keeps the old one running)")
 	for _, e := range exts {
 		e.AddFlags(f)
 	}
+	complete(cmd)
 	return cmd
 }
 
@@ -173,7 +211,10 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 		ColdCache: o.ColdCache,
 	}
 	var err error
-	if mo.Event, err = cmdutil.ReadEvent(o.EventFile); err != nil {
+	if mo.Event, mo.EventFile, err = cmdutil.ReadEventFor(o.EventFile, o.Target); err != nil {
+		return mo, err
+	}
+	if mo.Function.Env, err = o.functionEnv(); err != nil {
 		return mo, err
 	}
 	if mo.Expect, err = cmdutil.ParseExpect(o.Expect); err != nil {
@@ -182,11 +223,41 @@ func (o *Options) MeasureOptions() (verify.Options, error) {
 	return mo, nil
 }
 
+// functionEnv resolves the function's own variables: template.yaml and
+// fnopt.yaml for a project, then --env-file, then --env. Variables the
+// template sets with an intrinsic are left out, with a warning.
+func (o *Options) functionEnv() ([]string, error) {
+	res, err := verify.FunctionEnv(o.Target, environ.Sources{Files: o.EnvFiles, Pairs: o.Env, Lookup: os.LookupEnv})
+	var pe *environ.PairError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("--env %s", pe)
+	case errors.As(err, &pathErr):
+		return nil, fmt.Errorf("--env-file: %w", pathErr)
+	case err != nil:
+		return nil, err
+	}
+	if t := res.Template; t != nil {
+		for _, sk := range t.Skipped {
+			if sk.Key == "" {
+				fmt.Fprintf(o.IO.ErrOut, "fnopt: %s: the Environment of %s is %s, which only a deployment resolves: not applied (give its variables with --env or --env-file)\n", t.File, sk.Of, sk.Why)
+				continue
+			}
+			fmt.Fprintf(o.IO.ErrOut, "fnopt: %s: %s is %s, which only a deployment resolves: not set (give it with --env %s=VALUE)\n", t.File, sk.Key, sk.Why, sk.Key)
+		}
+		if t.Function == "" && len(t.Functions) > 1 {
+			fmt.Fprintf(o.IO.ErrOut, "fnopt: %s declares %d functions (%s), none named after the project: only its Globals' Environment applies\n", t.File, len(t.Functions), strings.Join(t.Functions, ", "))
+		}
+	}
+	return res.Env.List(), nil
+}
+
 // PrepareOptions are how targets are prepared: memory is limited with a
 // cgroup when --memory was given (and a note says when it cannot be), or
 // silently where the machine allows it.
 func (o *Options) PrepareOptions() verify.PrepareOptions {
-	po := verify.PrepareOptions{Insecure: o.Insecure}
+	po := verify.PrepareOptions{Insecure: o.Insecure, Program: o.Main}
 	cg := verify.DetectCgroups()
 	if cg.Unavailable() == "" || o.MemorySet {
 		po.Cgroups = cg

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
@@ -121,6 +122,13 @@ func TestJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, out)
 	}
+	schema := schematest.Load(t, "verify.v1.schema.json")
+	schema.Validate(t, []byte(out))
+	warm, _, code := execute(t, bootstrap(t, "echo"), "--samples", "2", "--warm", "2", "--expect", `{"hello":"world"}`, "--json")
+	if code != 0 {
+		t.Fatalf("--warm: exit %d: %s", code, warm)
+	}
+	schema.Validate(t, []byte(warm))
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
@@ -165,6 +173,7 @@ func TestFailedFunction(t *testing.T) {
 		}
 	}
 	out, _, code = execute(t, bootstrap(t, "error"), "--samples", "2", "--json")
+	schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(out))
 	var doc struct {
 		OK      bool `json:"ok"`
 		Failure struct {
@@ -396,6 +405,7 @@ func TestCrossCheck(t *testing.T) {
 		}
 	}
 	out, errOut, code := execute(t, dir, "--samples", "2", "--json")
+	schematest.Load(t, "verify.v1.schema.json").Validate(t, []byte(out))
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/oci/rootfs"
 )
 
 // imageDir is the default image's name in the output folder.
@@ -32,6 +33,10 @@ type ImageOptions struct {
 	Base *image.Ref
 	// NoCACerts leaves the CA certificates out of the image.
 	NoCACerts bool
+	// Limits are thresholds on the image's efficiency; the image is
+	// written and installed whatever they say, and ImageResult.Failed
+	// lists those it does not meet.
+	Limits rootfs.EfficiencyLimits
 	// Insecure allows plain HTTP to a registry on loopback, for Base and
 	// Dest; with either on another host, Produce fails with an
 	// *image.InsecureHostError before building.
@@ -51,11 +56,15 @@ type ImageResult struct {
 	// UncompressedBytes is the sum of the layers' uncompressed sizes, the
 	// figure Lambda's 10 GB limit applies to.
 	UncompressedBytes int64
+	// Efficiency scores the layers as dive does (rootfs.Efficiency).
+	Efficiency rootfs.Efficiency
+	// Failed are the ImageOptions.Limits the image does not meet.
+	Failed []rootfs.LimitFailure
 }
 
-// ErrImageOnly is returned for a base image or leaving out the CA
-// certificates in a build that makes no image.
-var ErrImageOnly = errors.New("a base image and leaving out the CA certificates apply to images only: build an image")
+// ErrImageOnly is returned for a base image, leaving out the CA
+// certificates or efficiency thresholds in a build that makes no image.
+var ErrImageOnly = errors.New("a base image, leaving out the CA certificates and efficiency thresholds apply to images only: build an image")
 
 // ErrNoLoader is wrapped by the error for an image on no base whose
 // bootstrap is dynamically linked: only a base image with a loader and a
@@ -122,13 +131,15 @@ func (ip *imagePlan) make(ctx context.Context, p *plan, res *build.Result, base 
 	if err != nil {
 		return nil, fmt.Errorf("building the image: %w", err)
 	}
-	if err := ip.check(img, p); err != nil {
+	eff, err := ip.check(img, p)
+	if err != nil {
 		return nil, err
 	}
 	ir, err := describe(img, ip.dest)
 	if err != nil {
 		return nil, err
 	}
+	ir.Efficiency, ir.Failed = eff, ip.opts.Limits.Check(eff)
 	dest := ip.dest
 	if ip.install {
 		dest = image.Ref{Kind: image.OCI, Path: filepath.Join(stage, imageDir)}
@@ -145,24 +156,26 @@ func (ip *imagePlan) make(ctx context.Context, p *plan, res *build.Result, base 
 }
 
 // check holds fnopt's own output to the rules it checks anyone's image
-// against: a violation is a bug in fnopt or a base Lambda cannot run. A
-// bootstrap for an image on no base is linked statically
+// against, and scores the image's layers in the same read: a violation
+// is a bug in fnopt or a base Lambda cannot run. A bootstrap for an image
+// on no base is linked statically
 // (build.Options.Static); one still dynamic fails with ErrNoLoader.
-func (ip *imagePlan) check(img v1.Image, p *plan) error {
-	switch vs := image.Check(img); {
+func (ip *imagePlan) check(img v1.Image, p *plan) (rootfs.Efficiency, error) {
+	in := image.Inspect(img)
+	switch vs := in.Violations; {
 	case len(vs) == 0:
-		return nil
+		return in.Efficiency, nil
 	case len(vs) == 1 && vs[0].Rule == image.RuleLoader && ip.opts.Base == nil:
-		return fmt.Errorf("the image breaks Lambda's rule %s: %w", image.RuleLoader, ErrNoLoader)
+		return rootfs.Efficiency{}, fmt.Errorf("the image breaks Lambda's rule %s: %w", image.RuleLoader, ErrNoLoader)
 	case len(vs) == 1:
-		return fmt.Errorf("the image breaks Lambda's rule %s", vs[0])
+		return rootfs.Efficiency{}, fmt.Errorf("the image breaks Lambda's rule %s", vs[0])
 	default:
 		names := make([]string, len(vs))
 		for i, v := range vs {
 			fmt.Fprintf(p.log, "  %s\n", v)
 			names[i] = v.Rule
 		}
-		return fmt.Errorf("the image breaks Lambda's rules (%s): see the fixes above", strings.Join(names, ", "))
+		return rootfs.Efficiency{}, fmt.Errorf("the image breaks Lambda's rules (%s): see the fixes above", strings.Join(names, ", "))
 	}
 }
 

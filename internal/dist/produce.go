@@ -41,6 +41,12 @@ type Options struct {
 	Image ImageOptions
 	// Env is added to the compiler's environment.
 	Env []string
+	// Static links the bootstrap statically even for a zip: verify asks
+	// for it to measure the bootstrap an image on no base ships.
+	Static bool
+	// Program overrides the configuration's main package (Go, a path
+	// relative to DIR) or Cargo binary target (Rust); empty keeps it.
+	Program string
 	// Log receives the compiler's output (all of it with Verbose, else
 	// only when it fails) and the rules an image breaks. Nil discards it.
 	Log io.Writer
@@ -84,6 +90,9 @@ type Result struct {
 	// Compiled is what was compiled: the Go package path (./cmd/x) or the
 	// Cargo binary target's name.
 	Compiled string
+	// KeptProfile are the tuned Cargo profile keys the project sets
+	// itself to another value, left to it ("opt-level = 2"; Rust only).
+	KeptProfile []string
 	// Bootstrap and Zip are the installed files.
 	Bootstrap File
 	Zip       File
@@ -122,6 +131,7 @@ type plan struct {
 	verbose bool
 	steps   steps
 	compile CompileFunc
+	static  bool // Options.Static
 }
 
 func newPlan(dir string, opts Options) (*plan, error) {
@@ -135,9 +145,11 @@ func newPlan(dir string, opts Options) (*plan, error) {
 			return nil, err
 		}
 	}
+	cfg = cfg.WithProgram(opts.Program)
 	p := &plan{
 		dir: dir, out: opts.OutDir, cfg: cfg, arch: opts.Arch,
 		env: opts.Env, verbose: opts.Verbose, steps: steps{opts.Progress}, compile: opts.Compile,
+		static: opts.Static,
 	}
 	if p.out == "" {
 		p.out = filepath.Join(dir, "dist")
@@ -166,7 +178,7 @@ func newPlan(dir string, opts Options) (*plan, error) {
 			return nil, err
 		}
 	case config.Zip:
-		if opts.Image.Base != nil || opts.Image.NoCACerts {
+		if opts.Image.Base != nil || opts.Image.NoCACerts || opts.Image.Limits.Set() {
 			return nil, ErrImageOnly
 		}
 	default:
@@ -216,8 +228,10 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 		Log:      p.log,
 		Verbose:  p.verbose,
 		Env:      p.env,
-		// An image with no base has no loader or libc: link statically.
-		Static: p.image != nil && p.image.opts.Base == nil,
+		// An image with no base has no loader or libc: link statically;
+		// so does fnopt.yaml's build.link: static, and a caller that
+		// measures what such an image ships.
+		Static: p.static || p.cfg.Build.Link.Static() || p.image != nil && p.image.opts.Base == nil,
 	})
 	if err != nil {
 		return nil, err
@@ -259,13 +273,15 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	return &Result{
-		Config:    p.cfg,
-		Arch:      p.arch,
-		Command:   res.Command,
-		Compiled:  res.Package,
-		Bootstrap: bootstrap,
-		Zip:       zip,
-		Image:     img,
+		Config:   p.cfg,
+		Arch:     p.arch,
+		Command:  res.Command,
+		Compiled: res.Package,
+		// The user's Cargo profile values fnopt did not override.
+		KeptProfile: res.KeptProfile,
+		Bootstrap:   bootstrap,
+		Zip:         zip,
+		Image:       img,
 	}, nil
 }
 

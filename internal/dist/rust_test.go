@@ -60,9 +60,45 @@ func TestProduceRust(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	if hasInterp(f) {
+		t.Error("the bootstrap of a scratch image asks for a dynamic loader")
+	}
+
+	// A zip linked statically: by fnopt.yaml's build.link, or by a caller
+	// (verify) that measures what a scratch image ships.
+	static := map[string]string{}
+	for k, v := range rustProject {
+		static[k] = v
+	}
+	static["fnopt.yaml"] += "build:\n  link: static\n"
+	for name, tc := range map[string]struct {
+		dir  string
+		opts Options
+	}{
+		"build.link static": {project(t, static), Options{Env: env}},
+		"Options.Static":    {dir, Options{Env: env, Static: true}},
+	} {
+		res, err := Produce(ctx, tc.dir, tc.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f, err := elf.Open(res.Bootstrap.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hasInterp(f) || !strings.Contains(res.Command, "crt-static") {
+			t.Errorf("%s: the zip's bootstrap is not static (%s)", name, res.Command)
+		}
+		f.Close()
+	}
+}
+
+// hasInterp says whether f asks for a dynamic loader.
+func hasInterp(f *elf.File) bool {
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			t.Error("the bootstrap of a scratch image asks for a dynamic loader")
+			return true
 		}
 	}
+	return false
 }

@@ -21,8 +21,8 @@ var layers = []struct {
 	floor   int
 	folders []string
 }{
-	{0, []string{"internal/bytesize", "internal/countio", "internal/atomicfile", "internal/awsref", "internal/chart", "internal/layers", "internal/procgroup"}},
-	{1, []string{"internal/testenv", "internal/registrytest", "internal/samschema"}}, // imported by tests only
+	{0, []string{"internal/bytesize", "internal/countio", "internal/atomicfile", "internal/awsref", "internal/chart", "internal/layers", "internal/procgroup", "internal/version"}},
+	{1, []string{"internal/testenv", "internal/registrytest", "internal/samschema", "internal/schematest"}}, // imported by tests only
 	{2, []string{"internal/function"}},
 	{3, []string{"internal/oci"}},
 	{4, []string{"internal/dist"}},

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/procgroup"
 )
@@ -100,12 +101,23 @@ func Analyze(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	pkg := opts.Package
 	if pkg == "" {
-		// The package fnopt build compiles, by the same rules.
-		if pkg, err = build.FindGoMain(modDir, settings.HostArch(), filepath.Base(absOr(modDir))); err != nil {
+		// The package fnopt build compiles, by the same rules: the one
+		// dir's fnopt.yaml names (relative to dir), else the module's.
+		cfg, base := &config.Config{Name: filepath.Base(absOr(modDir))}, modDir
+		if c, err := config.Load(dir); err == nil && c.Language == config.Go && c.Build.Main != "" {
+			cfg, base = c, dir
+		}
+		if pkg, err = build.FindGoMain(base, settings.HostArch(), cfg); err != nil {
 			return nil, err
 		}
-		if pkg != "." {
-			pkg = module + "/" + strings.TrimPrefix(pkg, "./")
+		rel, err := filepath.Rel(absOr(modDir), filepath.Join(absOr(base), pkg))
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("%s: the main package %s is outside the module at %s", dir, pkg, modDir)
+		}
+		if rel != "." {
+			pkg = module + "/" + filepath.ToSlash(rel)
+		} else {
+			pkg = "."
 		}
 	}
 	tmp, err := os.MkdirTemp("", "fnopt-inittrace-*")

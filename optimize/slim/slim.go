@@ -67,6 +67,9 @@ type Stats struct {
 	// deletes: stored and downloaded, never seen (as dive counts them).
 	WastedBytes int64 `json:"wasted_bytes"`
 	WastedFiles int   `json:"wasted_files"`
+	// Efficiency scores the layers as dive does (its score, wasted bytes
+	// and user-wasted ratio; rootfs.Efficiency).
+	Efficiency rootfs.Efficiency `json:"efficiency"`
 }
 
 // Result is a minimised image and how it was made. Close removes its
@@ -193,6 +196,7 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	}
 	res.Before.Files, res.Before.FileBytes = fileStats(inv.tree)
 	res.Before.WastedBytes, res.Before.WastedFiles = inv.tree.Wasted()
+	res.Before.Efficiency = inv.tree.Efficiency()
 
 	root := elfdeps.NewRoot(rootDir)
 	k := newKeeper(root, inv, cf)
@@ -242,7 +246,8 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	if res.Image, err = assemble(img, cf, layers[:o.KeepBase], lf, o.Created); err != nil {
 		return nil, err
 	}
-	if vs := image.Check(res.Image); len(vs) > 0 {
+	in := image.Inspect(res.Image)
+	if vs := in.Violations; len(vs) > 0 {
 		var msgs []string
 		for _, v := range vs {
 			msgs = append(msgs, v.String())
@@ -255,6 +260,7 @@ func Minimize(ctx context.Context, img v1.Image, o Options) (res *Result, err er
 	res.After.Uncompressed += lf.tarLen
 	res.After.Files, res.After.FileBytes = after.Files, after.FileBytes
 	res.After.WastedBytes, res.After.WastedFiles = after.WastedBytes, after.WastedFiles
+	res.After.Efficiency = in.Efficiency
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,21 @@ type spec struct {
 	code     code
 	role     string
 	timeout  time.Duration
+	// env are the function's own variables (KEY=VALUE), set beside the
+	// nonce.
+	env []string
+}
+
+// variables are the function's environment: its own variables and the
+// nonce that forces new execution environments.
+func (s spec) variables() map[string]string {
+	vars := map[string]string{}
+	for _, kv := range s.env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	vars[NonceVariable] = newNonce()
+	return vars
 }
 
 // function is a temporary function that exists.
@@ -114,7 +130,7 @@ func (f *fleet) create(ctx context.Context, s spec, now time.Time) (*function, e
 		MemorySize:    aws.Int32(int32(s.memoryMB)),
 		Timeout:       aws.Int32(int32(max(1, s.timeout/time.Second))),
 		Description:   aws.String("temporary function of fnopt verify, deleted when the run ends; fnopt verify --target aws --cleanup removes one a killed run left"),
-		Environment:   &types.Environment{Variables: map[string]string{NonceVariable: newNonce()}},
+		Environment:   &types.Environment{Variables: s.variables()},
 		Tags:          map[string]string{TagTemporary: "true", TagCreated: now.UTC().Format(time.RFC3339)},
 		Publish:       false,
 	}
@@ -165,7 +181,7 @@ func (f *fleet) newEnvironments(ctx context.Context, fn *function) error {
 	err := f.backoff.do(ctx, f.stats, func(ctx context.Context) error {
 		_, err := f.acct.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 			FunctionName: aws.String(fn.name),
-			Environment:  &types.Environment{Variables: map[string]string{NonceVariable: newNonce()}},
+			Environment:  &types.Environment{Variables: fn.spec.variables()},
 		})
 		return err
 	})

@@ -42,6 +42,9 @@ type Options struct {
 	// Expect, when set, checks every answer.
 	Event  []byte
 	Expect *verify.Expect
+	// Env are the functions' own environment variables (KEY=VALUE,
+	// checked by internal/function/environ), set beside fnopt's nonce.
+	Env []string
 	// Timeout is the functions' timeout (default 30 s; whole seconds).
 	Timeout time.Duration
 	// Keep leaves the temporary functions in place; their names are in
@@ -311,7 +314,7 @@ func deployAll(ctx context.Context, fl *fleet, arts []*artifact, confs []*Config
 	for _, a := range arts {
 		for _, m := range o.MemoryMB {
 			j := i
-			s := spec{arch: a.arch, memoryMB: m, code: a.code, role: role, timeout: o.Timeout}
+			s := spec{arch: a.arch, memoryMB: m, code: a.code, role: role, timeout: o.Timeout, env: o.Env}
 			wg.Go(func() {
 				fn, err := fl.create(ctx, s, now)
 				if err != nil {

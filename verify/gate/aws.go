@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/verify"
@@ -94,17 +93,12 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	if err := checkOneConfiguration(ao); err != nil {
 		return nil, err
 	}
-	var old *Baseline
-	if o.Compare != "" {
-		b, err := LoadBaseline(o.Compare)
-		if err != nil {
-			return nil, err
-		}
-		old = b
+	old, err := loadCompare(o.Compare)
+	if err != nil {
+		return nil, err
 	}
 	cfg, _ := projectConfig(o.Target)
 	run := &AWSRun{}
-	var err error
 	run.Lambda, err = awslambda.Run(ctx, []awslambda.Source{{Label: o.Target, Path: o.Target}}, ao)
 	if err != nil {
 		return run, err
@@ -114,26 +108,15 @@ func RunBaselineAWS(ctx context.Context, o BaselineOptions, ao awslambda.Options
 	machine := LambdaMachine(run.Lambda.Region, c)
 	measured := Settings{Samples: len(c.Samples), Warm: ao.Warm, MemoryMB: c.MemoryMB}
 	if o.Save != "" {
-		b := NewBaseline(c.VerifySamples(), time.Now())
-		b.FnoptVersion = fnoptVersion()
-		b.Target = o.Target
-		b.Revision, b.Dirty = gitRevision(ctx, o.Target)
-		b.Machine = machine
-		b.Settings = measured
-		b.Sizes, b.Artifact = now.Sizes, now.Artifact
-		if err := SaveBaseline(o.Save, b); err != nil {
+		run.Saved, err = saveBaseline(ctx, o.Save, o.Target, c.VerifySamples(), now, machine, measured)
+		if err != nil {
 			return run, err
 		}
-		run.Saved = b
 	}
 	if old == nil {
 		return run, nil
 	}
-	label := fmt.Sprintf("baseline %s (%s", o.Compare, old.Created.Format("2006-01-02 15:04 UTC"))
-	if old.Revision != "" {
-		label += ", " + short(old.Revision)
-	}
-	in := Input{Before: old.Side(label + ")"), After: now, Thresholds: o.Thresholds, Strict: o.Strict}
+	in := Input{Before: baselineSide(o.Compare, old), After: now, Thresholds: o.Thresholds, Strict: o.Strict}
 	if cfg != nil {
 		in.Budgets = lambdaBudgets(cfg)
 	}

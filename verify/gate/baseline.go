@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/atomicfile"
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/stats"
 )
@@ -176,4 +178,41 @@ func (e *SchemaError) Error() string {
 		msg += ": it was written by another fnopt version; save it again with this one"
 	}
 	return msg
+}
+
+// loadCompare reads the baseline to compare with, if there is one (path
+// is not empty), before anything is measured: a bad file costs nothing.
+func loadCompare(path string) (*Baseline, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return LoadBaseline(path)
+}
+
+// saveBaseline saves the samples and sizes of now, measured on machine
+// with the settings measured, as a baseline at path, with the fnopt and
+// git revision they come from, for a later run to compare against.
+func saveBaseline(ctx context.Context, path, target string, samples []verify.Sample, now Side, machine verify.Machine, measured Settings) (*Baseline, error) {
+	b := NewBaseline(samples, time.Now())
+	b.FnoptVersion = version.Get().Version
+	b.Target = target
+	b.Revision, b.Dirty = gitRevision(ctx, target)
+	b.Machine = machine
+	b.Settings = measured
+	b.Sizes, b.Artifact = now.Sizes, now.Artifact
+	if err := SaveBaseline(path, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// baselineSide is the saved baseline as the before side of a
+// comparison, labelled with its file, when it was made and from which
+// revision, so a report says what it compared against.
+func baselineSide(path string, old *Baseline) Side {
+	label := fmt.Sprintf("baseline %s (%s", path, old.Created.Format("2006-01-02 15:04 UTC"))
+	if old.Revision != "" {
+		label += ", " + short(old.Revision)
+	}
+	return old.Side(label + ")")
 }

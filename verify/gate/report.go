@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
+	"github.com/fnopt/fnopt/internal/version"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -22,13 +24,17 @@ const (
 	FormatMarkdown Format = "markdown"
 )
 
+// Formats are the report formats' names, as ParseFormat accepts them.
+var Formats = []string{string(FormatText), string(FormatJSON), string(FormatMarkdown)}
+
 // ParseFormat accepts the --format values.
 func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatText, FormatJSON, FormatMarkdown:
-		return f, nil
+	for _, f := range Formats {
+		if s == f {
+			return Format(s), nil
+		}
 	}
-	return "", fmt.Errorf("format %q is not one of text, json, markdown", s)
+	return "", fmt.Errorf("format %q is not one of %s", s, strings.Join(Formats, ", "))
 }
 
 // Write renders r in format f on w.
@@ -79,11 +85,13 @@ func interval(e Estimate) Interval {
 
 // Document is the JSON report: the verdict first, then what it rests on.
 type Document struct {
-	Schema   string   `json:"schema"`
-	Pass     bool     `json:"pass"`
-	ExitCode int      `json:"exit_code"`
-	Failures []string `json:"failures"`
-	Warnings []string `json:"warnings"`
+	Schema string `json:"schema"`
+	// FnoptVersion is the fnopt that measured (internal/version).
+	FnoptVersion string   `json:"fnopt_version"`
+	Pass         bool     `json:"pass"`
+	ExitCode     int      `json:"exit_code"`
+	Failures     []string `json:"failures"`
+	Warnings     []string `json:"warnings"`
 	// Verdict is pass, fail or could-not-tell; CouldNotTell says why a
 	// run could not tell, Strict whether that is exit status 2.
 	Verdict      Verdict  `json:"verdict"`
@@ -209,6 +217,7 @@ type BudgetDoc struct {
 func NewDocument(r *Result) *Document {
 	d := &Document{
 		Schema:       ReportSchema,
+		FnoptVersion: version.Get().Version,
 		Pass:         r.Pass(),
 		ExitCode:     r.ExitCode(),
 		Failures:     nonNil(r.Failures()),

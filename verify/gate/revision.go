@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 )
 
 // gitRevision is the commit checked out where target is, and whether the
@@ -30,13 +29,4 @@ func short(commit string) string {
 		return commit[:12]
 	}
 	return commit
-}
-
-// fnoptVersion is the module version this fnopt was built as ("(devel)"
-// for a build from a checkout), recorded in the baselines it saves.
-func fnoptVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "unknown"
 }

@@ -3,10 +3,8 @@ package gate
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
@@ -75,6 +73,10 @@ type BaselineRun struct {
 	Run verify.Run
 	// Saved is the baseline written to Save; nil when none was.
 	Saved *Baseline
+	// Budgets are fnopt.yaml's budgets checked against the measurement
+	// when there is no comparison (Result applies them otherwise): saving
+	// a baseline checks them as plain verify does.
+	Budgets verify.BudgetCheck
 	// Result is the verdict against Compare; nil when there was none.
 	Result *Result
 }
@@ -85,13 +87,9 @@ type BaselineRun struct {
 // When the comparison fails after the save, the error comes with the
 // BaselineRun that says what was saved.
 func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
-	var old *Baseline
-	if o.Compare != "" {
-		b, err := LoadBaseline(o.Compare)
-		if err != nil {
-			return nil, err
-		}
-		old = b
+	old, err := loadCompare(o.Compare)
+	if err != nil {
+		return nil, err
 	}
 	cfg, deploy := projectConfig(o.Target)
 	t, err := verify.Prepare(ctx, o.Target, o.Prepare)
@@ -115,29 +113,19 @@ func RunBaseline(ctx context.Context, o BaselineOptions) (*BaselineRun, error) {
 	measured := Settings{Samples: len(br.Run.Samples), Warm: mo.Warm, MemoryMB: mo.Function.MemoryMB, ColdCache: mo.ColdCache}
 
 	if o.Save != "" {
-		b := NewBaseline(br.Run.Samples, time.Now())
-		b.FnoptVersion = fnoptVersion()
-		b.Target = o.Target
-		b.Revision, b.Dirty = gitRevision(ctx, o.Target)
-		b.Machine = verify.ThisMachine()
-		b.Settings = measured
-		b.Sizes, b.Artifact = now.Sizes, now.Artifact
-		if err := SaveBaseline(o.Save, b); err != nil {
+		br.Saved, err = saveBaseline(ctx, o.Save, o.Target, br.Run.Samples, now, verify.ThisMachine(), measured)
+		if err != nil {
 			return nil, err
 		}
-		br.Saved = b
 	}
 	if old == nil {
+		br.Budgets = t.CheckBudgets(br.Run.Samples)
 		return br, nil
-	}
-	label := fmt.Sprintf("baseline %s (%s", o.Compare, old.Created.Format("2006-01-02 15:04 UTC"))
-	if old.Revision != "" {
-		label += ", " + short(old.Revision)
 	}
 	// The baseline was measured at another time, maybe elsewhere: say
 	// how, after what the measurement itself could not do as asked.
 	notes := append(slices.Clone(br.Run.Notes), old.Differences(verify.ThisMachine(), measured)...)
-	res, err := evaluate(o.Options, old.Side(label+")"), now, cfg, notes, sampling)
+	res, err := evaluate(o.Options, baselineSide(o.Compare, old), now, cfg, notes, sampling)
 	if err != nil {
 		return br, err
 	}

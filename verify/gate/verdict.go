@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/verify"
@@ -406,12 +407,16 @@ var GateMetrics = map[string]verify.Metric{
 	"warm-invoke":  verify.MetricWarmInvoke,
 }
 
+// GateMetricNames are GateMetrics' names in the order they are offered,
+// the default first.
+var GateMetricNames = []string{"init", "cold-start", "first-invoke", "warm-invoke"}
+
 // ParseGateMetric accepts a --gate-metric value.
 func ParseGateMetric(s string) (verify.Metric, error) {
 	if m, ok := GateMetrics[s]; ok {
 		return m, nil
 	}
-	return "", fmt.Errorf("gate metric %q is not one of init, cold-start, first-invoke, warm-invoke", s)
+	return "", fmt.Errorf("gate metric %q is not one of %s", s, strings.Join(GateMetricNames, ", "))
 }
 
 // MetricLabel is a metric's name in reports.

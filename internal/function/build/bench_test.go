@@ -118,7 +118,7 @@ func plainBuild(b *testing.B, dir, lang string, env []string) string {
 	switch lang {
 	case "go":
 		out = filepath.Join(dir, "plain-bootstrap")
-		pkg, err := build.FindGoMain(dir, settings.HostArch(), "hello")
+		pkg, err := build.FindGoMain(dir, settings.HostArch(), &config.Config{Name: "hello"})
 		if err != nil {
 			b.Fatal(err)
 		}

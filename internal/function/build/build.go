@@ -64,6 +64,10 @@ type Result struct {
 	// Package is what was compiled: the Go package path (./cmd/x) or the
 	// Cargo binary target's name.
 	Package string
+	// KeptProfile are the tuned Cargo [profile.release] keys the project
+	// sets itself to another value, left to it, as "key = value" (Rust
+	// only).
+	KeptProfile []string
 }
 
 // Build compiles the project in dir described by cfg into OutDir/bootstrap.

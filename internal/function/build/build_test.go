@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -27,21 +28,32 @@ func TestFindGoMain(t *testing.T) {
 		files   map[string]string
 		want    string
 		wantErr string
+		build   config.Build
 	}{
-		{"root", map[string]string{"main.go": main}, ".", ""},
-		{"one under cmd", map[string]string{"lib.go": lib, "cmd/fn/main.go": main}, "./cmd/fn", ""},
-		{"several, one named after the function", map[string]string{"cmd/tool/main.go": main, "cmd/fn/main.go": main}, "./cmd/fn", ""},
-		{"several, one named bootstrap", map[string]string{"cmd/tool/main.go": main, "cmd/bootstrap/main.go": main}, "./cmd/bootstrap", ""},
-		{"several, none chosen", map[string]string{"cmd/a/main.go": main, "cmd/b/main.go": main}, "", "several main packages (cmd/a, cmd/b)"},
-		{"none", map[string]string{"lib.go": lib}, "", "no main package"},
+		{"root", map[string]string{"main.go": main}, ".", "", config.Build{}},
+		{"one under cmd", map[string]string{"lib.go": lib, "cmd/fn/main.go": main}, "./cmd/fn", "", config.Build{}},
+		{"several, one named after the function", map[string]string{"cmd/tool/main.go": main, "cmd/fn/main.go": main}, "./cmd/fn", "", config.Build{}},
+		{"several, one named bootstrap", map[string]string{"cmd/tool/main.go": main, "cmd/bootstrap/main.go": main}, "./cmd/bootstrap", "", config.Build{}},
+		{"several, none chosen", map[string]string{"cmd/a/main.go": main, "cmd/b/main.go": main}, "", "several main packages (./cmd/a, ./cmd/b): name the function's one in fnopt.yaml, as build.main: ./cmd/a", config.Build{}},
+		{"none", map[string]string{"lib.go": lib}, "", "no main package", config.Build{}},
 		// A main file that Linux builds do not see does not count.
-		{"main only on windows", map[string]string{"lib.go": lib, "cmd/fn/main.go": "//go:build windows\n\n" + main}, "", "no main package"},
+		{"main only on windows", map[string]string{"lib.go": lib, "cmd/fn/main.go": "//go:build windows\n\n" + main}, "", "no main package", config.Build{}},
+		// fnopt.yaml's build.main wins over every rule above, relative to
+		// the project folder, with or without ./.
+		{"named by build.main", map[string]string{"main.go": main, "cmd/a/main.go": main}, "./cmd/a", "", config.Build{Main: "cmd/a"}},
+		{"build.main in a sibling folder", map[string]string{"fn/lib.go": lib, "cmd/a/main.go": main}, "../cmd/a", "", config.Build{Main: "../cmd/a"}},
+		{"build.main not a main package", map[string]string{"main.go": main, "lib/lib.go": lib}, "", `build.main "./lib" is not a folder with package main`, config.Build{Main: "./lib"}},
+		// A main file behind a tag fnopt.yaml adds is seen.
+		{"main behind a build.tags tag", map[string]string{"lib.go": lib, "cmd/fn/main.go": "//go:build orders\n\n" + main}, "./cmd/fn", "", config.Build{Tags: []string{"orders"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFiles(t, dir, c.files)
-			got, err := FindGoMain(dir, settings.ARM64, "fn")
+			if strings.HasPrefix(c.build.Main, "../") {
+				dir = filepath.Join(dir, "fn")
+			}
+			got, err := FindGoMain(dir, settings.ARM64, &config.Config{Name: "fn", Build: c.build})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)
@@ -274,22 +286,69 @@ func TestBuildRustOffline(t *testing.T) {
 	assertOnlyBootstrap(t, filepath.Join(dir, "dist"))
 }
 
+// A Rust project with two binaries builds the one fnopt.yaml's build.bin
+// names, and the profile values its Cargo.toml sets survive: strip =
+// false leaves the symbol table fnopt's tuned strip = true would remove,
+// and neither key is passed to cargo.
+func TestBuildRustBinAndUserProfile(t *testing.T) {
+	if settings.HostArch() != settings.X86_64 {
+		t.Skip("the Rust fixture is built natively for x86_64")
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"Cargo.toml": "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n" +
+			"[[bin]]\nname = \"orders\"\npath = \"src/orders.rs\"\n\n[[bin]]\nname = \"payments\"\npath = \"src/payments.rs\"\n\n" +
+			"[profile.release]\nopt-level = 2\nstrip = false\n",
+		"src/orders.rs":   "fn main() { println!(\"orders\"); }\n",
+		"src/payments.rs": "fn main() { println!(\"payments\"); }\n",
+	})
+	for _, bin := range []string{"orders", "payments"} {
+		cfg := &config.Config{Name: "shop", Language: "rust", Arch: "x86_64", Package: "zip", Build: config.Build{Bin: bin}}
+		var log bytes.Buffer
+		res, err := Build(context.Background(), dir, cfg, Options{Env: testenv.CargoEnv(t), Log: &log, OutDir: filepath.Join(dir, "dist-"+bin)})
+		if err != nil {
+			t.Fatalf("Build %s: %v\n%s", bin, err, log.String())
+		}
+		out, err := testenv.Command(dir, nil, res.Bootstrap).Output()
+		if err != nil || strings.TrimSpace(string(out)) != bin || res.Package != bin {
+			t.Errorf("build.bin %s: package %q, bootstrap printed %q (%v)", bin, res.Package, out, err)
+		}
+		if want := []string{"opt-level = 2", "strip = false"}; !reflect.DeepEqual(res.KeptProfile, want) {
+			t.Errorf("kept %q, want %q", res.KeptProfile, want)
+		}
+		if !strings.Contains(res.Command, "--bin "+bin) || strings.Contains(res.Command, "opt-level") || strings.Contains(res.Command, "strip") {
+			t.Errorf("command %q: want --bin %s and no opt-level or strip override", res.Command, bin)
+		}
+		f, err := elf.Open(res.Bootstrap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Section(".symtab") == nil {
+			t.Errorf("%s has no symbol table: the project's strip = false was overridden", bin)
+		}
+		f.Close()
+	}
+}
+
 func TestPickBinary(t *testing.T) {
 	cases := []struct {
 		name    string
 		bins    map[string]string
 		want    string
 		wantErr string
+		bin     string // fnopt.yaml's build.bin
 	}{
-		{"only one", map[string]string{"x": "/t/x"}, "x", ""},
-		{"bootstrap", map[string]string{"x": "/t/x", "bootstrap": "/t/b"}, "bootstrap", ""},
-		{"named after the function", map[string]string{"x": "/t/x", "my_fn": "/t/f"}, "my_fn", ""},
-		{"none", map[string]string{}, "", "built no binary"},
-		{"ambiguous", map[string]string{"x": "/t/x", "y": "/t/y"}, "", "several binaries (x, y)"},
+		{"only one", map[string]string{"x": "/t/x"}, "x", "", ""},
+		{"bootstrap", map[string]string{"x": "/t/x", "bootstrap": "/t/b"}, "bootstrap", "", ""},
+		{"named after the function", map[string]string{"x": "/t/x", "my_fn": "/t/f"}, "my_fn", "", ""},
+		{"none", map[string]string{}, "", "built no binary", ""},
+		{"ambiguous", map[string]string{"x": "/t/x", "y": "/t/y"}, "", "several binary targets (x, y): name the function's one in fnopt.yaml, as build.bin: x", ""},
+		{"named by build.bin over bootstrap", map[string]string{"x": "/t/x", "bootstrap": "/t/b"}, "x", "", "x"},
+		{"build.bin not built", map[string]string{"x": "/t/x", "y": "/t/y"}, "", `build.bin "z" is not one of the project's binary targets (x, y)`, "z"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, _, err := pickBinary(c.bins, "my-fn")
+			got, _, err := pickBinary("/p", c.bins, &config.Config{Name: "my-fn", Language: config.Rust, Build: config.Build{Bin: c.bin}})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -27,7 +28,7 @@ func TestFindGoMainRefusesNamedPipe(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := FindGoMain(dir, settings.X86_64, "x")
+		_, err := FindGoMain(dir, settings.X86_64, &config.Config{Name: "x", Language: config.Go})
 		done <- err
 	}()
 	select {

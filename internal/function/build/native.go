@@ -83,10 +83,10 @@ func compileGoNative(ctx context.Context, dir string, cfg *config.Config, opts O
 	if _, err := exec.LookPath("go"); err != nil {
 		return "", "", fmt.Errorf("building %s: the go command is not on PATH: install Go from https://go.dev/dl", cfg.Name)
 	}
-	if pkg, err = FindGoMain(dir, settings.HostArch(), cfg.Name); err != nil {
+	if pkg, err = FindGoMain(dir, settings.HostArch(), cfg); err != nil {
 		return "", "", err
 	}
-	gb := settings.GoNative(goos, goarch)
+	gb := withUserFlags(settings.GoNative(goos, goarch), cfg.Build)
 	args := append([]string{"build"}, gb.Flags...)
 	args = append(args, "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -104,9 +104,14 @@ func compileRustNative(ctx context.Context, dir string, cfg *config.Config, opts
 	if _, err := exec.LookPath("cargo"); err != nil {
 		return "", "", &ToolchainError{Target: "this system", Missing: []string{"cargo is not on PATH: install Rust with rustup (https://rustup.rs)"}}
 	}
-	rb := RustBuild{Args: []string{"build", "--release"}}
-	for _, k := range settings.RustProfile() {
-		rb.Args = append(rb.Args, "--config", "profile.release."+k.Key+"="+k.Value)
+	user, err := ReadUserProfile(dir)
+	if err != nil {
+		return "", "", err
+	}
+	profile, _ := tunedProfileArgs(user)
+	rb := RustBuild{Args: append([]string{"build", "--release"}, profile...)}
+	if cfg.Build.Bin != "" {
+		rb.Args = append(rb.Args, "--bin", cfg.Build.Bin)
 	}
 	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")
 	cmd := exec.CommandContext(ctx, "cargo", args...)
@@ -121,9 +126,9 @@ func compileRustNative(ctx context.Context, dir string, cfg *config.Config, opts
 	if err != nil {
 		return "", "", err
 	}
-	name, exe, err := pickBinary(bins, cfg.Name)
+	name, exe, err := pickBinary(dir, bins, cfg)
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", dir, err)
+		return "", "", err
 	}
 	if err := copyFile(exe, out); err != nil {
 		return "", "", err

@@ -22,14 +22,18 @@ type RustBuild struct {
 	Target string   // target triple
 	Env    []string // RUSTFLAGS and, when cross-compiling, the linker
 	Args   []string // cargo arguments after "cargo"
+	// Kept are the tuned profile keys the project's Cargo.toml sets
+	// itself to another value, with it ("opt-level = 2"): left to it.
+	Kept []string
 }
 
 // Rust returns the tuned cargo build for arch. linker is the C linker for
 // the target ("" for the host's cc). The release profile comes from
 // settings.RustProfile through --config, so a project without fnopt's
-// profile in Cargo.toml is still built tuned (--config wins over the
-// manifest).
-func Rust(arch settings.Arch, linker string, static bool) RustBuild {
+// profile in Cargo.toml is still built tuned; --config wins over the
+// manifest, so a key the user's profile sets is not passed (Kept names
+// it, with the user's value).
+func Rust(arch settings.Arch, linker string, static bool, user UserProfile) RustBuild {
 	rb := RustBuild{Target: arch.RustTarget()}
 	flags := settings.RustRustflags()
 	if static {
@@ -44,9 +48,9 @@ func Rust(arch settings.Arch, linker string, static bool) RustBuild {
 		rb.Env = append(rb.Env, linkerVar(rb.Target)+"="+linker)
 	}
 	rb.Args = []string{"build", "--release", "--target", rb.Target}
-	for _, k := range settings.RustProfile() {
-		rb.Args = append(rb.Args, "--config", "profile.release."+k.Key+"="+k.Value)
-	}
+	profile, kept := tunedProfileArgs(user)
+	rb.Args = append(rb.Args, profile...)
+	rb.Kept = kept
 	return rb
 }
 
@@ -163,7 +167,16 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	if err != nil {
 		return nil, err
 	}
-	rb := Rust(arch, linker, opts.Static)
+	user, err := ReadUserProfile(dir)
+	if err != nil {
+		return nil, err
+	}
+	rb := Rust(arch, linker, opts.Static, user)
+	if cfg.Build.Bin != "" {
+		// Only the function's binary: the others may not even build for
+		// this target.
+		rb.Args = append(rb.Args, "--bin", cfg.Build.Bin)
+	}
 	// Cargo reports what it built as JSON on standard output; diagnostics
 	// stay human-readable on standard error.
 	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")
@@ -179,9 +192,9 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	if err != nil {
 		return nil, err
 	}
-	name, exe, err := pickBinary(bins, cfg.Name)
+	name, exe, err := pickBinary(dir, bins, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, err
 	}
 
 	tmp, err := tempFile(opts.OutDir)
@@ -196,7 +209,7 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Bootstrap: out, Arch: arch, BinaryBytes: size, Command: rb.Command(), Package: name}, nil
+	return &Result{Bootstrap: out, Arch: arch, BinaryBytes: size, Command: rb.Command(), Package: name, KeptProfile: rb.Kept}, nil
 }
 
 // cargoBinaries reads cargo's JSON messages and returns the executables
@@ -229,28 +242,33 @@ func cargoBinaries(r io.Reader) (map[string]string, error) {
 	return bins, nil
 }
 
-// pickBinary chooses the function among the binary targets: the only
-// one, or the one named bootstrap or after the function.
-func pickBinary(bins map[string]string, name string) (string, string, error) {
-	if len(bins) == 1 {
-		for n, p := range bins {
-			return n, p, nil
-		}
-	}
-	for _, want := range []string{settings.Handler, name, strings.ReplaceAll(name, "-", "_")} {
-		if p, ok := bins[want]; ok {
-			return want, p, nil
-		}
-	}
-	if len(bins) == 0 {
-		return "", "", fmt.Errorf("cargo built no binary: the function needs a src/main.rs or a [[bin]] target")
-	}
+// pickBinary chooses the function among the binary targets: the one
+// fnopt.yaml's build.bin names, else the only one, or the one named
+// bootstrap or after the function.
+func pickBinary(dir string, bins map[string]string, cfg *config.Config) (string, string, error) {
 	names := make([]string, 0, len(bins))
 	for n := range bins {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return "", "", fmt.Errorf("several binaries (%s): name the function's [[bin]] %q or %q", strings.Join(names, ", "), settings.Handler, name)
+	if want := cfg.Build.Bin; want != "" {
+		if p, ok := bins[want]; ok {
+			return want, p, nil
+		}
+		return "", "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Named: want, Choices: names}
+	}
+	if len(bins) == 1 {
+		return names[0], bins[names[0]], nil
+	}
+	for _, want := range []string{settings.Handler, cfg.Name, strings.ReplaceAll(cfg.Name, "-", "_")} {
+		if p, ok := bins[want]; ok {
+			return want, p, nil
+		}
+	}
+	if len(bins) == 0 {
+		return "", "", fmt.Errorf("%s: cargo built no binary: the function needs a src/main.rs or a [[bin]] target", dir)
+	}
+	return "", "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Choices: names}
 }
 
 func copyFile(src, dst string) error {

@@ -3,6 +3,8 @@ package build
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,7 +24,7 @@ func TestRustInvocation(t *testing.T) {
 		{settings.X86_64, "x86_64-linux-gnu-gcc", false, "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=x86_64-linux-gnu-gcc"},
 	}
 	for _, c := range cases {
-		rb := Rust(c.arch, c.linker, c.static)
+		rb := Rust(c.arch, c.linker, c.static, UserProfile{})
 		// A static build (an image with no base) links the C runtime
 		// statically; otherwise RUSTFLAGS is left to the project.
 		var rustflags string
@@ -91,4 +93,59 @@ func TestLinkerPackage(t *testing.T) {
 			t.Errorf("linkerPackage(%s) = %s, want %s", linker, got, pkg)
 		}
 	}
+}
+
+// A key the project's own [profile.release] sets is not passed with
+// --config (which would win over Cargo.toml): it is kept and named. The
+// workspace root's profile is the one Cargo applies to a member.
+func TestUserProfileKept(t *testing.T) {
+	cases := []struct {
+		name     string
+		files    map[string]string
+		dir      string // the package's folder under the temporary one
+		wantKept []string
+	}{
+		{"no profile", map[string]string{"Cargo.toml": "[package]\nname = \"a\"\n"}, ".", nil},
+		{"two keys set", map[string]string{"Cargo.toml": "[package]\nname = \"a\"\n\n[profile.release]\nopt-level = 2\nlto = false\ndebug = true\n"}, ".",
+			[]string{"lto = false", "opt-level = 2"}},
+		{"string values quoted as TOML", map[string]string{"Cargo.toml": "[profile.release]\nopt-level = 'z'\npanic = \"unwind\"\n"}, ".",
+			[]string{`opt-level = "z"`, `panic = "unwind"`}},
+		{"the workspace root's profile, not the member's", map[string]string{
+			"Cargo.toml":     "[workspace]\nmembers = [\"fn\"]\n\n[profile.release]\nstrip = false\n",
+			"fn/Cargo.toml":  "[package]\nname = \"fn\"\n\n[profile.release]\nopt-level = 1\n",
+			"fn/src/main.rs": "fn main() {}\n",
+		}, "fn", []string{"strip = false"}},
+		{"no Cargo.toml at all", map[string]string{}, ".", nil},
+		// fnopt new's profile: every key set to the tuned value, none
+		// passed, nothing to say.
+		{"the tuned values themselves", map[string]string{"Cargo.toml": "[profile.release]\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\npanic = 'abort'\nstrip = true\n"}, ".", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFiles(t, root, c.files)
+			up, err := ReadUserProfile(filepath.Join(root, c.dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb := Rust(settings.X86_64, "", false, up)
+			if !reflect.DeepEqual(rb.Kept, c.wantKept) {
+				t.Errorf("kept %q, want %q", rb.Kept, c.wantKept)
+			}
+			args := strings.Join(rb.Args, " ")
+			for _, k := range settings.RustProfile() {
+				_, set := up.Values[k.Key]
+				if passed := strings.Contains(args, "profile.release."+k.Key+"="); passed == set {
+					t.Errorf("%s: passed %v, set by the project %v: %s", k.Key, passed, set, args)
+				}
+			}
+		})
+	}
+	t.Run("broken Cargo.toml", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"Cargo.toml": "[profile.release\n"})
+		if _, err := ReadUserProfile(dir); err == nil || !strings.Contains(err.Error(), "is not valid TOML") {
+			t.Errorf("err = %v, want one saying the manifest is not valid TOML", err)
+		}
+	})
 }

@@ -53,6 +53,50 @@ func TestParse(t *testing.T) {
 		{name: "bad event", in: "name: f\nlanguage: go\nevent: kafka\n", wantErr: `event "kafka"`},
 		{name: "negative budget", in: "name: f\nlanguage: go\nbudgets:\n  init_p90_ms: -1\n", wantErr: "negative"},
 		{name: "not yaml", in: "name: [\n", wantErr: "not valid"},
+		{
+			name: "build keys of a Go function",
+			in:   "name: f\nlanguage: go\nbuild:\n  main: ./cmd/orders\n  tags: [orders, netgo]\n  ldflags: -X main.v=1\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Build.Main != "./cmd/orders" || len(c.Build.Tags) != 2 || c.Build.Ldflags != "-X main.v=1" || c.ProgramKey() != "build.main" {
+					t.Errorf("got %+v", c.Build)
+				}
+				if o := c.WithProgram("./cmd/x"); o.Build.Main != "./cmd/x" || c.Build.Main != "./cmd/orders" {
+					t.Errorf("WithProgram: %q, and the original %q", o.Build.Main, c.Build.Main)
+				}
+			},
+		},
+		{
+			name: "build.bin of a Rust function",
+			in:   "name: f\nlanguage: rust\nbuild:\n  bin: orders\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Build.Bin != "orders" || c.ProgramKey() != "build.bin" || c.WithProgram("pay").Build.Bin != "pay" {
+					t.Errorf("got %+v", c.Build)
+				}
+			},
+		},
+		{name: "unknown build key", in: "name: f\nlanguage: go\nbuild:\n  mian: x\n", wantErr: `line 4: unknown key "mian": use one of main, bin, tags, ldflags, link`},
+		{name: "bin in a Go function", in: "name: f\nlanguage: go\nbuild:\n  bin: x\n", wantErr: "build.bin names a Cargo binary"},
+		{name: "main in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  main: ./cmd/x\n", wantErr: "build.main names a Go package"},
+		{name: "ldflags in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  ldflags: -s\n", wantErr: "build.tags and build.ldflags are Go build settings"},
+		{name: "link static in a Rust function", in: "name: f\nlanguage: rust\nbuild:\n  link: static\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Build.Link.Static() {
+					t.Errorf("build.link %q, want static", c.Build.Link)
+				}
+			}},
+		{name: "bad link", in: "name: f\nlanguage: rust\nbuild:\n  link: musl\n", wantErr: `build.link "musl" is not a link: give static or dynamic`},
+		{name: "link in a Go function", in: "name: f\nlanguage: go\nbuild:\n  link: static\n", wantErr: "a Go bootstrap is always static"},
+		{name: "two tags in one entry", in: "name: f\nlanguage: go\nbuild:\n  tags: [\"a,b\"]\n", wantErr: `build.tags entry "a,b"`},
+		{
+			name: "env",
+			in:   "name: f\nlanguage: go\nenv:\n  TABLE: orders\n  PORT: 8080\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Env["TABLE"] != "orders" || c.Env["PORT"] != "8080" || len(c.Env) != 2 {
+					t.Errorf("env %v", c.Env)
+				}
+			},
+		},
+		{name: "reserved env", in: "name: f\nlanguage: go\nenv:\n  AWS_REGION: x\n", wantErr: "fnopt.yaml: env: AWS_REGION is reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -117,8 +117,25 @@ func CheckRef(ctx context.Context, ref Ref, opts LoadOptions) ([]Violation, erro
 // Check runs the Lambda image compliance check on img; no violations
 // means Lambda accepts the image. It reads every layer once (several at a
 // time).
-func Check(img v1.Image) []Violation {
-	var vs []Violation
+func Check(img v1.Image) []Violation { return Inspect(img).Violations }
+
+// Inspection is what one read of an image's layers tells.
+type Inspection struct {
+	// Violations are the Lambda rules the image breaks (Check).
+	Violations []Violation
+	// Efficiency scores the layers as dive does; zero when they could not
+	// be listed.
+	Efficiency rootfs.Efficiency
+}
+
+// Inspect is Check, and the image's efficiency from the same read of its
+// layers.
+func Inspect(img v1.Image) Inspection {
+	vs, eff := inspect(img)
+	return Inspection{Violations: vs, Efficiency: eff}
+}
+
+func inspect(img v1.Image) (vs []Violation, eff rootfs.Efficiency) {
 	add := func(rule, fix, format string, args ...any) {
 		vs = append(vs, Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Fix: fix})
 	}
@@ -146,7 +163,7 @@ func Check(img v1.Image) []Violation {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		add(RulePlatform, "check that the image is complete", "reading the image config: %s", oneLine(err.Error()))
-		return vs
+		return vs, eff
 	}
 	if cf.OS != "linux" || (cf.Architecture != "amd64" && cf.Architecture != "arm64") {
 		add(RulePlatform, "build the image for linux/arm64 or linux/amd64", "the image is for %s/%s; Lambda runs linux/amd64 (x86_64) and linux/arm64", cf.OS, cf.Architecture)
@@ -155,7 +172,7 @@ func Check(img v1.Image) []Violation {
 	layers, err := img.Layers()
 	if err != nil {
 		add(RuleReadable, "check that the image is complete", "listing layers: %s", oneLine(err.Error()))
-		return vs
+		return vs, eff
 	}
 	for i, l := range layers {
 		lmt, err := l.MediaType()
@@ -189,8 +206,9 @@ func Check(img v1.Image) []Violation {
 	if total > MaxUncompressedBytes {
 		add(RuleUncompressedSize, "make the image smaller (fnopt optimize image)", "the layers uncompress to %d bytes; Lambda accepts at most %d (10 GiB)", total, int64(MaxUncompressedBytes))
 	}
-	vs = append(vs, checkEntrypoint(mergedTree(scans), cf)...)
-	return vs
+	tree := mergedTree(scans)
+	vs = append(vs, checkEntrypoint(tree, cf)...)
+	return vs, tree.Efficiency()
 }
 
 // checkEntrypoint resolves what Lambda runs (ENTRYPOINT followed by CMD,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -181,13 +182,9 @@ func fromLayoutIndex(ref Ref, idx v1.ImageIndex, want v1.Platform, explicit bool
 }
 
 func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit bool, ro registryOptions) (v1.Image, error) {
-	n, opts, err := remoteOptions(ctx, ref.Name, ro)
+	n, desc, err := getRemote(ctx, ref, ro)
 	if err != nil {
 		return nil, err
-	}
-	desc, err := remote.Get(n, opts...)
-	if err != nil {
-		return nil, registryError(ctx, "pulling", n, err, ro)
 	}
 	if !desc.MediaType.IsIndex() {
 		img, err := desc.Image()
@@ -205,6 +202,21 @@ func loadRemote(ctx context.Context, ref Ref, want v1.Platform, explicit bool, r
 		return nil, fmt.Errorf("pulling %s: %w", n, err)
 	}
 	return img, nil
+}
+
+// getRemote fetches the descriptor of ref (an image or an index) from
+// its registry with ro's transport and deadlines. It returns the name the
+// options resolved, for errors about later reads of the same image.
+func getRemote(ctx context.Context, ref Ref, ro registryOptions) (name.Reference, *remote.Descriptor, error) {
+	n, opts, err := remoteOptions(ctx, ref.Name, ro)
+	if err != nil {
+		return nil, nil, err
+	}
+	desc, err := remote.Get(n, opts...)
+	if err != nil {
+		return nil, nil, registryError(ctx, "pulling", n, err, ro)
+	}
+	return n, desc, nil
 }
 
 // pickFromIndex returns the image for want out of an index.
@@ -263,11 +275,25 @@ func pick(idx v1.ImageIndex, descs []v1.Descriptor, want v1.Platform, explicit b
 		have = append(have, p.String())
 	}
 	sort.Strings(have)
-	hint := "pick one with --platform"
-	if !explicit {
-		hint = "pick one with --platform (the default is the host's)"
+	return nil, &PlatformError{Want: want, Have: have, Default: !explicit}
+}
+
+// PlatformError is an index (a multi-platform image) without an image for
+// the platform wanted. Commands say how to pick another.
+type PlatformError struct {
+	Want v1.Platform
+	// Have are the platforms the index has, sorted.
+	Have []string
+	// Default is true when Want was not asked for but is the host's.
+	Default bool
+}
+
+func (e *PlatformError) Error() string {
+	want := e.Want.String()
+	if e.Default {
+		want += " (this machine's)"
 	}
-	return nil, fmt.Errorf("no %s image in the index; it has %s: %s", want, listOrNone(have), hint)
+	return fmt.Sprintf("no %s image in the index; it has %s", want, listOrNone(e.Have))
 }
 
 // platformMatches compares OS, architecture and (when wanted) variant;
@@ -316,13 +342,9 @@ func LoadIndex(ctx context.Context, ref Ref, opts LoadOptions) (v1.ImageIndex, e
 	switch ref.Kind {
 	case Registry:
 		ro := opts.registry()
-		n, opts, err := remoteOptions(ctx, ref.Name, ro)
+		n, desc, err := getRemote(ctx, ref, ro)
 		if err != nil {
 			return nil, err
-		}
-		desc, err := remote.Get(n, opts...)
-		if err != nil {
-			return nil, registryError(ctx, "pulling", n, err, ro)
 		}
 		if !desc.MediaType.IsIndex() {
 			return nil, nil

@@ -388,8 +388,9 @@ func TestBaseFromIndex(t *testing.T) {
 			}
 
 			_, err = Load(ctx, r, LoadOptions{Platform: &v1.Platform{OS: "linux", Architecture: "s390x"}, Insecure: true})
-			if err == nil || !strings.Contains(err.Error(), "linux/amd64, linux/arm64") {
-				t.Errorf("unknown platform: got %v, want the platforms listed", err)
+			var pe *PlatformError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), "linux/amd64, linux/arm64") || strings.Contains(err.Error(), "--") {
+				t.Errorf("unknown platform: got %v, want a PlatformError listing the platforms and naming no flag", err)
 			}
 			if namesIndex {
 				vs, err := CheckRef(ctx, r, LoadOptions{Insecure: true})

@@ -75,11 +75,13 @@ type Tree struct {
 	// entries removed or replaced: stored in a layer, never seen.
 	wastedBytes int64
 	wastedFiles int
+	// eff scores the layers as dive does (Efficiency).
+	eff *efficiency
 }
 
 // NewTree returns an empty tree: a root folder, no layer applied.
 func NewTree() *Tree {
-	return &Tree{root: newFolder("/", -1), layer: -1, created: map[string]bool{}}
+	return &Tree{root: newFolder("/", -1), layer: -1, created: map[string]bool{}, eff: newEfficiency()}
 }
 
 // Limits of Linux that decide which names Flatten can create.
@@ -113,13 +115,23 @@ func (t *Tree) Apply(e Entry, head []byte) (skip string) {
 	}
 	switch e.Whiteout {
 	case WhiteoutFile:
+		t.eff.record(e.Layer, e.Path, t.deletedBytes(e.Path), false)
 		t.whiteout(e.Path)
 		return ""
 	case WhiteoutOpaque:
+		t.eff.record(e.Layer, e.Path, t.deletedBytes(e.Path), false)
 		t.opaque(e.Path)
 		return ""
 	}
-	return t.write(e, head)
+	if skip = t.write(e, head); skip == "" {
+		regular := e.Header.Typeflag == tar.TypeReg
+		var size int64
+		if regular {
+			size = e.Header.Size
+		}
+		t.eff.record(e.Layer, e.Path, size, regular)
+	}
+	return skip
 }
 
 // write adds a file, folder, symlink or hardlink, replacing what is at its
@@ -421,6 +433,7 @@ func (t *Tree) Wasted() (bytes int64, files int) { return t.wastedBytes, t.waste
 func (t *Tree) Clone() *Tree {
 	c := *t
 	c.root = cloneNode(t.root)
+	c.eff = t.eff.clone()
 	c.created = make(map[string]bool, len(t.created))
 	for k, v := range t.created {
 		c.created[k] = v

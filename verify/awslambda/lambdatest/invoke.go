@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,7 +212,7 @@ func (s *Server) startEnvironment(ctx context.Context, f *function, gen int) (*e
 		return nil, 0, &runtimeapi.FunctionError{Type: "Runtime.InvalidEntrypoint", Message: err.Error()}, ""
 	}
 	sess, err := verify.StartSession(context.WithoutCancel(ctx), t, verify.SessionOptions{
-		Function: verify.Function{Name: f.name, MemoryMB: f.memoryMB, Region: Region},
+		Function: verify.Function{Name: f.name, MemoryMB: f.memoryMB, Region: Region, Env: f.envList()},
 		Timeout:  time.Duration(f.timeoutS) * time.Second,
 		Output:   env.out,
 	})
@@ -363,4 +364,17 @@ func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// envList is f's environment variables as KEY=VALUE, as Lambda gives them
+// to each new execution environment, in a stable order.
+func (f *function) envList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.env))
+	for k, v := range f.env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
 }
