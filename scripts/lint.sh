@@ -3,7 +3,9 @@
 # pinned in go.mod's tool block, so a fresh machine gets the same versions
 # from the Go module proxy.
 #   gofmt         formatting
-#   go vet        the compiler's own checks
+#   go vet        the compiler's own checks, also of the macOS and Windows
+#                 builds with their tests (build constraints honoured:
+#                 a test of a portable package must compile there too)
 #   staticcheck   bugs, deprecated APIs, unused code, simplifications
 #   deadcode      functions no main or test reaches (Example functions are
 #                 entry points of go test and stay)
@@ -16,6 +18,8 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+GOOS=darwin GOARCH=arm64 go vet ./...
+GOOS=windows GOARCH=amd64 go vet ./...
 go tool staticcheck ./...
 dead=$(go tool deadcode -test ./... | grep -v ': unreachable func: Example' || true)
 if [ -n "$dead" ]; then
