@@ -240,9 +240,7 @@ func (p *hostProcess) Kill() error {
 	// used, because exec records the high-water mark of the memory the
 	// child shared with fnopt before it (os/exec starts children with
 	// vfork), so every function would seem to use at least fnopt's RSS.
-	if hwm := readVmHWM(p.cmd.Process.Pid); hwm > 0 {
-		p.maxRSS = hwm
-	}
+	p.RecordPeak()
 	if p.contained {
 		stopGently(p.cmd.Process.Pid, stopGrace)
 	}
@@ -256,6 +254,16 @@ func (p *hostProcess) Kill() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RecordPeak reads the peak RSS while the process lives: Session.Stop
+// asks before it closes the emulator, because a function whose request
+// for work then fails may exit before Kill could read it (the peak only
+// grows, so a later read that fails keeps this one).
+func (p *hostProcess) RecordPeak() {
+	if hwm := readVmHWM(p.cmd.Process.Pid); hwm > p.maxRSS {
+		p.maxRSS = hwm
+	}
 }
 
 // readVmHWM is a live process's peak resident set size (VmHWM in

@@ -153,11 +153,18 @@ func (s *Session) Notes() []string { return s.proc.Notes() }
 // MaxRSS is the process's peak resident set size; valid after Stop.
 func (s *Session) MaxRSS() int64 { return s.proc.MaxRSS() }
 
+// peakRecorder is a process that reads its peak RSS while it is alive
+// (a host process, from /proc); the sandbox measures its own.
+type peakRecorder interface{ RecordPeak() }
+
 // Stop ends the session: the emulator refuses further requests, the whole
 // process tree is killed and reaped, and the server, its connections and
 // the listener are closed.
 func (s *Session) Stop() error {
 	defer s.cancel()
+	if r, ok := s.proc.(peakRecorder); ok {
+		r.RecordPeak()
+	}
 	s.Server.Close()
 	var errs []error
 	if err := s.proc.Kill(); err != nil {
