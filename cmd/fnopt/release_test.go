@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"debug/elf"
 	"debug/macho"
@@ -69,10 +70,24 @@ func TestReleaseBinaries(t *testing.T) {
 				if err := executableFor(bin, a.Goos, a.Goarch); err != nil {
 					t.Fatalf("%s is not an executable of %s: %v", bin, platform, err)
 				}
-				if a.Goos != runtime.GOOS || a.Goarch != runtime.GOARCH {
-					return
+				// Every binary holds the release's version (set by the
+				// linker); those this machine can run print it.
+				data, err := os.ReadFile(bin)
+				if err != nil {
+					t.Fatal(err)
 				}
-				out, err := exec.Command(bin, "--version").CombinedOutput()
+				if !bytes.Contains(data, []byte("v"+meta.Version)) {
+					t.Errorf("%s does not hold the version v%s", bin, meta.Version)
+				}
+				cmd := exec.Command(bin, "--version")
+				switch qemu, _ := exec.LookPath("qemu-aarch64-static"); {
+				case a.Goos == runtime.GOOS && a.Goarch == runtime.GOARCH:
+				case a.Goos == "linux" && a.Goarch == "arm64" && qemu != "":
+					cmd = exec.Command(qemu, bin, "--version")
+				default:
+					return // macOS and Windows binaries cannot run here
+				}
+				out, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("%s --version: %v\n%s", bin, err, out)
 				}
