@@ -15,8 +15,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
@@ -126,22 +124,7 @@ func TestImageDynamicBinary(t *testing.T) {
 		}
 		files[strings.TrimPrefix(m[1], "/")] = real
 	}
-	layer := tarLayer(t, files)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
-	cf.Config.Entrypoint = []string{"/var/task/bootstrap"}
-	cf.Config.WorkingDir = "/var/task"
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testenv.HostImage(t, v1.Config{Entrypoint: []string{"/var/task/bootstrap"}, WorkingDir: "/var/task"}, tarLayer(t, files))
 	run := measureImage(t, writeImage(t, img), Options{Samples: 2, Expect: mustExpect(t, DefaultEvent)})
 	if !run.OK() {
 		t.Fatalf("%v\n%s", run.Failure, run.Failure.Output)
@@ -224,20 +207,7 @@ func TestImageFailingAtStartIsNotLimited(t *testing.T) {
 	testenv.RequireRoot(t)
 	script := filepath.Join(t.TempDir(), "bootstrap")
 	testenv.WriteFile(t, script, "#!/no/such/interpreter\n")
-	img, err := mutate.AppendLayers(empty.Image, tarLayer(t, map[string]string{"var/task/bootstrap": script}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
-	cf.Config.Entrypoint = []string{"/var/task/bootstrap"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testenv.HostImage(t, v1.Config{Entrypoint: []string{"/var/task/bootstrap"}}, tarLayer(t, map[string]string{"var/task/bootstrap": script}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tg, err := Prepare(ctx, writeImage(t, img), PrepareOptions{})

@@ -12,13 +12,12 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // wastefulBase is a base image whose two layers both write etc/data, 1000
@@ -48,19 +47,7 @@ func wastefulBase(t *testing.T) string {
 		}
 		return l
 	}
-	img, err := mutate.AppendLayers(empty.Image, layer(), layer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testenv.HostImage(t, v1.Config{}, layer(), layer())
 	dir := filepath.Join(t.TempDir(), "base")
 	if err := image.Write(context.Background(), img, image.Ref{Kind: image.OCI, Path: dir}, image.WriteOptions{}); err != nil {
 		t.Fatal(err)

@@ -18,11 +18,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/project"
@@ -295,22 +292,11 @@ func dir(name string) tarEntry {
 // environment, as an OCI layout, and returns its oci: reference.
 func (h *hostile) writeLayout(t *testing.T, work, mode string, layers ...v1.Layer) string {
 	t.Helper()
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
-	cf.Config.Entrypoint = []string{"/var/task/bootstrap"}
-	cf.Config.WorkingDir = "/var/task"
-	cf.Config.Env = []string{"FAKEFN_MODE=" + mode}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testenv.HostImage(t, v1.Config{
+		Entrypoint: []string{"/var/task/bootstrap"},
+		WorkingDir: "/var/task",
+		Env:        []string{"FAKEFN_MODE=" + mode},
+	}, layers...)
 	folder, err := os.MkdirTemp(work, "layout-")
 	if err != nil {
 		t.Fatal(err)

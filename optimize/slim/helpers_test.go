@@ -15,14 +15,12 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/oci/rootfs"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -227,27 +225,12 @@ func layerOf(t testing.TB, data []byte) v1.Layer {
 // imageOf stacks layers and sets a Lambda-like configuration.
 func imageOf(t testing.TB, entrypoint []string, layers ...v1.Layer) v1.Image {
 	t.Helper()
-	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	img, err := mutate.AppendLayers(img, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", settings.HostArch().GOARCH()
-	cf.Config.Entrypoint = entrypoint
-	cf.Config.WorkingDir = "/var/task"
-	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "APP_MODE=test"}
-	cf.Config.Labels = map[string]string{"org.example.team": "fnopt"}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return testenv.HostImage(t, v1.Config{
+		Entrypoint: entrypoint,
+		WorkingDir: "/var/task",
+		Env:        []string{"PATH=/usr/local/bin:/usr/bin:/bin", "APP_MODE=test"},
+		Labels:     map[string]string{"org.example.team": "fnopt"},
+	}, layers...)
 }
 
 // fixture is the test function's image:
