@@ -20,7 +20,7 @@ func TestPrepareNativeProject(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
 		"go.mod":     "module example.com/fn\n\ngo 1.22\n",
-		"main.go":    testenv.EchoFunction,
+		"main.go":    testenv.EchoFunction(),
 		"fnopt.yaml": "name: fn\nlanguage: go\narch: arm64\n",
 	}
 	for name, data := range files {

@@ -172,7 +172,7 @@ func TestPrepareProject(t *testing.T) {
 	}
 	files := map[string]string{
 		"go.mod":     "module example.com/fn\n\ngo 1.22\n",
-		"main.go":    testenv.EchoFunction,
+		"main.go":    testenv.EchoFunction(),
 		"fnopt.yaml": "name: fn\nlanguage: go\narch: " + string(other) + "\n",
 	}
 	for name, data := range files {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/bytesize"
@@ -122,24 +121,16 @@ func writeAWSText(w io.Writer, r *AWSReport) {
 	fmt.Fprintf(w, "%s on AWS Lambda (%s, account %s): %d %s\n", r.Target, r.Region, r.Account, r.Rounds, rounds)
 	for _, c := range r.Configurations {
 		fmt.Fprintf(w, "\n%s (%s, %s): %d cold starts\n", c.Label, c.Function, strings.ToLower(c.Package), len(c.Samples))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%-12s\tp50\tp90\tp99\tmin\tmax\tmean\tp50 95%% CI\t\n", "")
-		row := func(name string, s stats.Summary, f func(float64) string) {
-			ci := "n/a"
-			if s.CILow != nil {
-				ci = f(*s.CILow) + " .. " + f(*s.CIHigh)
-			}
-			fmt.Fprintf(tw, "%-12s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, f(s.P50), f(s.P90), f(s.P99), f(s.Min), f(s.Max), f(s.Mean), ci)
-		}
-		row("init", c.InitMs, msText)
-		row("first invoke", c.FirstInvokeMs, msText)
-		row("cold start", c.ColdStartMs, msText)
-		row("round trip", c.RoundTripMs, msText)
+		t := newSummaryTable(w)
+		t.row("init", c.InitMs, msText)
+		t.row("first invoke", c.FirstInvokeMs, msText)
+		t.row("cold start", c.ColdStartMs, msText)
+		t.row("round trip", c.RoundTripMs, msText)
 		if c.WarmInvokeMs != nil {
-			row("warm invoke", *c.WarmInvokeMs, msText)
+			t.row("warm invoke", *c.WarmInvokeMs, msText)
 		}
-		row("max memory", c.MaxMemory, bytesize.Float)
-		tw.Flush()
+		t.row("max memory", c.MaxMemory, bytesize.Float)
+		t.flush()
 		var sizes []string
 		for _, a := range c.Artifacts {
 			sizes = append(sizes, a.Name+" "+bytesize.Format(a.Bytes))

@@ -23,42 +23,18 @@ import (
 // envEchoFunction is a Go Lambda function with no dependencies that
 // answers each event with {"event": the event, "env": the variables of
 // envNames that are set}, so a test sees what reached the handler.
-const envEchoFunction = `package main
+var envEchoFunction = testenv.Function([]string{"encoding/json"}, `var names = []string{"SHARED", "LEVEL", "TABLE", "FROM_CONFIG", "FROM_FILE", "FROM_FLAG", "LANG"}
 
-import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
-	"os"
-)
-
-var names = []string{"SHARED", "LEVEL", "TABLE", "FROM_CONFIG", "FROM_FILE", "FROM_FLAG", "LANG"}
-
-func main() {
-	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
-	for {
-		resp, err := http.Get(api + "next")
-		if err != nil {
-			os.Exit(1)
+func answer(event []byte) []byte {
+	env := map[string]string{}
+	for _, n := range names {
+		if v, ok := os.LookupEnv(n); ok {
+			env[n] = v
 		}
-		event, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		env := map[string]string{}
-		for _, n := range names {
-			if v, ok := os.LookupEnv(n); ok {
-				env[n] = v
-			}
-		}
-		out, _ := json.Marshal(map[string]any{"event": json.RawMessage(event), "env": env})
-		r, err := http.Post(api+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "application/json", bytes.NewReader(out))
-		if err != nil {
-			os.Exit(1)
-		}
-		r.Body.Close()
 	}
-}
-`
+	out, _ := json.Marshal(map[string]any{"event": json.RawMessage(event), "env": env})
+	return out
+}`)
 
 const devTemplate = `AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31

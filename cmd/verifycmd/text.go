@@ -20,29 +20,15 @@ func WriteText(w io.Writer, r *Report) {
 	}
 	fmt.Fprintf(w, " (%s)\n\n", r.MeasuredArch)
 	if r.Samples > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		// Equal-width labels stay left-aligned in a right-aligned table.
-		fmt.Fprintf(tw, "%-12s\tp50\tp90\tp99\tmin\tmax\tmean\tp50 95%% CI\t\n", "")
-		row := func(name string, s stats.Summary, f func(float64) string) {
-			if s.N == 0 {
-				// Every figure missing: nothing to show, not zeros.
-				fmt.Fprintf(tw, "%-12s\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\t\n", name)
-				return
-			}
-			ci := "n/a"
-			if s.CILow != nil {
-				ci = f(*s.CILow) + " .. " + f(*s.CIHigh)
-			}
-			fmt.Fprintf(tw, "%-12s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, f(s.P50), f(s.P90), f(s.P99), f(s.Min), f(s.Max), f(s.Mean), ci)
-		}
-		row("init", r.InitMs, msText)
-		row("first invoke", r.FirstInvokeMs, msText)
-		row("cold start", r.ColdStartMs, msText)
+		t := newSummaryTable(w)
+		t.row("init", r.InitMs, msText)
+		t.row("first invoke", r.FirstInvokeMs, msText)
+		t.row("cold start", r.ColdStartMs, msText)
 		if r.WarmInvokeMs != nil {
-			row("warm invoke", *r.WarmInvokeMs, msText)
+			t.row("warm invoke", *r.WarmInvokeMs, msText)
 		}
-		row("peak RSS", r.MaxRSSBytes, bytesize.Float)
-		tw.Flush()
+		t.row("peak RSS", r.MaxRSSBytes, bytesize.Float)
+		t.flush()
 		fmt.Fprintln(w)
 	}
 	var sizes []string
@@ -121,3 +107,31 @@ func msText(v float64) string {
 	}
 	return fmt.Sprintf("%.2f ms", v)
 }
+
+// summaryTable is the table of figures of verify's text reports, local and
+// on Lambda: a row a metric, its percentiles, extremes, mean and the p50's
+// confidence interval.
+type summaryTable struct{ tw *tabwriter.Writer }
+
+func newSummaryTable(w io.Writer) *summaryTable {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// Equal-width labels stay left-aligned in a right-aligned table.
+	fmt.Fprintf(tw, "%-12s\tp50\tp90\tp99\tmin\tmax\tmean\tp50 95%% CI\t\n", "")
+	return &summaryTable{tw: tw}
+}
+
+// row writes one metric's summary, each figure formatted by f.
+func (t *summaryTable) row(name string, s stats.Summary, f func(float64) string) {
+	if s.N == 0 {
+		// Every figure missing: nothing to show, not zeros.
+		fmt.Fprintf(t.tw, "%-12s\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\t\n", name)
+		return
+	}
+	ci := "n/a"
+	if s.CILow != nil {
+		ci = f(*s.CILow) + " .. " + f(*s.CIHigh)
+	}
+	fmt.Fprintf(t.tw, "%-12s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, f(s.P50), f(s.P90), f(s.P99), f(s.Min), f(s.Max), f(s.Mean), ci)
+}
+
+func (t *summaryTable) flush() { t.tw.Flush() }

@@ -283,7 +283,7 @@ func TestProduceKeepsPreviousArtifacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Another source, so every new artifact would differ.
-			writeFile(t, filepath.Join(dir, "main.go"), strings.Replace(testenv.EchoFunction, "os.Exit(1)", "os.Exit(3)", 1))
+			writeFile(t, filepath.Join(dir, "main.go"), strings.Replace(testenv.EchoFunction(), "os.Exit(1)", "os.Exit(3)", 1))
 			var o Options
 			ctx := c.spoil(t, dist, &o)
 			before := snapshot(t, dist)

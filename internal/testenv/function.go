@@ -3,20 +3,31 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
-// EchoFunction is the main.go of a complete Lambda function in Go with no
-// dependencies: it speaks the Runtime API with net/http and answers each
-// event with the event itself, so fixtures build offline and fast.
-const EchoFunction = `package main
+// Function is the main.go of a complete Lambda function in Go with no
+// dependencies, so fixtures build offline and fast: it speaks the Runtime
+// API with net/http and answers each event with answer(event). decls must
+// declare `func answer(event []byte) []byte` and may declare more; imports
+// are added to the file's own (bytes, io, net/http, os).
+func Function(imports []string, decls string) string {
+	var extra strings.Builder
+	for _, imp := range imports {
+		extra.WriteString("\n\t" + strconv.Quote(imp))
+	}
+	return `package main
 
 import (
 	"bytes"
 	"io"
 	"net/http"
-	"os"
+	"os"` + extra.String() + `
 )
+
+` + decls + `
 
 func main() {
 	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
@@ -28,7 +39,7 @@ func main() {
 		event, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
-		r, err := http.Post(api+id+"/response", "application/json", bytes.NewReader(event))
+		r, err := http.Post(api+id+"/response", "application/json", bytes.NewReader(answer(event)))
 		if err != nil {
 			os.Exit(1)
 		}
@@ -36,13 +47,19 @@ func main() {
 	}
 }
 `
+}
+
+// EchoFunction is Function answering each event with the event itself.
+func EchoFunction() string {
+	return Function(nil, "func answer(event []byte) []byte { return event }")
+}
 
 // GoProjectFiles are the files of a Go function project around
 // EchoFunction: go.mod, main.go and an fnopt.yaml for arm64 zips.
 func GoProjectFiles() map[string]string {
 	return map[string]string{
 		"go.mod":     "module example.com/hello\n\ngo 1.22\n",
-		"main.go":    EchoFunction,
+		"main.go":    EchoFunction(),
 		"fnopt.yaml": "name: hello\nlanguage: go\narch: arm64\npackage: zip\n",
 	}
 }

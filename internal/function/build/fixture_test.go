@@ -8,7 +8,7 @@ import (
 )
 
 // goFunction is a complete Lambda function with no dependencies.
-const goFunction = testenv.EchoFunction
+var goFunction = testenv.EchoFunction()
 
 // writeFiles writes files (slash paths relative to dir) into dir.
 func writeFiles(t testing.TB, dir string, files map[string]string) {
