@@ -81,7 +81,7 @@ func main() {
 	flag.Float64Var(&o.threshold, "threshold", gate.DefaultMaxRegressionPct, "the gate's --max-regression, percent")
 	flag.StringVar(&factors, "factors", "1.2,1.5", "the regressions to catch, as multiples of the threshold, comma-separated")
 	flag.Float64Var(&regression, "regression", 0, "one regression to catch, percent of init p50 (instead of -factors)")
-	flag.Float64Var(&o.baseWorkMs, "base-work", 8, "CPU work (ms) the base function does in init, standing for real initialisation")
+	flag.Float64Var(&o.baseWorkMs, "base-work", 30, "CPU work (ms) the base function does in init, standing for real initialisation (most of init, so that an injected regression stays the same share of it as the load changes)")
 	flag.BoolVar(&o.verbose, "v", false, "print every trial")
 	flag.StringVar(&o.out, "out", "", "also write the summary (markdown) to this file")
 	flag.Parse()
