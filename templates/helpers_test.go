@@ -18,10 +18,15 @@ func combinations() []templates.Options {
 			for _, client := range templates.Choices["client"] {
 				for _, arch := range templates.Choices["arch"] {
 					for _, pkg := range templates.Choices["package"] {
-						out = append(out, templates.Options{
+						o := templates.Options{
 							Name: "fn-" + event, Lang: config.Language(lang), Event: event, Arch: settings.Arch(arch),
 							Package: config.Packaging(pkg), Client: config.Client(client),
-						})
+						}
+						out = append(out, o)
+						if o.Lang == config.Rust {
+							o.Link = config.LinkStatic // the default (dynamic) is the one above
+							out = append(out, o)
+						}
 					}
 				}
 			}

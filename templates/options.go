@@ -20,6 +20,9 @@ type Options struct {
 	Package config.Packaging // zip | image
 	Client  config.Client    // official | minimal
 	Module  string           // Go module path; defaults to Name
+	// Link is how a Rust bootstrap links glibc: dynamic (empty means
+	// that too) or static. Go functions have no choice: empty.
+	Link config.Link
 	// Fnopt is the fnopt that writes the project: the generated workflow
 	// pins the fnopt Action to it. The zero Info means this binary's own
 	// (version.Get).
@@ -45,10 +48,25 @@ func (o *Options) Normalize() error {
 			return err
 		}
 	}
+	if err := o.normalizeLink(); err != nil {
+		return err
+	}
 	if o.Module != "" {
 		return ValidateModule(o.Module)
 	}
 	return nil
+}
+
+// normalizeLink checks Link against the language: a Rust function's is
+// parsed, empty meaning Rust's default; a Go function has none to choose.
+func (o *Options) normalizeLink() error {
+	switch {
+	case o.Link == "":
+		return nil
+	case o.Lang == config.Go:
+		return &OptionError{Option: "link", Err: config.ErrGoLink}
+	}
+	return o.Set("link", string(o.Link))
 }
 
 // OptionNames are the options with a fixed set of choices, by their flag
@@ -63,10 +81,12 @@ var Choices = map[string][]string{
 	"arch":    config.Arches,
 	"package": config.Packages,
 	"client":  config.Clients,
+	"link":    config.Links, // Rust only, so not in OptionNames
 }
 
 // OptionError is a value refused for one of the options in Choices; Err is
-// the *settings.ChoiceError of its parser.
+// the *settings.ChoiceError of its parser, or config.ErrGoLink for a link
+// chosen for a Go function.
 type OptionError struct {
 	Option string // "lang", "arch", ...
 	Err    error
@@ -91,6 +111,8 @@ func (o *Options) Set(option, value string) error {
 		o.Package, err = config.ParsePackaging(value)
 	case "client":
 		o.Client, err = config.ParseClient(value)
+	case "link":
+		o.Link, err = config.ParseLink(value)
 	default:
 		return fmt.Errorf("templates: no option %q", option)
 	}
@@ -113,6 +135,8 @@ func (o *Options) Get(option string) string {
 		return string(o.Package)
 	case "client":
 		return string(o.Client)
+	case "link":
+		return string(o.Link)
 	}
 	return ""
 }
@@ -166,7 +190,7 @@ type Data struct {
 	GoTags      string
 	GoLdflags   string
 	RustProfile []settings.RustProfileKey
-	RustFlags   string // RUSTFLAGS for the tuned build
+	RustFlags   string // RUSTFLAGS for the tuned build, linked as Link asks
 	CrateName   string // Name with '-' turned into '_'
 	LogicalID   string // CloudFormation logical ID of the function
 
@@ -190,6 +214,9 @@ func newData(o Options) Data {
 	if o.Fnopt == (version.Info{}) {
 		o.Fnopt = version.Get()
 	}
+	if o.Lang == config.Rust && o.Link == "" {
+		o.Link = config.LinkDynamic // Rust's default, written out in fnopt.yaml
+	}
 	ref, note := actionRef(o.Fnopt)
 	lambdaImport, eventsImport := "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/events"
 	if o.Client == "minimal" {
@@ -205,7 +232,7 @@ func newData(o Options) Data {
 		GoTags:      settings.GoTags,
 		GoLdflags:   settings.GoLdflags,
 		RustProfile: settings.RustProfile(),
-		RustFlags:   strings.Join(settings.RustRustflags(), " "),
+		RustFlags:   strings.Join(settings.RustFlags(o.Link.Static()), " "),
 		CrateName:   strings.ReplaceAll(o.Name, "-", "_"),
 		LogicalID:   environ.LogicalID(o.Name),
 
@@ -242,7 +269,7 @@ func actionRef(fnopt version.Info) (ref, note string) {
 // none: what verify builds and measures is the zip, so nothing would
 // check it.
 func budgets(o Options) config.Budgets {
-	b := config.DefaultBudgets(o.Lang, o.Client)
+	b := config.DefaultBudgets(o.Lang, o.Client, o.Link)
 	if o.Package == config.Image {
 		b.ArtifactBytes = 0
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/fnopt/fnopt/internal/awsref"
+	"github.com/fnopt/fnopt/internal/dist"
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/procgroup"
@@ -67,7 +68,7 @@ func TestRenderRustCombinations(t *testing.T) {
 		if o.Lang != "rust" {
 			continue
 		}
-		t.Run(fmt.Sprintf("%s/%s/%s/%s", o.Client, o.Event, o.Arch, o.Package), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/%s/%s/%s", o.Client, o.Event, o.Arch, o.Package, o.Link), func(t *testing.T) {
 			fs := files(t, o)
 			want := []string{"Cargo.toml", "Makefile", ".cargo/config.toml", "src/main.rs", "src/handler.rs", "testdata/event.json", "zip.go"}
 			if o.Client == "minimal" {
@@ -105,6 +106,22 @@ func TestRenderRustCombinations(t *testing.T) {
 				if !strings.Contains(mk, s) {
 					t.Errorf("Makefile lacks %q", s)
 				}
+			}
+
+			// The link fnopt.yaml states is the one the Makefile builds.
+			cfg, err := config.Parse(fs[config.FileName].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := config.LinkDynamic
+			if o.Link.Static() {
+				link = config.LinkStatic
+			}
+			if cfg.Build.Link != link {
+				t.Errorf("fnopt.yaml build.link %q, want %q", cfg.Build.Link, link)
+			}
+			if static := strings.Contains(mk, "TUNED_RUSTFLAGS ?= -C target-feature=+crt-static\n"); static != o.Link.Static() {
+				t.Errorf("Makefile links glibc statically: %v, want %v", static, o.Link.Static())
 			}
 
 			sample, err := awsref.Event(rustSample[o.Event])
@@ -265,6 +282,36 @@ func TestGeneratedRustMinimalProjects(t *testing.T) {
 		})
 	}
 
+	// fnopt new --link static: the Makefile and fnopt build both link glibc
+	// in, the zip fits the static budget, and the function still answers.
+	t.Run("static", func(t *testing.T) {
+		o := templates.Options{Name: "fn-static", Lang: "rust", Event: "raw", Arch: "x86_64", Package: "zip", Client: "minimal", Link: config.LinkStatic}
+		dir := filepath.Join(root, "static")
+		writeProject(t, dir, o)
+		rb.run(t, dir, "make", "zip")
+		bin := filepath.Join(dir, "dist", "bootstrap")
+		checkStatic(t, bin)
+		zi, err := os.Stat(filepath.Join(dir, "dist", "function.zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if budget := cfg.Budgets.ArtifactBytes; zi.Size() > budget {
+			t.Errorf("the static zip is %d bytes, over its fnopt.yaml budget of %d", zi.Size(), budget)
+		}
+		out := t.TempDir()
+		if _, err := dist.Produce(context.Background(), dir, dist.Options{Arch: settings.X86_64, OutDir: out, Env: rb.env}); err != nil {
+			t.Fatal(err)
+		}
+		checkStatic(t, filepath.Join(out, "bootstrap"))
+		if res := invoke(t, startFunction(t, bin, nil), `{"name": "static"}`); res.Error != nil || string(res.Body) != `{"message":"Hello, static!"}` {
+			t.Errorf("invocation: body %s, error %v", res.Body, res.Error)
+		}
+	})
+
 	t.Run("invoke/raw", func(t *testing.T) {
 		bin := needBootstrap(t, bootstraps, "raw")
 		srv := startFunction(t, bin, nil)
@@ -341,6 +388,25 @@ func checkRustBootstrap(t *testing.T, path string) {
 		if v, ok := strings.CutPrefix(s.Version, "GLIBC_"); ok && newerGlibc(v, "2.34") {
 			t.Errorf("%s needs %s %s: provided.al2023 has glibc 2.34", path, s.Name, s.Version)
 		}
+	}
+}
+
+// checkStatic: an x86_64 ELF with no program interpreter, so it needs no
+// dynamic loader or shared glibc.
+func checkStatic(t *testing.T, path string) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("%s has a program interpreter: linked dynamically", path)
+		}
+	}
+	if f.Machine != elf.EM_X86_64 {
+		t.Errorf("%s is for %v", path, f.Machine)
 	}
 }
 
@@ -519,7 +585,7 @@ func BenchmarkRustMinimalSize(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	budget := config.DefaultBudgets(config.Rust, config.Minimal).ArtifactBytes
+	budget := config.DefaultBudgets(config.Rust, config.Minimal, config.LinkDynamic).ArtifactBytes
 	var bootstrapBytes, zipBytes int64
 	for i, v := range variants {
 		fi, err := os.Stat(bins[i])

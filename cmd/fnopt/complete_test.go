@@ -33,6 +33,7 @@ func TestCompleteFlagValues(t *testing.T) {
 		{[]string{"new", "--arch", ""}, []string{"arm64", "x86_64"}, noFile},
 		{[]string{"new", "--package", ""}, []string{"zip", "image"}, noFile},
 		{[]string{"new", "--client", ""}, []string{"official", "minimal"}, noFile},
+		{[]string{"new", "--link", ""}, []string{"dynamic", "static"}, noFile},
 		{[]string{"new", "--module", ""}, nil, noFile},
 		{[]string{"build", "--arch", ""}, []string{"arm64", "x86_64"}, noFile},
 		{[]string{"build", "--package", "i"}, []string{"image"}, noFile},

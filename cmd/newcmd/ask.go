@@ -68,6 +68,20 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 			return optionError(err)
 		}
 	}
+	if o.Lang == config.Rust && !given["link"] {
+		ans, err := p.Select(Question{
+			Message: "Link glibc:",
+			Help: "dynamic uses the glibc Lambda's provided.al2023 has: the smallest zip. static puts glibc in the bootstrap: " +
+				"no dynamic loader at start, about 450 KB more in a minimal function's zip. fnopt.yaml's build.link keeps the choice.",
+			Default: templates.Choices["link"][0],
+		}, templates.Choices["link"], func(v string) string { return linkNotes[v] })
+		if err != nil {
+			return err
+		}
+		if err := o.Set("link", ans); err != nil {
+			return optionError(err)
+		}
+	}
 	if o.Lang == config.Go && !given["module"] {
 		// The default is --module's: the function's name.
 		mod, err := p.Input(Question{
@@ -81,6 +95,12 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 		o.Module = mod
 	}
 	return nil
+}
+
+// linkNotes say what each link of a Rust bootstrap brings.
+var linkNotes = map[string]string{
+	"dynamic": "glibc from Lambda's runtime: smallest zip",
+	"static":  "glibc inside the bootstrap: no loader at start, bigger zip",
 }
 
 // clientNotes say what each runtime client links in a function of lang,

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/templates"
 )
@@ -55,6 +56,7 @@ input. PATH must not exist or be an empty folder: fnopt new never overwrites
 files, and an interrupted run leaves nothing behind.`,
 		Example: `  fnopt new hello                                  # ask, or Go + raw JSON + arm64 + zip
   fnopt new hello --yes --lang rust --client minimal
+  fnopt new hello --yes --lang rust --link static   # glibc inside the bootstrap
   fnopt new api --event http --arch x86_64 --module github.com/me/api --yes
   fnopt new jobs --event sqs --package image --client minimal --yes`,
 		Args: cobra.MaximumNArgs(1),
@@ -90,10 +92,11 @@ files, and an interrupted run leaves nothing behind.`,
 	f.Var(optionValue{p, "arch"}, "arch", "architecture: arm64 or x86_64 (default arm64)")
 	f.Var(optionValue{p, "package"}, "package", "packaging: zip or image (default zip)")
 	f.Var(optionValue{p, "client"}, "client", "runtime client: official or minimal (default official)")
+	f.Var(optionValue{p, "link"}, "link", "Rust only: link glibc dynamic or static (default dynamic)")
 	f.StringVar(&p.Module, "module", "", "Go module path (default: the name)")
 	f.BoolVarP(&opts.Yes, "yes", "y", false, "ask nothing: use defaults for what flags leave open")
 	// The shell completes the choices from the lists they are parsed by.
-	for _, name := range templates.OptionNames {
+	for _, name := range append(templates.OptionNames, "link") {
 		cmdutil.CompleteChoices(cmd, name, templates.Choices[name])
 	}
 	cmdutil.CompleteNothing(cmd, "name")
@@ -133,6 +136,11 @@ func resolve(opts *Options) (templates.Options, string, error) {
 			if err := o.Set(name, o.Get(name)); err != nil {
 				return o, "", optionError(err)
 			}
+		}
+	}
+	if opts.Given["link"] {
+		if err := o.Set("link", o.Get("link")); err != nil {
+			return o, "", optionError(err)
 		}
 	}
 	if opts.Given["module"] {
@@ -211,6 +219,8 @@ func optionError(err error) error {
 	switch {
 	case errors.Is(err, templates.ErrEmptyName):
 		return fmt.Errorf("%w: pass a PATH or --name", err)
+	case errors.Is(err, config.ErrGoLink):
+		return fmt.Errorf("--link is for Rust functions: %v; drop --link or use --lang rust", config.ErrGoLink)
 	case errors.As(err, &oe) && errors.As(err, &ce):
 		return fmt.Errorf("invalid --%s %q: use one of %s", oe.Option, ce.Value, strings.Join(ce.Choices, ", "))
 	case errors.As(err, &me):

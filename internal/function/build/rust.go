@@ -35,10 +35,7 @@ type RustBuild struct {
 // it, with the user's value).
 func Rust(arch settings.Arch, linker string, static bool, user UserProfile) RustBuild {
 	rb := RustBuild{Target: arch.RustTarget()}
-	flags := settings.RustRustflags()
-	if static {
-		flags = settings.RustStaticRustflags()
-	}
+	flags := settings.RustFlags(static)
 	// RUSTFLAGS replaces the project's own rustflags (.cargo/config.toml),
 	// so it is set only when fnopt has flags to pass.
 	if len(flags) > 0 {

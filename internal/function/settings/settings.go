@@ -213,6 +213,16 @@ func RustProfile() []RustProfileKey {
 // Lambda's provided:al2023 base image rather than scratch.
 func RustRustflags() []string { return nil }
 
+// RustFlags are the rustc flags of a tuned Rust bootstrap, linked
+// statically when static is true: the one choice between RustRustflags
+// and RustStaticRustflags, for builds and for generated Makefiles alike.
+func RustFlags(static bool) []string {
+	if static {
+		return RustStaticRustflags()
+	}
+	return RustRustflags()
+}
+
 // RustStaticRustflags are the rustc flags for a bootstrap that must run
 // with no C library beside it: an image on an empty (scratch) base. There
 // the 1 MB that static glibc adds is the price of having no loader and no
