@@ -128,7 +128,7 @@ func variants() []Variant {
 			Name:    "rust-static",
 			Linkage: GlibcStatic,
 			Expect:  `{"message":"Hello, world!"}`,
-			What:    "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"): not fnopt's setting, shown for the trade-off (see docs/bench.md)",
+			What:    "rust-minimal with glibc linked statically (RUSTFLAGS=\"-C target-feature=+crt-static\"), as fnopt.yaml's build.link: static builds it: fnopt's opt-in, not its default (see docs/rust.md)",
 			Build: func(ctx context.Context, w *workspace, out string) (string, error) {
 				env, err := w.cargoEnv("cargo-target-static")
 				if err != nil {

@@ -138,6 +138,7 @@ where
     E: DeserializeOwned,
     R: Serialize,
 {
+    ignore_sigpipe();
     let api = match env::var("AWS_LAMBDA_RUNTIME_API") {
         Ok(api) if !api.is_empty() => api,
         _ => fail("AWS_LAMBDA_RUNTIME_API is not set: run this binary in Lambda or under a Runtime API emulator"),
@@ -198,6 +199,22 @@ where
     let output = handler(event, ctx)?;
     serde_json::to_vec(&output)
         .map_err(|e| Error::new("Runtime.MarshalError", format!("encoding the result: {e}")))
+}
+
+/// Makes a write to a connection the Runtime API closed fail with an error
+/// instead of killing the process, as Rust's own start-up does (main.rs
+/// skips it).
+fn ignore_sigpipe() {
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13; // the same on every Linux architecture Lambda runs
+    const SIG_IGN: usize = 1;
+    // SAFETY: signal(2) with SIG_IGN installs no handler code and touches
+    // no Rust state; it runs before the client starts any thread.
+    unsafe {
+        signal(SIGPIPE, SIG_IGN);
+    }
 }
 
 fn fail(msg: &str) -> ! {
