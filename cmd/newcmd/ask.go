@@ -72,7 +72,7 @@ func ask(p Prompter, o *templates.Options, given map[string]bool, havePath bool)
 		ans, err := p.Select(Question{
 			Message: "Link glibc:",
 			Help: "dynamic uses the glibc Lambda's provided.al2023 has: the smallest zip. static puts glibc in the bootstrap: " +
-				"no dynamic loader at start, about 450 KB more in a minimal function's zip. fnopt.yaml's build.link keeps the choice.",
+				"no dynamic loader to run at start, but about 400 KB more in a minimal function's zip. fnopt.yaml's build.link keeps the choice.",
 			Default: templates.Choices["link"][0],
 		}, templates.Choices["link"], func(v string) string { return linkNotes[v] })
 		if err != nil {

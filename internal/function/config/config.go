@@ -121,7 +121,7 @@ type Budgets struct {
 // gate's job (verify --against), which measures both sides interleaved.
 //
 // A Rust function that links glibc statically (build.link: static) gets
-// 500 KB more: static glibc took the Rust minimal zip from 197 to 641 KiB
+// 500 KB more: static glibc took the Rust minimal zip from 189 to 592 KiB
 // in the cold-start benchmark (docs/bench.md), and the templates' Rust
 // test checks that a static minimal zip fits.
 func DefaultBudgets(lang Language, client Client, link Link) Budgets {
