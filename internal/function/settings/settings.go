@@ -199,18 +199,21 @@ func RustProfile() []RustProfileKey {
 // Measured on the minimal hello function, x86_64, opt-level "s", fat LTO,
 // by BenchmarkRustMinimalSize (templates/rust_test.go), start-up being
 // exec to the first GET /next against the Runtime API emulator, median of
-// 200 interleaved runs:
+// 300 interleaved runs (2026-12-02):
 //
 //	                     bootstrap    start-up
-//	dynamic glibc          382,320     0.63 ms
-//	+crt-static          1,387,408     0.42 ms
+//	dynamic glibc          367,976     3.76 ms
+//	+crt-static          1,276,688     2.81 ms
 //
-// crt-static starts about 0.2 ms sooner (no dynamic loader) but makes the
-// binary 3.6 times bigger: static glibc alone weighs 680 KB (a static C
-// hello world), which puts the 500 KB budget of a Rust function out of
-// reach. Non-PIE (-C relocation-model=static) saved only 7 KB and gives
-// up ASLR. A dynamic bootstrap in an image needs glibc and its loader there: use
-// Lambda's provided:al2023 base image rather than scratch.
+// crt-static starts sooner (no dynamic loader) but makes the binary 3.5
+// times bigger and the zip about 400 KB bigger, which puts the 500 KB
+// budget of a Rust function out of reach; with a cold page cache the gain
+// varies with the disk (docs/bench.md). So it is the user's choice
+// (fnopt.yaml build.link: static; RustFlags), not the default. Non-PIE
+// (-C relocation-model=static) saved 3 to 6% more of a static start and
+// gives up ASLR: not used. A dynamic bootstrap in an image needs glibc and
+// its loader there: use Lambda's provided:al2023 base image rather than
+// scratch.
 func RustRustflags() []string { return nil }
 
 // RustFlags are the rustc flags of a tuned Rust bootstrap, linked
@@ -223,10 +226,11 @@ func RustFlags(static bool) []string {
 	return RustRustflags()
 }
 
-// RustStaticRustflags are the rustc flags for a bootstrap that must run
-// with no C library beside it: an image on an empty (scratch) base. There
-// the 1 MB that static glibc adds is the price of having no loader and no
-// libc to ship, and the start is about 0.2 ms sooner (see RustRustflags).
+// RustStaticRustflags are the rustc flags for a bootstrap linked
+// statically: one that must run with no C library beside it (an image on
+// an empty base), or one whose fnopt.yaml asks for it. The megabyte that
+// static glibc adds buys a start without the dynamic loader (see
+// RustRustflags).
 func RustStaticRustflags() []string {
 	return []string{"-C", "target-feature=+crt-static"}
 }
