@@ -32,8 +32,11 @@ var triedGoDebug = []string{
 // to the start of the Go minimal hello: the template's project is built
 // as it is (none) and with each setting alone, and the bootstraps are
 // started interleaved by verify's engine, with a warm and a cold page
-// cache. It prints init p50 per build and its ratio to none, side by side
-// in one run; there is no timed assertion.
+// cache. Beside them it builds the one change to the Go minimal template
+// that was adopted (issue 16): its runtime client on system calls,
+// against the net.Dial client it replaced. It prints init p50 per build
+// and its ratio to none, side by side in one run; there is no timed
+// assertion.
 //
 // FNOPT_BENCH_GODEBUG=k=v,k=v+k=v replaces the settings tried (each alone;
 // + joins settings tried together); FNOPT_BENCH_SAMPLES sets the cold
@@ -56,11 +59,13 @@ func BenchmarkGoRuntimeSettings(b *testing.B) {
 	type build struct {
 		name    string
 		godebug []string
+		files   map[string]string // replaced in the project, by path
 	}
-	builds := []build{{"none", nil}}
+	builds := []build{{name: "none"}}
 	for _, c := range candidates {
-		builds = append(builds, build{c, strings.Split(c, "+")})
+		builds = append(builds, build{name: c, godebug: strings.Split(c, "+")})
 	}
+	builds = append(builds, build{name: "client-on-net.Dial", files: map[string]string{"internal/lambda/conn.go": netDialConn}})
 
 	root := b.TempDir()
 	tmpl := filepath.Join(root, "template")
@@ -83,6 +88,11 @@ func BenchmarkGoRuntimeSettings(b *testing.B) {
 		}
 		if err := os.WriteFile(filepath.Join(dir, "go.mod"), withGodebug(gomod, bl.godebug), 0o644); err != nil {
 			b.Fatal(err)
+		}
+		for name, src := range bl.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				b.Fatal(err)
+			}
 		}
 		runB(b, dir, nil, "make", "build")
 		bins = append(bins, filepath.Join(dir, "dist", "bootstrap"))
@@ -128,7 +138,7 @@ func BenchmarkGoRuntimeSettings(b *testing.B) {
 		}
 	}
 	fmt.Printf("\nGo minimal hello, %s, init p50 of %d interleaved starts per build (verify.Measure), ratio to none\n", settings.HostArch(), samples)
-	fmt.Printf("%-38s", "go.mod godebug")
+	fmt.Printf("%-38s", "build (go.mod godebug, or the change)")
 	for _, rg := range regimes {
 		fmt.Printf(" %16s %6s", rg.name, "ratio")
 	}
@@ -153,6 +163,23 @@ func BenchmarkGoRuntimeSettings(b *testing.B) {
 		b.ReportMetric(cpu50[i+1]/cpu50[0], strings.NewReplacer("=", "-").Replace(bl.name)+"/none-start-cpu")
 	}
 }
+
+// netDialConn is the Go minimal client's connection as it was before
+// issue 16: net.Dial's, which links net, its poller and its resolver.
+const netDialConn = `package lambda
+
+import "net"
+
+type conn struct{ net.Conn }
+
+func dial(addr string) (*conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c}, nil
+}
+`
 
 // startCPU runs bootstrap with the Runtime API address refused, so it
 // runs its whole start-up and exits at its first connect, and returns the
