@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -192,11 +193,20 @@ func newPlan(dir string, opts Options) (*plan, error) {
 // installs the artifacts only when every step, an image push included,
 // has succeeded. The staging folder goes in every case (a cancelled
 // context included), unless it holds the previous artifacts that a failed
-// install could not put back.
-func (p *plan) produce(ctx context.Context) (*Result, error) {
-	if err := os.MkdirAll(p.out, 0o755); err != nil {
+// install could not put back; so do the output folder and its parents when
+// this call made them and the build failed.
+func (p *plan) produce(ctx context.Context) (_ *Result, err error) {
+	made, err := mkdirAllNew(p.out)
+	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", p.out, err)
 	}
+	defer func() {
+		if err != nil {
+			for _, d := range made {
+				os.Remove(d) // only when empty: the staging folder is gone by now
+			}
+		}
+	}()
 	stage, err := os.MkdirTemp(p.out, ".build-*")
 	if err != nil {
 		return nil, fmt.Errorf("creating a staging folder in %s: %w", p.out, err)
@@ -283,6 +293,24 @@ func (p *plan) produce(ctx context.Context) (*Result, error) {
 		Zip:         zip,
 		Image:       img,
 	}, nil
+}
+
+// mkdirAllNew is os.MkdirAll that returns the folders it created, deepest
+// first, so that a failed build can take them away again.
+func mkdirAllNew(dir string) ([]string, error) {
+	var made []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		made = append(made, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return made, os.MkdirAll(dir, 0o755)
 }
 
 // hashFile describes the staged file as it will be installed at final.
