@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/optimize/project"
+	"github.com/fnopt/fnopt/optimize/project/projecttest"
 )
 
 // legacy copies examples/legacy-go-sam, a function built with go1.x-era
@@ -21,18 +22,6 @@ func legacy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// cancelOnCommit cancels the run's context when the first file is
-// committed: an interrupt in the middle of applying.
-type cancelOnCommit struct {
-	project.OSWriter
-	cancel context.CancelFunc
-}
-
-func (w cancelOnCommit) Commit(tmp, path string) error {
-	w.cancel()
-	return w.OSWriter.Commit(tmp, path)
 }
 
 func TestRun(t *testing.T) {
@@ -50,7 +39,7 @@ func TestRun(t *testing.T) {
 			opts: func(context.CancelFunc) Options { return Options{Apply: true} }, wantErr: ErrInterrupted{}},
 		{name: "interrupted while applying",
 			opts: func(c context.CancelFunc) Options {
-				return Options{Apply: true, Writer: cancelOnCommit{cancel: c}}
+				return Options{Apply: true, Writer: projecttest.CancelOnCommit{Cancel: c}}
 			}, wantApplied: true, wantLate: true},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ import (
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/schematest"
 	"github.com/fnopt/fnopt/optimize/project"
+	"github.com/fnopt/fnopt/optimize/project/projecttest"
 )
 
 func repoRoot(t *testing.T) string {
@@ -252,18 +253,6 @@ func TestLinkedTemplateIsSaidInThePlan(t *testing.T) {
 	}
 }
 
-// cancelOnCommit cancels the command's context as it writes the plan's
-// first file: an interrupt that arrives once writing has begun.
-type cancelOnCommit struct {
-	project.OSWriter
-	cancel context.CancelFunc
-}
-
-func (w cancelOnCommit) Commit(tmp, path string) error {
-	w.cancel()
-	return w.OSWriter.Commit(tmp, path)
-}
-
 // TestInterruptedWhileApplying: an interrupt that arrives once the plan is
 // being written does not stop it halfway; the plan is applied in full, and
 // the exit status says so (0, with a line on stderr), not 2 or 130, which
@@ -274,7 +263,7 @@ func TestInterruptedWhileApplying(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ios, _, out, errOut := cmdutil.Test()
-	cmd := newCmd(ios, cancelOnCommit{cancel: cancel})
+	cmd := newCmd(ios, projecttest.CancelOnCommit{Cancel: cancel})
 	cmd.SetArgs([]string{dir, "--init=false", "--apply"})
 	cmd.SetOut(out)
 	cmd.SetErr(errOut)
