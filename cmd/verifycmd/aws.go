@@ -126,8 +126,6 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 	switch {
 	case o.Serve:
 		return none, errors.New("--serve runs the function here: it does not combine with --target aws")
-	case o.Main != "":
-		return none, errors.New("--main is not applied to the functions --target aws deploys yet: name the function in its fnopt.yaml (build.main or build.bin)")
 	case o.ColdCache:
 		return none, errors.New("--cold-cache is about this machine's page cache: it does not combine with --target aws")
 	case a.keep && a.gate.Active():
@@ -147,6 +145,7 @@ func (a *awsExt) options(o *Options) (awslambda.Options, error) {
 	ao := awslambda.Options{
 		Account:     awslambda.AccountOptions{Region: a.region, Profile: a.profile},
 		Role:        a.role,
+		Program:     o.Main,
 		MemoryMB:    a.memory.sizes,
 		Samples:     o.Samples,
 		Warm:        o.Warm,

@@ -94,6 +94,7 @@ func (w *workspace) prepareProject(ctx context.Context, acct *Account, src Sourc
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.WithProgram(o.Program)
 	arches := o.Arches
 	if len(arches) == 0 {
 		arches = []settings.Arch{cfg.Architecture()}

@@ -2,6 +2,9 @@ package awslambda_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
@@ -64,5 +67,40 @@ func TestRunProjectMatrix(t *testing.T) {
 	}
 	if n := len(srv.Deleted()); n != 4 {
 		t.Errorf("%d functions deleted, want 4", n)
+	}
+}
+
+// Options.Program picks the function of a repository with several, as
+// fnopt.yaml's build.main does: here a second main package that fails in
+// init, so the run fails only when that package is the one deployed.
+func TestRunProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a function twice")
+	}
+	double(t, lambdatest.Options{})
+	dir := project(t, settings.HostArch(), "0")
+	if err := os.MkdirAll(filepath.Join(dir, "cmd", "crash"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cmd", "crash", "main.go"), []byte(crashingMain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		program string
+		fails   bool
+	}{
+		{"", false}, // fnopt.yaml's: the root package
+		{"./cmd/crash", true},
+	} {
+		o := options(1, 1)
+		o.Program = tc.program
+		_, err := awslambda.Run(context.Background(), []awslambda.Source{{Label: dir, Path: dir}}, o)
+		var fe *awslambda.FunctionError
+		if got := errors.As(err, &fe) && fe.Phase == "init"; got != tc.fails {
+			t.Errorf("Program %q: err = %v, want an init failure: %v", tc.program, err, tc.fails)
+		}
+		if !tc.fails && err != nil {
+			t.Errorf("Program %q: %v", tc.program, err)
+		}
 	}
 }

@@ -27,6 +27,10 @@ type Options struct {
 	Role string
 	// MemoryMB are the memory sizes to measure (default 128).
 	MemoryMB []int
+	// Program overrides a project's main package (Go) or Cargo binary
+	// target (Rust), as fnopt.yaml's build.main and build.bin name it;
+	// "" keeps fnopt.yaml's.
+	Program string
 	// Arches are the architectures to measure. Default: a project's own
 	// (fnopt.yaml), a zip's or image's bootstrap's. A zip or image can
 	// only run as what it is built for.
