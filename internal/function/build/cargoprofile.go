@@ -6,17 +6,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"syscall"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
-// UserProfile is the [profile.release] the project's own Cargo.toml sets:
-// the values fnopt keeps rather than overrides, because `cargo --config`
-// would take precedence over the manifest.
+// UserProfile is the [profile.release] the project sets, in its
+// Cargo.toml or in Cargo's configuration files (.cargo/config.toml): the
+// values fnopt keeps rather than overrides, because `cargo --config` would
+// take precedence over both.
 type UserProfile struct {
 	// Manifest is the Cargo.toml that holds the profile Cargo applies:
 	// the workspace root's, since Cargo ignores a member's profiles.
@@ -27,17 +30,42 @@ type UserProfile struct {
 }
 
 // ReadUserProfile reads the release profile Cargo will apply to the
-// package in dir: the [profile.release] of the nearest Cargo.toml up from
-// dir that declares a [workspace], else of dir's own Cargo.toml. A
+// package in dir, as cargo run in dir does: the [profile.release] of the
+// nearest Cargo.toml up from dir that declares a [workspace], else of
+// dir's own Cargo.toml, overridden key by key by the [profile.release] of
+// the .cargo/config.toml files from dir up, the nearest winning
+// (https://doc.rust-lang.org/cargo/reference/config.html). The one in
+// $CARGO_HOME and CARGO_PROFILE_RELEASE_* variables are not read. A
 // project without Cargo.toml has an empty profile.
 func ReadUserProfile(dir string) (UserProfile, error) {
 	manifest, err := rootManifest(dir)
 	if err != nil || manifest == "" {
 		return UserProfile{}, err
 	}
-	data, err := os.ReadFile(manifest)
+	up := UserProfile{Manifest: manifest, Values: map[string]string{}}
+	configs, err := cargoConfigs(dir)
 	if err != nil {
-		return UserProfile{}, fmt.Errorf("reading %s: %w", manifest, err)
+		return UserProfile{}, err
+	}
+	// Least binding first, so that each later file overwrites its keys.
+	for _, f := range append([]string{manifest}, configs...) {
+		release, err := readRelease(f)
+		if err != nil {
+			return UserProfile{}, err
+		}
+		for k, v := range release {
+			up.Values[k] = tomlLiteral(v)
+		}
+	}
+	return up, nil
+}
+
+// readRelease returns the [profile.release] table of a Cargo.toml or a
+// Cargo configuration file.
+func readRelease(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	var doc struct {
 		Profile struct {
@@ -45,13 +73,38 @@ func ReadUserProfile(dir string) (UserProfile, error) {
 		} `toml:"profile"`
 	}
 	if err := toml.Unmarshal(data, &doc); err != nil {
-		return UserProfile{}, fmt.Errorf("%s is not valid TOML: %v: fix it so cargo can read it", manifest, err)
+		return nil, fmt.Errorf("%s is not valid TOML: %v: fix it so cargo can read it", path, err)
 	}
-	up := UserProfile{Manifest: manifest, Values: map[string]string{}}
-	for k, v := range doc.Profile.Release {
-		up.Values[k] = tomlLiteral(v)
+	return doc.Profile.Release, nil
+}
+
+// cargoConfigs are the Cargo configuration files cargo run in dir reads
+// from dir and its parents, furthest first: .cargo/config.toml, or the
+// older .cargo/config when a folder has no config.toml.
+func cargoConfigs(dir string) ([]string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
 	}
-	return up, nil
+	var found []string
+	for d := abs; ; d = filepath.Dir(d) {
+		for _, name := range []string{"config.toml", "config"} {
+			p := filepath.Join(d, ".cargo", name)
+			st, err := os.Stat(p)
+			if err == nil && st.Mode().IsRegular() {
+				found = append(found, p)
+				break
+			}
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				return nil, fmt.Errorf("reading %s: %w", p, err)
+			}
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	slices.Reverse(found)
+	return found, nil
 }
 
 // rootManifest finds the manifest whose profiles Cargo uses for dir.

@@ -96,8 +96,9 @@ func TestLinkerPackage(t *testing.T) {
 }
 
 // A key the project's own [profile.release] sets is not passed with
-// --config (which would win over Cargo.toml): it is kept and named. The
-// workspace root's profile is the one Cargo applies to a member.
+// --config (which would win over Cargo.toml and .cargo/config.toml): it is
+// kept and named. The workspace root's profile is the one Cargo applies to
+// a member; configuration files override it.
 func TestUserProfileKept(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -116,6 +117,21 @@ func TestUserProfileKept(t *testing.T) {
 			"fn/src/main.rs": "fn main() {}\n",
 		}, "fn", []string{"strip = false"}},
 		{"no Cargo.toml at all", map[string]string{}, ".", nil},
+		// Cargo's configuration files win over the manifest, the nearest
+		// over those further up.
+		{".cargo/config.toml over Cargo.toml", map[string]string{
+			"Cargo.toml":         "[package]\nname = \"a\"\n\n[profile.release]\nopt-level = 2\n",
+			".cargo/config.toml": "[profile.release]\nopt-level = 3\nstrip = false\n",
+		}, ".", []string{"opt-level = 3", "strip = false"}},
+		{"the nearest configuration file wins", map[string]string{
+			".cargo/config.toml":    "[profile.release]\nlto = false\ncodegen-units = 4\n",
+			"fn/Cargo.toml":         "[package]\nname = \"fn\"\n",
+			"fn/.cargo/config.toml": "[profile.release]\nlto = \"thin\"\n",
+		}, "fn", []string{"codegen-units = 4", `lto = "thin"`}},
+		{"the older .cargo/config", map[string]string{
+			"Cargo.toml":    "[package]\nname = \"a\"\n",
+			".cargo/config": "[profile.release]\npanic = \"unwind\"\n",
+		}, ".", []string{`panic = "unwind"`}},
 		// fnopt new's profile: every key set to the tuned value, none
 		// passed, nothing to say.
 		{"the tuned values themselves", map[string]string{"Cargo.toml": "[profile.release]\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\npanic = 'abort'\nstrip = true\n"}, ".", nil},
@@ -141,6 +157,13 @@ func TestUserProfileKept(t *testing.T) {
 			}
 		})
 	}
+	t.Run("broken .cargo/config.toml", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"Cargo.toml": "[package]\nname = \"a\"\n", ".cargo/config.toml": "[profile.release\n"})
+		if _, err := ReadUserProfile(dir); err == nil || !strings.Contains(err.Error(), "config.toml is not valid TOML") {
+			t.Errorf("err = %v, want one saying .cargo/config.toml is not valid TOML", err)
+		}
+	})
 	t.Run("broken Cargo.toml", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFiles(t, dir, map[string]string{"Cargo.toml": "[profile.release\n"})
