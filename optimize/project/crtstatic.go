@@ -135,7 +135,7 @@ func (s *crtStatic) textSites(f *textFile) {
 	// value when def), whose meaning is val, seen from the line at at.
 	var site func(start, end int, val string, def bool, at int)
 	site = func(start, end int, val string, def bool, at int) {
-		if !crtStaticArgs(strings.Fields(f.expand(val))) || seen(start, end) {
+		if !f.crtStaticValue(val) || seen(start, end) {
 			return
 		}
 		ev := f.evidence(at)
@@ -199,6 +199,28 @@ func (s *crtStatic) textSites(f *textFile) {
 			site(d.start, d.end, d.val, true, d.start)
 		}
 	}
+}
+
+// crtStaticValue reports whether a rustc flags value of the file turns
+// on crt-static, expanded with the file's variables. A variable defined
+// more than once (ifeq branches) is not expanded, so it counts when any
+// of its definitions has the flag: make may choose that one.
+func (f *textFile) crtStaticValue(val string) bool {
+	if crtStaticArgs(strings.Fields(f.expand(val))) {
+		return true
+	}
+	for _, m := range refRE.FindAllStringSubmatch(val, -1) {
+		name := m[1] + m[2] + m[3]
+		if !f.ambiguous[name] {
+			continue
+		}
+		for _, d := range varDefRE.FindAllStringSubmatch(string(f.src), -1) {
+			if d[1] == name && crtStaticArgs(strings.Fields(f.expand(trimQuotes(d[2])))) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cargoConfig is a .cargo/config.toml (or .cargo/config) at the project
