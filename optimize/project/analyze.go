@@ -243,7 +243,7 @@ func (a *analyzer) readFnoptYAML() error {
 	}
 	c, err := config.Load(a.dir)
 	if err != nil {
-		return fmt.Errorf("%w: fix it, then run fnopt optimize again", err)
+		return fmt.Errorf("%w; correct %s, then run fnopt optimize again", err, config.FileName)
 	}
 	a.fnopt = c
 	return nil

@@ -2,6 +2,7 @@ package project
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -418,5 +419,113 @@ func TestRustStaticInJSON(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("build files %+v lack .cargo/config.toml", doc.Project.Build)
+	}
+}
+
+// TestCargoConfigIsABuildFile: .cargo/config.toml is refused like the
+// other build files when it is a link (or lives in a linked .cargo) or is
+// not a file, and a malformed one, or a malformed fnopt.yaml, stops the
+// analysis with one line saying what to do.
+func TestCargoConfigIsABuildFile(t *testing.T) {
+	staticConfig := "[build]\nrustflags = [\"-C\", \"target-feature=+crt-static\"]\n"
+	t.Run("refused", func(t *testing.T) {
+		tests := []struct {
+			name    string
+			prepare func(t *testing.T, dir, outside string)
+			file    string
+			link    bool
+		}{
+			{"config.toml linked outside", func(t *testing.T, dir, outside string) {
+				mustWrite(t, filepath.Join(outside, "config.toml"), staticConfig)
+				mustSymlink(t, filepath.Join(outside, "config.toml"), filepath.Join(dir, ".cargo", "config.toml"))
+			}, ".cargo/config.toml", true},
+			{"config, the old name, linked", func(t *testing.T, dir, outside string) {
+				mustWrite(t, filepath.Join(outside, "config"), staticConfig)
+				mustSymlink(t, filepath.Join(outside, "config"), filepath.Join(dir, ".cargo", "config"))
+			}, ".cargo/config", true},
+			{".cargo linked outside", func(t *testing.T, dir, outside string) {
+				mustWrite(t, filepath.Join(outside, "config.toml"), staticConfig)
+				if err := os.Remove(filepath.Join(dir, ".cargo")); err != nil {
+					t.Fatal(err)
+				}
+				mustSymlink(t, outside, filepath.Join(dir, ".cargo"))
+			}, ".cargo", true},
+			{"config.toml a folder", func(t *testing.T, dir, outside string) {
+				if err := os.Mkdir(filepath.Join(dir, ".cargo", "config.toml"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}, ".cargo/config.toml", false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// The build script's own finding would be applied without
+				// the configuration the plan could not read.
+				dir := write(t, rustProject(map[string]string{"build.sh": "#!/bin/sh\ncargo build --target aarch64-unknown-linux-gnu\n"}))
+				outside := filepath.Join(filepath.Dir(dir), "outside")
+				for _, d := range []string{outside, filepath.Join(dir, ".cargo")} {
+					if err := os.MkdirAll(d, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				tt.prepare(t, dir, outside)
+				before := checksum(t, filepath.Dir(dir))
+				plan, err := Analyze(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var linkErr *LinkError
+				var typeErr *FileTypeError
+				switch {
+				case tt.link && (!errors.As(plan.Refusal(), &linkErr) || linkErr.File != tt.file):
+					t.Fatalf("Refusal() = %v, want a LinkError for %s", plan.Refusal(), tt.file)
+				case !tt.link && (!errors.As(plan.Refusal(), &typeErr) || typeErr.File != tt.file):
+					t.Fatalf("Refusal() = %v, want a FileTypeError for %s", plan.Refusal(), tt.file)
+				}
+				if len(plan.Applicable()) == 0 {
+					t.Fatal("the plan has no applicable finding: the test proves nothing")
+				}
+				if _, err := Apply(plan, OSWriter{}); err == nil {
+					t.Fatal("Apply succeeded, want the refusal")
+				}
+				if checksum(t, filepath.Dir(dir)) != before {
+					t.Error("a refused plan changed files")
+				}
+				if len(plan.Skipped) != 1 || plan.Skipped[0].File != tt.file {
+					t.Errorf("not understood: %+v, want %s", plan.Skipped, tt.file)
+				}
+			})
+		}
+	})
+	t.Run("malformed", func(t *testing.T) {
+		tests := []struct {
+			name  string
+			files map[string]string
+			want  string
+		}{
+			{"config.toml", map[string]string{".cargo/config.toml": "[build\nrustflags = []\n"}, ".cargo/config.toml is not valid TOML"},
+			{"fnopt.yaml", map[string]string{"fnopt.yaml": "name: f\nlanguage: rust\nbuild:\n  link: fully\n"}, "build.link \"fully\" is not a link"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := Analyze(write(t, rustProject(tt.files)))
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), ", then run fnopt optimize again") || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %v, want one line with %q and what to do", err, tt.want)
+				}
+			})
+		}
+	})
+}
+
+func mustWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustSymlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
 	}
 }
