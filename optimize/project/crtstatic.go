@@ -141,31 +141,29 @@ func (s *crtStatic) textSites(f *textFile) {
 		ev := f.evidence(at)
 		s.ev = append(s.ev, ev)
 		raw := string(f.src[start:end])
-		if cuts := crtStaticCuts(raw); len(cuts) > 0 {
-			for _, c := range cuts {
-				a, b := start+c.start, start+c.end
-				if def && c.start == 0 && c.end == len(raw) {
-					// Nothing left: no blank after the = either.
-					for a > 0 && (f.src[a-1] == ' ' || f.src[a-1] == '\t') {
-						a--
-					}
+		cuts := crtStaticCuts(raw)
+		for _, c := range cuts {
+			a, b := start+c.start, start+c.end
+			if def && c.start == 0 && c.end == len(raw) {
+				// Nothing left: no blank after the = either.
+				for a > 0 && (f.src[a-1] == ' ' || f.src[a-1] == '\t') {
+					a--
 				}
-				s.edits = append(s.edits, Edit{File: f.rel, Line: f.lines.line(a), Start: a, End: b, New: c.repl})
 			}
-			return
+			s.edits = append(s.edits, Edit{File: f.rel, Line: f.lines.line(a), Start: a, End: b, New: c.repl})
 		}
-		// Not written here: follow the variables the value refers to.
-		found := false
+		// The variables the value refers to may bring the flag too.
+		followed := false
 		for _, m := range refRE.FindAllStringSubmatch(raw, -1) {
 			name := m[1] + m[2] + m[3]
 			d, ok := f.vars[name]
 			if !ok || f.ambiguous[name] || !crtStaticArgs(strings.Fields(f.expand(d.val))) {
 				continue
 			}
-			found = true
+			followed = true
 			site(d.start, d.end, d.val, true, d.start)
 		}
-		if !found {
+		if len(cuts) == 0 && !followed {
 			s.manual = append(s.manual, fmt.Sprintf("take -C target-feature=%s out of the rustc flags at %s (they are built from variables fnopt cannot edit safely)", crtStaticFeature, ev))
 		}
 	}

@@ -66,6 +66,10 @@ func TestRustStaticGlibc(t *testing.T) {
 			files:  map[string]string{"Makefile": "CARGO ?= cargo\nTUNED_RUSTFLAGS ?= " + staticFlag + "\n\nbuild:\n\tRUSTFLAGS=\"$(TUNED_RUSTFLAGS)\" $(CARGO) build --release --target aarch64-unknown-linux-gnu\n"},
 			status: "apply", line: 5, file: "Makefile",
 			want: "CARGO ?= cargo\nTUNED_RUSTFLAGS ?=\n\nbuild:\n\tRUSTFLAGS=\"$(TUNED_RUSTFLAGS)\" $(CARGO) build --release --target aarch64-unknown-linux-gnu\n"},
+		{name: "Makefile flag both written and through a variable",
+			files:  map[string]string{"Makefile": "EXTRA := " + staticFlag + "\nRUSTFLAGS := $(EXTRA) -Ctarget-feature=+crt-static -C link-arg=-s\nexport RUSTFLAGS\nbuild:\n\t" + rustBuild + "\n"},
+			status: "apply", line: 2, file: "Makefile",
+			want: "EXTRA :=\nRUSTFLAGS := $(EXTRA) -C link-arg=-s\nexport RUSTFLAGS\nbuild:\n\t" + rustBuild + "\n"},
 		{name: "Dockerfile on provided:al2023",
 			files: map[string]string{"Dockerfile": "FROM rust:1.95 AS build\nENV RUSTFLAGS=\"" + staticFlag + "\"\nRUN " + rustBuild + "\n" +
 				"FROM public.ecr.aws/lambda/provided:al2023\nCOPY --from=build /target/aarch64-unknown-linux-gnu/release/bootstrap ${LAMBDA_RUNTIME_DIR}/bootstrap\n"},
