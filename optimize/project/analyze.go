@@ -204,7 +204,7 @@ func (a *analyzer) parse() error {
 				return err
 			}
 			a.cargoConfigs = append(a.cargoConfigs, c)
-			p.Build = append(p.Build, BuildFile{File: rel, Kind: "cargo", Detail: "cargo configuration"})
+			p.Build = append(p.Build, BuildFile{File: rel, Kind: "cargo", Detail: "configuration"})
 		}
 		if err := a.readFnoptYAML(); err != nil {
 			return err
