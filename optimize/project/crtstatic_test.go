@@ -1,6 +1,8 @@
 package project
 
 import (
+	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/fnopt/fnopt/internal/function/config"
+	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
 )
 
@@ -531,5 +535,65 @@ func mustSymlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestProofBuildsTheLinkage: the proof repeats the project's cargo build
+// with the rustc flags of its build files (BuildFor), so before the plan
+// the bootstrap is static and after it dynamic (it has a program
+// interpreter): what --verify measures is the finding's change.
+func TestProofBuildsTheLinkage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Rust six times")
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+	}{
+		{"script prefix", map[string]string{"build.sh": "#!/bin/sh\nRUSTFLAGS=\"" + staticFlag + "\" cargo build --release\n"}},
+		{"Makefile export", map[string]string{"Makefile": "RUSTFLAGS ?= " + staticFlag + "\nexport RUSTFLAGS\nbuild:\n\tcargo build --release\n"}},
+		{".cargo/config.toml", map[string]string{".cargo/config.toml": "[build]\nrustflags = [\"-C\", \"target-feature=+crt-static\"]\n"}},
+	}
+	env := testenv.CargoEnv(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := write(t, rustProject(tt.files))
+			interp := func(dir string) bool {
+				t.Helper()
+				bin, err := BuildFor(context.Background(), dir, filepath.Join(t.TempDir(), "out"), settings.HostArch(), env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := elf.Open(bin)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				for _, p := range f.Progs {
+					if p.Type == elf.PT_INTERP {
+						return true
+					}
+				}
+				return false
+			}
+			if interp(dir) {
+				t.Fatal("the bootstrap built before the plan is dynamic: the build's flags were not repeated")
+			}
+			plan, err := Analyze(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changes, err := plan.Changes()
+			if err != nil || len(changes) != 1 {
+				t.Fatalf("changes %v, %v; want one file", changes, err)
+			}
+			after := filepath.Join(t.TempDir(), "after")
+			if err := CopyTree(dir, after, changes); err != nil {
+				t.Fatal(err)
+			}
+			if !interp(after) {
+				t.Error("the bootstrap built after the plan is still static")
+			}
+		})
 	}
 }
