@@ -551,7 +551,7 @@ func TestProofBuildsTheLinkage(t *testing.T) {
 		files map[string]string
 	}{
 		{"script prefix", map[string]string{"build.sh": "#!/bin/sh\nRUSTFLAGS=\"" + staticFlag + "\" cargo build --release\n"}},
-		{"Makefile export", map[string]string{"Makefile": "RUSTFLAGS ?= " + staticFlag + "\nexport RUSTFLAGS\nbuild:\n\tcargo build --release\n"}},
+		{"Makefile export", map[string]string{"Makefile": "RUSTFLAGS ?= " + staticFlag + "\nexport RUSTFLAGS\nbuild:\n\t" + rustBuild + "\n"}},
 		{".cargo/config.toml", map[string]string{".cargo/config.toml": "[build]\nrustflags = [\"-C\", \"target-feature=+crt-static\"]\n"}},
 	}
 	env := testenv.CargoEnv(t)

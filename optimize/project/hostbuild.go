@@ -121,6 +121,7 @@ func goHostBuild(ctx context.Context, dir, outDir string, arch settings.Arch, t 
 func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*textFile, env []string) (string, error) {
 	release := true
 	var extra, flagsEnv []string
+	cross := false
 	for _, f := range files {
 		bs := f.cargoBuilds()
 		if len(bs) == 0 {
@@ -131,6 +132,7 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 			extra = append(extra, "--bin", p)
 		}
 		flagsEnv = bs[0].rustflagsEnv()
+		_, cross = bs[0].has("--target")
 		break
 	}
 	manifest := t.cargos[0]
@@ -144,6 +146,14 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 		args = append(args, "--release")
 	}
 	args = append(args, extra...)
+	// With --target, RUSTFLAGS reach the function only, not build scripts
+	// and proc-macros (which +crt-static cannot build): as the project's
+	// own build does when it names a target, and whenever it sets flags.
+	triple := ""
+	if cross || len(flagsEnv) > 0 {
+		triple = settings.HostArch().RustTarget()
+		args = append(args, "--target", triple)
+	}
 	cmd := exec.CommandContext(ctx, "cargo", args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(append(os.Environ(), flagsEnv...), env...), "CARGO_TARGET_DIR="+target)
@@ -154,7 +164,7 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 	if release {
 		profile = "release"
 	}
-	built := filepath.Join(target, profile, bin)
+	built := filepath.Join(target, triple, profile, bin)
 	out := filepath.Join(outDir, settings.Handler)
 	if err := os.Rename(built, out); err != nil {
 		return "", fmt.Errorf("moving the built binary: %w", err)
