@@ -79,6 +79,7 @@ func crtStaticCuts(raw string) []cut {
 			continue
 		case len(kept) > 0:
 			out = append(out, cut{m[2], m[3], strings.Join(kept, ",")})
+			prevEnd = m[3]
 		default:
 			start, end := m[0], m[1]
 			if end < len(raw) && blank(raw[end]) {
@@ -91,8 +92,8 @@ func crtStaticCuts(raw string) []cut {
 				}
 			}
 			out = append(out, cut{start, end, ""})
+			prevEnd = end
 		}
-		prevEnd = m[1]
 	}
 	return out
 }

@@ -597,3 +597,35 @@ func TestProofBuildsTheLinkage(t *testing.T) {
 		})
 	}
 }
+
+// TestCrtStaticCuts: the flag leaves a flags string with one blank
+// between the flags that stay, and nothing else changes.
+func TestCrtStaticCuts(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`"-C target-feature=+crt-static"`, `""`},
+		{`-C target-feature=+crt-static`, ``},
+		{`"-C link-arg=-s -C target-feature=+crt-static"`, `"-C link-arg=-s"`},
+		{`'-Ctarget-feature=+crt-static -C link-arg=-s'`, `'-C link-arg=-s'`},
+		{`-C a=1 -C target-feature=+crt-static -C b=2`, `-C a=1 -C b=2`},
+		{`-C target-feature=+crt-static -C target-feature=+crt-static`, ``},
+		{`-C target-feature=+crt-static	-C x=1 -Ctarget-feature=+crt-static`, `-C x=1`},
+		{`-C target-feature=+lse,+crt-static,+aes`, `-C target-feature=+lse,+aes`},
+		{`-C target-feature=-crt-static`, `-C target-feature=-crt-static`},
+		{`x-C target-feature=+crt-static`, `x-C target-feature=+crt-static`},
+		{`-C target-feature=+crt-static$(MORE)`, `-C target-feature=+crt-static$(MORE)`},
+	}
+	for _, tt := range tests {
+		var edits []Edit
+		for _, c := range crtStaticCuts(tt.raw) {
+			edits = append(edits, Edit{Start: c.start, End: c.end, New: c.repl})
+		}
+		got, err := applyEdits([]byte(tt.raw), edits)
+		if err != nil {
+			t.Errorf("%q: %v", tt.raw, err)
+			continue
+		}
+		if string(got) != tt.want {
+			t.Errorf("%q → %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
