@@ -140,6 +140,53 @@ func TestJSON(t *testing.T) {
 	}
 }
 
+// TestJSONRustStaticGlibc: a Rust zip linked with static glibc, its flag
+// in .cargo/config.toml: the finding and the configuration file are in a
+// document the schema accepts, and --apply takes the flag out.
+func TestJSONRustStaticGlibc(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"Cargo.toml":         "[package]\nname = \"f\"\nversion = \"0.1.0\"\n",
+		"src/main.rs":        "fn main() {}\n",
+		".cargo/config.toml": "[build]\nrustflags = [\"-C\", \"target-feature=+crt-static\", \"-C\", \"link-arg=-s\"]\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schema := schematest.Load(t, "optimize.v1.schema.json")
+	for _, args := range [][]string{{"--json"}, {"--json", "--apply"}} {
+		out, errOut, code := execute(t, project.OSWriter{}, append([]string{dir, "--init=false"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		schema.Validate(t, []byte(out))
+		var doc Document
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range doc.Findings {
+			found = found || f.ID == "rust-static-glibc" && f.Status == "apply"
+		}
+		if !found {
+			t.Errorf("%v: no applicable rust-static-glibc in %+v", args, doc.Findings)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, ".cargo", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[build]\nrustflags = [\"-C\", \"link-arg=-s\"]\n"; string(got) != want {
+		t.Errorf(".cargo/config.toml after --apply: %q, want %q", got, want)
+	}
+}
+
 type failingWriter struct {
 	project.OSWriter
 	commits int

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -33,12 +34,16 @@ type Plan struct {
 
 // analyzer holds the parsed files while findings are built.
 type analyzer struct {
-	dir     string
-	plan    *Plan
-	tree    *tree
-	text    []*textFile
-	yamls   []*yamlFile
-	cargos  []*cargoFile
+	dir    string
+	plan   *Plan
+	tree   *tree
+	text   []*textFile
+	yamls  []*yamlFile
+	cargos []*cargoFile
+	// cargoConfigs are .cargo/config.toml and .cargo/config (Rust only).
+	cargoConfigs []*cargoConfig
+	// fnopt is the project's own fnopt.yaml (Rust only), nil without one.
+	fnopt   *config.Config
 	fns     []*function
 	sources map[string][]byte
 }
@@ -188,6 +193,23 @@ func (a *analyzer) parse() error {
 		a.cargos = append(a.cargos, c)
 		p.Build = append(p.Build, BuildFile{File: rel, Kind: "cargo"})
 	}
+	if p.Language == "rust" {
+		for _, rel := range a.tree.cargoConfigs {
+			src, err := a.read(rel)
+			if err != nil {
+				return err
+			}
+			c, err := parseCargoConfig(rel, src)
+			if err != nil {
+				return err
+			}
+			a.cargoConfigs = append(a.cargoConfigs, c)
+			p.Build = append(p.Build, BuildFile{File: rel, Kind: "cargo", Detail: "configuration"})
+		}
+		if err := a.readFnoptYAML(); err != nil {
+			return err
+		}
+	}
 	for _, rel := range a.tree.goMods {
 		src, err := a.read(rel)
 		if err != nil {
@@ -200,6 +222,30 @@ func (a *analyzer) parse() error {
 			p.LambdaGo = true
 		}
 	}
+	return nil
+}
+
+// readFnoptYAML reads the project's fnopt.yaml, which says how fnopt
+// builds the function (build.link): a choice stated there is not a
+// finding. It is read, never written, so a link to it is followed; what
+// is not a file is not opened (a named pipe would block the read).
+func (a *analyzer) readFnoptYAML() error {
+	fi, err := os.Stat(filepath.Join(a.dir, config.FileName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", config.FileName, err)
+	case !fi.Mode().IsRegular():
+		a.plan.Skipped = append(a.plan.Skipped, Skipped{File: config.FileName,
+			Reason: modeName(fi.Mode()) + ", not a file: fnopt reads no build settings from it"})
+		return nil
+	}
+	c, err := config.Load(a.dir)
+	if err != nil {
+		return fmt.Errorf("%w; correct %s, then run fnopt optimize again", err, config.FileName)
+	}
+	a.fnopt = c
 	return nil
 }
 

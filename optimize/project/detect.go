@@ -52,6 +52,7 @@ type Skipped struct {
 // tree is what a walk of the project folder collected.
 type tree struct {
 	goMods, cargos             []string
+	cargoConfigs               []string // .cargo/config.toml, .cargo/config at the root
 	makefiles, scripts, docker []string
 	yamls                      []string
 	goFiles                    []string
@@ -137,7 +138,16 @@ func walk(dir string) (*tree, error) {
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
 		generated := strings.HasPrefix(rel, ".aws-sam/") || strings.HasPrefix(rel, "target/")
-		if rel != "." && !generated && d.Type()&fs.ModeSymlink == 0 && !d.Type().IsRegular() && isBuildFileName(name) && notUnderstood[name] == "" {
+		if strings.HasPrefix(rel, ".cargo/") && !isCargoConfig(rel) {
+			// Only cargo's configuration: a CARGO_HOME kept here holds
+			// registries and installed binaries, not the function's build.
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel != "." && !generated && d.Type()&fs.ModeSymlink == 0 && !d.Type().IsRegular() &&
+			(isBuildFileName(name) && notUnderstood[name] == "" || isCargoConfig(rel)) {
 			// template.yaml as a folder, a Makefile as a named pipe: not
 			// readable as the file it names, so no plan covers it.
 			fe := &FileTypeError{File: rel, Kind: modeName(d.Type())}
@@ -156,7 +166,7 @@ func walk(dir string) (*tree, error) {
 			depth := strings.Count(rel, "/") + 1
 			switch {
 			case depth > maxDepth, name == ".git", name == "node_modules", name == "vendor", name == "testdata",
-				strings.HasPrefix(name, ".") && name != ".aws-sam",
+				strings.HasPrefix(name, ".") && name != ".aws-sam" && rel != ".cargo",
 				// cargo's own folders hold thousands of intermediate files;
 				// only cargo lambda's output is shipped as is.
 				strings.HasPrefix(rel, "target/") && !strings.HasPrefix(rel, "target/lambda"):
@@ -164,7 +174,7 @@ func walk(dir string) (*tree, error) {
 			}
 			return nil
 		}
-		if d.Type()&fs.ModeSymlink != 0 && !generated && linkedBuildFile(p, name) {
+		if d.Type()&fs.ModeSymlink != 0 && !generated && (linkedBuildFile(p, name) || isCargoConfig(rel) || rel == ".cargo" && holdsCargoConfig(p)) {
 			// Replacing a link with a file would cut it from its target;
 			// editing the target could change files outside the project.
 			// The plan cannot cover this file, so it cannot be applied.
@@ -185,6 +195,8 @@ func walk(dir string) (*tree, error) {
 			return nil
 		}
 		switch {
+		case isCargoConfig(rel):
+			t.cargoConfigs = append(t.cargoConfigs, rel)
 		case name == "go.mod":
 			t.goMods = append(t.goMods, rel)
 		case name == "Cargo.toml":
@@ -255,6 +267,24 @@ func linkedBuildFile(p, name string) bool {
 		return len(f.goBuilds()) > 0 || len(f.cargoBuilds()) > 0
 	}
 	return true
+}
+
+// isCargoConfig reports whether rel is cargo's configuration at the
+// project root, which cargo reads for a build started there (it also
+// reads its parents' and CARGO_HOME's, which are not the project's).
+func isCargoConfig(rel string) bool {
+	return rel == ".cargo/config.toml" || rel == ".cargo/config"
+}
+
+// holdsCargoConfig reports whether the folder at p (a link to one)
+// holds cargo's configuration.
+func holdsCargoConfig(p string) bool {
+	for _, n := range []string{"config.toml", "config"} {
+		if _, err := os.Stat(filepath.Join(p, n)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // isBuildFileName reports whether a file name is one fnopt reads as a

@@ -72,6 +72,7 @@ const (
 	rankLdflags
 	rankNoRPC
 	rankRustProfile
+	rankRustStatic
 	rankArm64
 	rankAL2
 	rankCgo

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -118,7 +120,8 @@ func goHostBuild(ctx context.Context, dir, outDir string, arch settings.Arch, t 
 
 func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*textFile, env []string) (string, error) {
 	release := true
-	var extra []string
+	var extra, flagsEnv []string
+	cross := false
 	for _, f := range files {
 		bs := f.cargoBuilds()
 		if len(bs) == 0 {
@@ -128,6 +131,8 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 		if p, ok := bs[0].has("--bin"); ok {
 			extra = append(extra, "--bin", p)
 		}
+		flagsEnv = bs[0].rustflagsEnv()
+		_, cross = bs[0].has("--target")
 		break
 	}
 	manifest := t.cargos[0]
@@ -141,9 +146,17 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 		args = append(args, "--release")
 	}
 	args = append(args, extra...)
+	// With --target, RUSTFLAGS reach the function only, not build scripts
+	// and proc-macros (which +crt-static cannot build): as the project's
+	// own build does when it names a target, and whenever it sets flags.
+	triple := ""
+	if cross || len(flagsEnv) > 0 {
+		triple = settings.HostArch().RustTarget()
+		args = append(args, "--target", triple)
+	}
 	cmd := exec.CommandContext(ctx, "cargo", args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), env...), "CARGO_TARGET_DIR="+target)
+	cmd.Env = append(append(append(os.Environ(), flagsEnv...), env...), "CARGO_TARGET_DIR="+target)
 	if err := runBuild(cmd, "cargo "+strings.Join(args, " ")); err != nil {
 		return "", err
 	}
@@ -151,12 +164,59 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 	if release {
 		profile = "release"
 	}
-	built := filepath.Join(target, profile, bin)
+	built := filepath.Join(target, triple, profile, bin)
 	out := filepath.Join(outDir, settings.Handler)
 	if err := os.Rename(built, out); err != nil {
 		return "", fmt.Errorf("moving the built binary: %w", err)
 	}
 	return out, nil
+}
+
+// rustflagsEnv returns the rustc flags variables (RUSTFLAGS and cargo's
+// own) the cargo command gets from its build file: its NAME=value prefix,
+// what the file exports, and in a Makefile a variable it exports by name
+// (export RUSTFLAGS). The proof repeats the build with them, so that a
+// change of flags (+crt-static taken out) is what it measures.
+func (c *cargoBuildCmd) rustflagsEnv() []string {
+	f := c.f
+	vals := map[string]string{}
+	for name, d := range f.vars {
+		if rustflagsVar(name) && f.kind == kindMakefile && regexp.MustCompile(`(?m)^[ \t]*export[ \t]+`+name+`[ \t]*$`).Match(f.src) {
+			vals[name] = d.val
+		}
+	}
+	for name, d := range f.env {
+		if rustflagsVar(name) {
+			vals[name] = d.val
+			if v, ok := f.vars[name]; ok && len(v.val) > len(d.val) {
+				vals[name] = v.val // export NAME := a b: the whole value
+			}
+		}
+	}
+	for _, w := range c.words[:c.buildIdx] {
+		if name, v, ok := isAssignment(w.val); ok && rustflagsVar(name) {
+			vals[name] = v
+		}
+	}
+	var out []string
+	for name, v := range vals {
+		// RUSTFLAGS="$RUSTFLAGS -C …" adds to what the build was started
+		// with: this process's environment, which the build gets too.
+		v = refRE.ReplaceAllStringFunc(v, func(m string) string {
+			if refName(m) == name {
+				return os.Getenv(name)
+			}
+			return m
+		})
+		if v = f.expand(v); strings.Contains(v, "$") {
+			// Made by make or the shell at build time ($(shell …)): not
+			// repeated; the build runs with the environment's flags.
+			continue
+		}
+		out = append(out, name+"="+v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // cargoBinName is the name of the crate's first binary.

@@ -63,3 +63,23 @@ func TestBuildFileNotAFile(t *testing.T) {
 		})
 	}
 }
+
+// TestCargoConfigNamedPipe: a .cargo/config.toml that is a named pipe is
+// never opened (the read would block), and the plan is refused.
+func TestCargoConfigNamedPipe(t *testing.T) {
+	dir := write(t, rustProject(map[string]string{"build.sh": "#!/bin/sh\ncargo build --target aarch64-unknown-linux-gnu\n"}))
+	if err := os.Mkdir(filepath.Join(dir, ".cargo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, ".cargo", "config.toml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fe *FileTypeError
+	if !errors.As(plan.Refusal(), &fe) || fe.File != ".cargo/config.toml" || fe.Kind != "a named pipe" {
+		t.Fatalf("Refusal() = %v, want a FileTypeError for .cargo/config.toml (a named pipe)", plan.Refusal())
+	}
+}

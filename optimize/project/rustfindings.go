@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/fnopt/fnopt/internal/function/build"
+	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 )
 
@@ -27,6 +29,7 @@ func (a *analyzer) rustFindings() {
 				Edits:  edits})
 		}
 	}
+	a.rustStaticFinding()
 	dbg := Finding{ID: "debug-build", rank: rankDebugBuild, Title: "cargo build without --release ships a debug build",
 		Why:    "a debug build is unoptimised (often 10x slower code) and several times larger, with all debug information",
 		Effect: "optimised code: faster init and invocations, and a smaller binary" + measuredHere}
@@ -118,4 +121,99 @@ func (a *analyzer) rustArch(arch settings.Arch, needed bool) (blockers []string,
 		}
 	}
 	return blockers, edits, ev, manual
+}
+
+// rustStaticEffect is what taking +crt-static out of a zip's bootstrap is
+// expected to bring. Static glibc weighs about 1 MB whatever the function
+// (settings.RustRustflags and docs/rust.md: fnopt's minimal function's
+// bootstrap is 1,387,408 bytes static against 382,320 dynamic, and starts
+// in 0.42 against 0.63 ms with a warm page cache; docs/bench.md: zip 641
+// against 197 KiB). With a cold page cache the comparison changes from one
+// run to the next (docs/bench.md), so no time is promised.
+const rustStaticEffect = "a bootstrap about 1 MB smaller: less to download and page in at a cold start; " +
+	"the dynamic loader's work at start comes back" + measuredHere
+
+// rustStaticFinding reports a bootstrap linked with static glibc
+// (-C target-feature=+crt-static) for a zip, where Lambda's provided.al2023
+// brings glibc and its loader. It is not raised where static is required
+// (an image on an empty base) or chosen where fnopt reads it (fnopt.yaml's
+// build.link: static, which fnopt build and verify then build and measure).
+func (a *analyzer) rustStaticFinding() {
+	var s crtStatic
+	for _, f := range a.text {
+		s.textSites(f)
+	}
+	for _, c := range a.cargoConfigs {
+		c.crtStatic(&s)
+	}
+	if len(s.ev) == 0 || a.fnopt != nil && a.fnopt.Build.Link.Static() {
+		return
+	}
+	f := Finding{ID: "rust-static-glibc", rank: rankRustStatic, Title: "glibc linked statically into a zip (" + crtStaticFeature + ")",
+		Evidence: s.ev,
+		Why: "static glibc adds about 1 MB to the bootstrap (in fnopt's benchmark a minimal function's bootstrap grows from 382,320 to 1,387,408 bytes, " +
+			"its zip from 197 to 641 KiB), while " + settings.Runtime + " has glibc " + build.LambdaGlibc + " and its loader, so a dynamically linked bootstrap runs there. " +
+			"Keep it when the build machine's glibc is newer than " + build.LambdaGlibc + " (a dynamic bootstrap may then need symbols Lambda lacks; fnopt build refuses such a bootstrap), " +
+			"or when it is a deliberate choice: then say so in " + config.FileName + " as build.link: static, so that fnopt build and verify build and measure what ships",
+		Effect: rustStaticEffect}
+	required, blocked := a.imageBases()
+	switch {
+	case len(required) > 0:
+		return // an image on an empty base has no glibc to link to
+	case len(blocked) > 0:
+		f.Title = "glibc linked statically (" + crtStaticFeature + ") into a container image (blocked)"
+		f.Blocked = "the function ships as a container image (" + strings.Join(blocked, "; ") +
+			"): a dynamically linked bootstrap needs glibc and its loader in the image; " +
+			"take " + crtStaticFeature + " out only if the base brings them (Lambda's provided:al2023 does)"
+	case len(s.manual) > 0:
+		f.Manual = strings.Join(s.manual, "; ")
+	default:
+		f.Edits = dedupe(s.edits)
+	}
+	a.add(f)
+}
+
+// lastFromRE finds a Dockerfile's FROM lines; the last one is the base of
+// what the image ships.
+var lastFromRE = regexp.MustCompile(`(?mi)^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?(\S+)`)
+
+// al2023BaseRE matches Lambda's provided:al2023 base image, which has
+// glibc 2.34 and its loader.
+var al2023BaseRE = regexp.MustCompile(`^(?:public\.ecr\.aws|amazon)/lambda/provided:al2023`)
+
+// imageBases says how the function ships as a container image: required
+// lists the images whose base has no C library (FROM scratch, or fnopt.yaml
+// package: image, which fnopt builds on no base and links statically
+// itself), blocked the images whose base fnopt cannot tell has glibc.
+// An image on provided:al2023 is neither: it has glibc, as the zip
+// runtime does.
+func (a *analyzer) imageBases() (required, blocked []string) {
+	for _, rel := range a.tree.docker {
+		src := a.sources[rel]
+		m := lastFromRE.FindAllSubmatchIndex(src, -1)
+		if m == nil {
+			continue
+		}
+		last := m[len(m)-1]
+		base := string(src[last[2]:last[3]])
+		where := fmt.Sprintf("%s:%d FROM %s", rel, newLineIndex(src).line(last[0]), base)
+		switch {
+		case strings.EqualFold(base, "scratch"):
+			required = append(required, where)
+		case !al2023BaseRE.MatchString(base):
+			blocked = append(blocked, where)
+		}
+	}
+	if len(a.tree.docker) > 0 {
+		return required, blocked // the Dockerfiles say what the images hold
+	}
+	if a.fnopt != nil && a.fnopt.Package == config.Image {
+		required = append(required, config.FileName+": package: image")
+	}
+	for _, fn := range a.fns {
+		if fn.packageType == "Image" {
+			blocked = append(blocked, fmt.Sprintf("%s declares %s as PackageType: Image, built from a Dockerfile fnopt did not find", fn.file.rel, fn.name))
+		}
+	}
+	return required, blocked
 }
