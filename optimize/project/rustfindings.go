@@ -124,14 +124,15 @@ func (a *analyzer) rustArch(arch settings.Arch, needed bool) (blockers []string,
 }
 
 // rustStaticEffect is what taking +crt-static out of a zip's bootstrap is
-// expected to bring. Static glibc weighs about 1 MB whatever the function
-// (settings.RustRustflags and docs/rust.md: fnopt's minimal function's
-// bootstrap is 1,387,408 bytes static against 382,320 dynamic, and starts
-// in 0.42 against 0.63 ms with a warm page cache; docs/bench.md: zip 641
-// against 197 KiB). With a cold page cache the comparison changes from one
-// run to the next (docs/bench.md), so no time is promised.
-const rustStaticEffect = "a bootstrap about 1 MB smaller: less to download and page in at a cold start; " +
-	"the dynamic loader's work at start comes back" + measuredHere
+// expected to bring, from fnopt's measurements of its minimal function
+// (2026-12-02): bootstrap 1,276,688 bytes static against 367,976 dynamic
+// (BenchmarkRustMinimalSize, settings.RustRustflags), zip 592 against 189
+// KiB, and init p50 in `make bench` 7 to 11% sooner static with a cold page
+// cache, 28 to 31% sooner warm (docs/bench.md, two runs). Smaller, but
+// slower to start: the effect says both.
+const rustStaticEffect = "a bootstrap about 0.9 MB smaller and a zip about 400 KB smaller; " +
+	"but the dynamic loader's work at start comes back (fnopt's benchmark measured the static build's init 7 to 11% shorter " +
+	"with a cold page cache and 28 to 31% shorter warm)" + measuredHere
 
 // rustStaticFinding reports a bootstrap linked with static glibc
 // (-C target-feature=+crt-static) for a zip, where Lambda's provided.al2023
@@ -151,8 +152,8 @@ func (a *analyzer) rustStaticFinding() {
 	}
 	f := Finding{ID: "rust-static-glibc", rank: rankRustStatic, Title: "glibc linked statically into a zip (" + crtStaticFeature + ")",
 		Evidence: s.ev,
-		Why: "static glibc adds about 1 MB to the bootstrap (in fnopt's benchmark a minimal function's bootstrap grows from 382,320 to 1,387,408 bytes, " +
-			"its zip from 197 to 641 KiB), while " + settings.Runtime + " has glibc " + build.LambdaGlibc + " and its loader, so a dynamically linked bootstrap runs there. " +
+		Why: "static glibc adds about 0.9 MB to the bootstrap (in fnopt's benchmark a minimal function's bootstrap grows from 367,976 to 1,276,688 bytes, " +
+			"its zip from 189 to 592 KiB), while " + settings.Runtime + " has glibc " + build.LambdaGlibc + " and its loader, so a dynamically linked bootstrap runs there. " +
 			"Keep it when the build machine's glibc is newer than " + build.LambdaGlibc + " (a dynamic bootstrap may then need symbols Lambda lacks; fnopt build refuses such a bootstrap), " +
 			"or when it is a deliberate choice: then say so in " + config.FileName + " as build.link: static, so that fnopt build and verify build and measure what ships",
 		Effect: rustStaticEffect}
