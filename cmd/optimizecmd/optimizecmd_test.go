@@ -16,6 +16,7 @@ import (
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/schematest"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/optimize/project"
 	"github.com/fnopt/fnopt/optimize/project/projecttest"
 )
@@ -150,15 +151,7 @@ func TestJSONRustStaticGlibc(t *testing.T) {
 		"src/main.rs":        "fn main() {}\n",
 		".cargo/config.toml": "[build]\nrustflags = [\"-C\", \"target-feature=+crt-static\", \"-C\", \"link-arg=-s\"]\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 	schema := schematest.Load(t, "optimize.v1.schema.json")
 	for _, args := range [][]string{{"--json"}, {"--json", "--apply"}} {
 		out, errOut, code := execute(t, project.OSWriter{}, append([]string{dir, "--init=false"}, args...)...)

@@ -72,14 +72,23 @@ func GoProject(t testing.TB, files map[string]string) string {
 	for k, v := range files {
 		all[k] = v
 	}
-	dir := t.TempDir()
 	for name, data := range all {
 		if data == "" {
-			continue
+			delete(all, name)
 		}
+	}
+	dir := t.TempDir()
+	WriteFiles(t, dir, all)
+	return dir
+}
+
+// WriteFiles writes files (slash path → content) under dir, creating
+// their folders.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
 		WriteFile(t, filepath.Join(dir, filepath.FromSlash(name)), data)
 	}
-	return dir
 }
 
 // WriteFile writes data to path, creating its folder.

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,14 +32,8 @@ func TestNewProjectsHaveNoFindings(t *testing.T) {
 							t.Fatal(err)
 						}
 						dir := t.TempDir()
-						for _, f := range files {
-							p := filepath.Join(dir, filepath.FromSlash(f.Path))
-							if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-								t.Fatal(err)
-							}
-							if err := os.WriteFile(p, f.Data, f.Mode.Perm()|0o600); err != nil {
-								t.Fatal(err)
-							}
+						if err := templates.Write(context.Background(), dir, files); err != nil {
+							t.Fatal(err)
 						}
 						plan, err := Analyze(dir)
 						if err != nil {
