@@ -129,7 +129,7 @@ func (h *HostStarter) Start(ctx context.Context, spec StartSpec) (Process, error
 // environment only, the task root as working directory, output to out
 // (nil: /dev/null), its pidfd stored in *pidfd, born in cg when not nil,
 // and, when contain is set, as PID 1 of a PID namespace of its own
-// (containFlags).
+// (setContain).
 func (h *HostStarter) command(env []string, out *os.File, pidfd *int, cg *Cgroup, contain bool) *exec.Cmd {
 	cmd := exec.Command(h.Bootstrap, h.Args...)
 	cmd.Dir = h.Dir
