@@ -78,8 +78,6 @@ type Run struct {
 	Notes []string
 	// Memory says whether Function.MemoryMB was enforced as a limit.
 	Memory MemoryLimit
-	// started counts the processes recordMemory took in.
-	started int
 }
 
 // MemoryLimit says whether the function ran under its memory limit, as
@@ -135,8 +133,10 @@ func (r *Run) recordMemory(p Process) {
 		return
 	}
 	enforced, reason := ml.memoryLimit()
-	r.Memory.Enforced = enforced && (r.started == 0 || r.Memory.Enforced)
-	r.started++
+	// Called once a sample before the sample is kept, so the first
+	// sample's process sets Enforced and every later one can only clear
+	// it (a run's processes all come from one starter).
+	r.Memory.Enforced = enforced && (len(r.Samples) == 0 || r.Memory.Enforced)
 	if reason == "" {
 		return
 	}
