@@ -38,10 +38,7 @@ const ProjectEventFile = "testdata/event.json"
 // project's ProjectEventFile, or "" for other targets (bootstraps, zips,
 // images) and for projects without one, which are sent DefaultEvent.
 func DefaultEventFile(target string) string {
-	if IsImageRef(target) {
-		return ""
-	}
-	if st, err := os.Stat(target); err != nil || !st.IsDir() {
+	if !isFolder(target) {
 		return ""
 	}
 	p := filepath.Join(target, filepath.FromSlash(ProjectEventFile))
@@ -57,7 +54,7 @@ func DefaultEventFile(target string) string {
 // targets s's alone.
 func FunctionEnv(target string, s environ.Sources) (*environ.Resolved, error) {
 	s.Dir, s.Name, s.Config = "", "", nil
-	if st, err := os.Stat(target); err == nil && st.IsDir() && !IsImageRef(target) {
+	if isFolder(target) {
 		cfg, err := config.Load(target)
 		switch {
 		case errors.Is(err, config.ErrNotProject):
@@ -81,7 +78,7 @@ var ErrNotProjectTarget = errors.New("not a project folder")
 // for: fnopt.yaml's event (raw, http, url, sqs, s3, eventbridge), "" when
 // fnopt.yaml names none.
 func ProjectEventSource(target string) (string, error) {
-	if st, err := os.Stat(target); IsImageRef(target) || err != nil || !st.IsDir() {
+	if !isFolder(target) {
 		return "", fmt.Errorf("%s is %w", target, ErrNotProjectTarget)
 	}
 	cfg, err := config.Load(target)
@@ -89,4 +86,14 @@ func ProjectEventSource(target string) (string, error) {
 		return "", err
 	}
 	return cfg.Event, nil
+}
+
+// isFolder reports whether target names a folder, which Prepare takes for
+// a project, rather than an image, a file or nothing.
+func isFolder(target string) bool {
+	if IsImageRef(target) {
+		return false
+	}
+	st, err := os.Stat(target)
+	return err == nil && st.IsDir()
 }
