@@ -20,7 +20,7 @@ func complete(cmd *cobra.Command) {
 	cmdutil.CompleteFiles(cmd, "save-baseline", "json")
 	cmdutil.CompleteFiles(cmd, "plot", "svg", "png")
 	cmdutil.CompleteNothing(cmd, "against")
-	cmdutil.CompleteChoices(cmd, "gate-metric", gate.GateMetricNames)
+	cmdutil.CompleteChoices(cmd, "gate-metric", gate.GateMetricNames())
 	cmdutil.CompleteChoices(cmd, "format", gate.Formats)
 	// AWS Lambda (aws.go).
 	cmdutil.CompleteChoices(cmd, "target", targets)

@@ -399,24 +399,36 @@ func compareSizes(before, after map[string]int64, maxGrowthPct float64) []SizeRe
 	return out
 }
 
-// GateMetrics are the --gate-metric names and the metrics they gate.
-var GateMetrics = map[string]verify.Metric{
-	"init":         verify.MetricInit,
-	"cold-start":   verify.MetricColdStart,
-	"first-invoke": verify.MetricFirstInvoke,
-	"warm-invoke":  verify.MetricWarmInvoke,
+// gateMetrics are the --gate-metric names and the metrics they gate, in
+// the order they are offered, the default first.
+var gateMetrics = []struct {
+	name   string
+	metric verify.Metric
+}{
+	{"init", verify.MetricInit},
+	{"cold-start", verify.MetricColdStart},
+	{"first-invoke", verify.MetricFirstInvoke},
+	{"warm-invoke", verify.MetricWarmInvoke},
 }
 
-// GateMetricNames are GateMetrics' names in the order they are offered,
-// the default first.
-var GateMetricNames = []string{"init", "cold-start", "first-invoke", "warm-invoke"}
+// GateMetricNames are the names ParseGateMetric accepts, the default
+// first.
+func GateMetricNames() []string {
+	names := make([]string, len(gateMetrics))
+	for i, g := range gateMetrics {
+		names[i] = g.name
+	}
+	return names
+}
 
 // ParseGateMetric accepts a --gate-metric value.
 func ParseGateMetric(s string) (verify.Metric, error) {
-	if m, ok := GateMetrics[s]; ok {
-		return m, nil
+	for _, g := range gateMetrics {
+		if g.name == s {
+			return g.metric, nil
+		}
 	}
-	return "", fmt.Errorf("gate metric %q is not one of %s", s, strings.Join(GateMetricNames, ", "))
+	return "", fmt.Errorf("gate metric %q is not one of %s", s, strings.Join(GateMetricNames(), ", "))
 }
 
 // MetricLabel is a metric's name in reports.
