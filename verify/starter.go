@@ -74,7 +74,8 @@ type HostStarter struct {
 	// (Linux), once a start found out: later starts do not try again.
 	refused atomic.Pointer[string]
 	// uncontained starts bootstraps without a PID namespace, for
-	// BenchmarkContainment, which measures what containment costs.
+	// BenchmarkContainment, which measures what containment costs, and
+	// for tests of what a function sees outside one.
 	uncontained bool
 }
 
