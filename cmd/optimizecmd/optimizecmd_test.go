@@ -71,13 +71,19 @@ func checksum(t *testing.T, dir string) string {
 // status as main would.
 func execute(t *testing.T, w project.Writer, args ...string) (string, string, int) {
 	t.Helper()
+	return executeContext(context.Background(), t, w, args...)
+}
+
+// executeContext is execute with the context the command runs in.
+func executeContext(ctx context.Context, t *testing.T, w project.Writer, args ...string) (string, string, int) {
+	t.Helper()
 	ios, _, out, errOut := cmdutil.Test()
 	cmd := newCmd(ios, w)
 	cmd.SetArgs(args)
 	cmd.SetOut(out)
 	cmd.SetErr(errOut)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	code := cmdutil.Report(errOut, cmd.Execute())
+	code := cmdutil.Report(errOut, cmd.ExecuteContext(ctx))
 	return out.String(), errOut.String(), code
 }
 
@@ -302,23 +308,17 @@ func TestInterruptedWhileApplying(t *testing.T) {
 	before := checksum(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ios, _, out, errOut := cmdutil.Test()
-	cmd := newCmd(ios, projecttest.CancelOnCommit{Cancel: cancel})
-	cmd.SetArgs([]string{dir, "--init=false", "--apply"})
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	code := cmdutil.Report(errOut, cmd.ExecuteContext(ctx))
+	out, errOut, code := executeContext(ctx, t, projecttest.CancelOnCommit{Cancel: cancel}, dir, "--init=false", "--apply")
 	if code != 0 {
 		t.Errorf("exit %d, want 0: %s", code, errOut)
 	}
 	if ctx.Err() == nil {
 		t.Fatal("the writer never cancelled: nothing was written")
 	}
-	if !strings.Contains(errOut.String(), "interrupted after the plan was applied in full; every file is changed") {
+	if !strings.Contains(errOut, "interrupted after the plan was applied in full; every file is changed") {
 		t.Errorf("stderr %q does not say the plan was applied in full", errOut)
 	}
-	if !strings.Contains(out.String(), "Applied 6 finding(s)") {
+	if !strings.Contains(out, "Applied 6 finding(s)") {
 		t.Errorf("stdout lacks what was applied:\n%s", out)
 	}
 	if checksum(t, dir) == before {

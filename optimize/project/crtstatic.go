@@ -35,12 +35,21 @@ func crtStaticArgs(args []string) bool {
 }
 
 func hasFeature(list string) bool {
+	_, had := withoutCrtStatic(list)
+	return had
+}
+
+// withoutCrtStatic returns a comma-separated feature list without
+// +crt-static, and whether it held it.
+func withoutCrtStatic(list string) (kept []string, had bool) {
 	for _, f := range strings.Split(list, ",") {
 		if f == crtStaticFeature {
-			return true
+			had = true
+		} else {
+			kept = append(kept, f)
 		}
 	}
-	return false
+	return kept, had
 }
 
 // crtStaticFlagRE finds -C target-feature=… in the raw text of a value,
@@ -67,15 +76,9 @@ func crtStaticCuts(raw string) []cut {
 		if m[0] > 0 && !bound(raw[m[0]-1]) || m[1] < len(raw) && !bound(raw[m[1]]) {
 			continue // part of a longer word: not a flag of its own
 		}
-		feats := strings.Split(raw[m[2]:m[3]], ",")
-		var kept []string
-		for _, f := range feats {
-			if f != crtStaticFeature {
-				kept = append(kept, f)
-			}
-		}
+		kept, had := withoutCrtStatic(raw[m[2]:m[3]])
 		switch {
-		case len(kept) == len(feats):
+		case !had:
 			continue
 		case len(kept) > 0:
 			out = append(out, cut{m[2], m[3], strings.Join(kept, ",")})
@@ -158,7 +161,7 @@ func (s *crtStatic) textSites(f *textFile) {
 		for _, m := range refRE.FindAllStringSubmatch(raw, -1) {
 			name := m[1] + m[2] + m[3]
 			d, ok := f.vars[name]
-			if !ok || f.ambiguous[name] || !crtStaticArgs(strings.Fields(f.expand(d.val))) {
+			if !ok || f.ambiguous[name] != nil || !crtStaticArgs(strings.Fields(f.expand(d.val))) {
 				continue
 			}
 			followed = true
@@ -209,12 +212,8 @@ func (f *textFile) crtStaticValue(val string) bool {
 		return true
 	}
 	for _, m := range refRE.FindAllStringSubmatch(val, -1) {
-		name := m[1] + m[2] + m[3]
-		if !f.ambiguous[name] {
-			continue
-		}
-		for _, d := range varDefRE.FindAllStringSubmatch(string(f.src), -1) {
-			if d[1] == name && crtStaticArgs(strings.Fields(f.expand(trimQuotes(d[2])))) {
+		for _, d := range f.ambiguous[m[1]+m[2]+m[3]] {
+			if crtStaticArgs(strings.Fields(f.expand(d.val))) {
 				return true
 			}
 		}
@@ -224,21 +223,14 @@ func (f *textFile) crtStaticValue(val string) bool {
 
 // cargoConfig is a .cargo/config.toml (or .cargo/config) at the project
 // root, where cargo reads [build] and [target.<triple>] rustflags from.
-// go-toml checks it and reads its values; the edits are made on the text,
+// It is read as a Cargo.toml is (cargoFile: go-toml checks it and reads
+// its values), with methods of its own; the edits are made on the text,
 // at the positions go-toml's parser gives for the array's strings.
-type cargoConfig struct {
-	rel   string
-	src   []byte
-	lines lineIndex
-	doc   map[string]any
-}
+type cargoConfig cargoFile
 
 func parseCargoConfig(rel string, src []byte) (*cargoConfig, error) {
-	var doc map[string]any
-	if err := toml.Unmarshal(src, &doc); err != nil {
-		return nil, fmt.Errorf("%s is not valid TOML (%s): fix it, then run fnopt optimize again", rel, oneLine(err.Error()))
-	}
-	return &cargoConfig{rel: rel, src: src, lines: newLineIndex(src), doc: doc}, nil
+	c, err := parseCargo(rel, src)
+	return (*cargoConfig)(c), err
 }
 
 // staticKeys returns the dotted paths of the rustflags values that turn
@@ -384,10 +376,11 @@ func (c *cargoConfig) valueEdits(v *unstable.Node) ([]Edit, bool) {
 			}
 			first = i - 1
 		}
-		if !hasFeature(feats) {
+		kept, had := withoutCrtStatic(feats)
+		if !had {
 			continue
 		}
-		if feats == crtStaticFeature {
+		if len(kept) == 0 {
 			for j := first; j <= i; j++ {
 				drop[j] = true
 			}
@@ -399,12 +392,6 @@ func (c *cargoConfig) valueEdits(v *unstable.Node) ([]Edit, bool) {
 		raw := string(c.src[s:e])
 		if len(raw) < 2 || raw[1:len(raw)-1] != val {
 			return nil, false
-		}
-		var kept []string
-		for _, f := range strings.Split(feats, ",") {
-			if f != crtStaticFeature {
-				kept = append(kept, f)
-			}
 		}
 		repl := raw[:1] + strings.TrimSuffix(val, feats) + strings.Join(kept, ",") + raw[:1]
 		out = append(out, Edit{File: c.rel, Line: c.lines.line(s), Start: s, End: e, New: repl})

@@ -172,6 +172,10 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 	return out, nil
 }
 
+// makeExportNameRE finds a Makefile's `export NAME` lines, which export a
+// variable defined elsewhere in the file.
+var makeExportNameRE = regexp.MustCompile(`(?m)^[ \t]*export[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*$`)
+
 // rustflagsEnv returns the rustc flags variables (RUSTFLAGS and cargo's
 // own) the cargo command gets from its build file: its NAME=value prefix,
 // what the file exports, and in a Makefile a variable it exports by name
@@ -180,9 +184,12 @@ func cargoHostBuild(ctx context.Context, dir, outDir string, t *tree, files []*t
 func (c *cargoBuildCmd) rustflagsEnv() []string {
 	f := c.f
 	vals := map[string]string{}
-	for name, d := range f.vars {
-		if rustflagsVar(name) && f.kind == kindMakefile && regexp.MustCompile(`(?m)^[ \t]*export[ \t]+`+name+`[ \t]*$`).Match(f.src) {
-			vals[name] = d.val
+	if f.kind == kindMakefile {
+		for _, m := range makeExportNameRE.FindAllSubmatch(f.src, -1) {
+			name := string(m[1])
+			if d, ok := f.vars[name]; ok && rustflagsVar(name) {
+				vals[name] = d.val
+			}
 		}
 	}
 	for name, d := range f.env {

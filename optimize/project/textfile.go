@@ -18,7 +18,8 @@ type textFile struct {
 	vars  map[string]def // variables defined in the file (NAME = value)
 	env   map[string]def // variables exported to commands (export, ENV)
 	// ambiguous variables are defined more than once: never expanded.
-	ambiguous map[string]bool
+	// Each has its definitions, in the file's order.
+	ambiguous map[string][]def
 }
 
 // def is a variable definition with the span of its value.
@@ -40,18 +41,22 @@ var (
 
 func newTextFile(rel string, kind fileKind, src []byte) *textFile {
 	f := &textFile{rel: rel, kind: kind, src: src, lines: newLineIndex(src),
-		cmds: commands(src, kind), vars: map[string]def{}, env: map[string]def{}, ambiguous: map[string]bool{}}
+		cmds: commands(src, kind), vars: map[string]def{}, env: map[string]def{}, ambiguous: map[string][]def{}}
 	for _, m := range varDefRE.FindAllSubmatchIndex(src, -1) {
 		if m[0] < len(src) && src[m[0]] == '\t' {
 			continue // a recipe line, not a definition
 		}
 		name := string(src[m[2]:m[3]])
-		if _, twice := f.vars[name]; twice {
+		d := def{val: trimQuotes(string(src[m[4]:m[5]])), start: m[4], end: m[5], line: f.lines.line(m[0])}
+		if prev, twice := f.vars[name]; twice {
 			// Defined in several places (ifeq branches, overrides): its
 			// value is not known without running make.
-			f.ambiguous[name] = true
+			if len(f.ambiguous[name]) == 0 {
+				f.ambiguous[name] = []def{prev}
+			}
+			f.ambiguous[name] = append(f.ambiguous[name], d)
 		}
-		f.vars[name] = def{val: trimQuotes(string(src[m[4]:m[5]])), start: m[4], end: m[5], line: f.lines.line(m[0])}
+		f.vars[name] = d
 	}
 	for _, m := range envLineRE.FindAllSubmatchIndex(src, -1) {
 		words := tokenize(src, m[2], m[3])
@@ -89,7 +94,7 @@ func (f *textFile) expand(s string) string {
 		s = refRE.ReplaceAllStringFunc(s, func(m string) string {
 			sub := refRE.FindStringSubmatch(m)
 			name := sub[1] + sub[2] + sub[3]
-			if d, ok := f.vars[name]; ok && !f.ambiguous[name] {
+			if d, ok := f.vars[name]; ok && f.ambiguous[name] == nil {
 				return d.val
 			}
 			return m

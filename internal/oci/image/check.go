@@ -130,14 +130,9 @@ type Inspection struct {
 
 // Inspect is Check, and the image's efficiency from the same read of its
 // layers.
-func Inspect(img v1.Image) Inspection {
-	vs, eff := inspect(img)
-	return Inspection{Violations: vs, Efficiency: eff}
-}
-
-func inspect(img v1.Image) (vs []Violation, eff rootfs.Efficiency) {
+func Inspect(img v1.Image) (in Inspection) {
 	add := func(rule, fix, format string, args ...any) {
-		vs = append(vs, Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Fix: fix})
+		in.Violations = append(in.Violations, Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Fix: fix})
 	}
 
 	mt, err := img.MediaType()
@@ -163,7 +158,7 @@ func inspect(img v1.Image) (vs []Violation, eff rootfs.Efficiency) {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		add(RulePlatform, "check that the image is complete", "reading the image config: %s", oneLine(err.Error()))
-		return vs, eff
+		return in
 	}
 	if cf.OS != "linux" || (cf.Architecture != "amd64" && cf.Architecture != "arm64") {
 		add(RulePlatform, "build the image for linux/arm64 or linux/amd64", "the image is for %s/%s; Lambda runs linux/amd64 (x86_64) and linux/arm64", cf.OS, cf.Architecture)
@@ -172,7 +167,7 @@ func inspect(img v1.Image) (vs []Violation, eff rootfs.Efficiency) {
 	layers, err := img.Layers()
 	if err != nil {
 		add(RuleReadable, "check that the image is complete", "listing layers: %s", oneLine(err.Error()))
-		return vs, eff
+		return in
 	}
 	for i, l := range layers {
 		lmt, err := l.MediaType()
@@ -207,8 +202,9 @@ func inspect(img v1.Image) (vs []Violation, eff rootfs.Efficiency) {
 		add(RuleUncompressedSize, "make the image smaller (fnopt optimize image)", "the layers uncompress to %d bytes; Lambda accepts at most %d (10 GiB)", total, int64(MaxUncompressedBytes))
 	}
 	tree := mergedTree(scans)
-	vs = append(vs, checkEntrypoint(tree, cf)...)
-	return vs, tree.Efficiency()
+	in.Violations = append(in.Violations, checkEntrypoint(tree, cf)...)
+	in.Efficiency = tree.Efficiency()
+	return in
 }
 
 // checkEntrypoint resolves what Lambda runs (ENTRYPOINT followed by CMD,
