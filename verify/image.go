@@ -188,12 +188,18 @@ func (s *sandboxStarter) Start(ctx context.Context, spec StartSpec) (Process, er
 	return &sandboxProcess{p: p, limited: spec.MemoryBytes > 0}, nil
 }
 
-// env is the function's environment in the image: Lambda's variables
-// over the image's ENV (MergeImageEnv), and the function's own variables
-// over both, as a function's configuration wins over its image's ENV on
-// Lambda, PATH and LANG included.
+// env is the function's environment in the image (ImageEnv).
 func (s *sandboxStarter) env(spec StartSpec) []string {
-	return overlay(MergeImageEnv(s.imageEnv, spec.Env, s.handler), spec.FunctionEnv)
+	return ImageEnv(s.imageEnv, s.handler, spec)
+}
+
+// ImageEnv is a container image function's environment for one start:
+// Lambda's variables over the image's ENV (MergeImageEnv), and the
+// function's own variables (spec.FunctionEnv) over both, as a function's
+// configuration wins over its image's ENV on Lambda, PATH and LANG
+// included. Every starter of an image's entrypoint uses it.
+func ImageEnv(imageEnv []string, handler string, spec StartSpec) []string {
+	return overlay(MergeImageEnv(imageEnv, spec.Env, handler), spec.FunctionEnv)
 }
 
 // MergeImageEnv is the image's ENV overlaid with Lambda's variables, as

@@ -87,7 +87,7 @@ func (s *tracedStarter) Start(ctx context.Context, spec verify.StartSpec) (verif
 	if len(c.Cmd) > 0 {
 		handler = c.Cmd[0]
 	}
-	env := append(verify.MergeImageEnv(c.Env, spec.Env, handler), "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
+	env := append(verify.ImageEnv(c.Env, handler, spec), "AWS_LAMBDA_RUNTIME_API="+sandbox.ListenAddr)
 	p, err := sandbox.Start(ctx, sandbox.Spec{
 		Root:    s.root,
 		Argv:    append(append([]string(nil), c.Entrypoint...), c.Cmd...),
