@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strconv"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/fnopt/fnopt/verify"
@@ -79,6 +80,10 @@ func CheckSamples(n int) error {
 // EventFlag registers --event FILE, the payload sent to the function.
 func EventFlag(f *pflag.FlagSet, p *string, usage string) {
 	f.StringVar(p, "event", "", usage)
+	// The shell completes JSON files, wherever the flag is defined.
+	if err := cobra.MarkFlagFilename(f, "event", "json"); err != nil {
+		panic(fmt.Sprintf("completing --event: %v", err))
+	}
 }
 
 // ReadEvent reads --event FILE with verify.ReadEventFile (the one reader,

@@ -85,7 +85,6 @@ done.`,
 	cmdutil.InsecureFlag(f, &o.Insecure, "allow plain HTTP for a registry on loopback")
 	f.StringVar(&o.Platform, "platform", "", "os/arch of the image to take from a multi-platform SRC (default: this machine's)")
 	_ = cmd.MarkFlagRequired("to")
-	cmdutil.CompleteFiles(cmd, "event", "json")
 	cmdutil.CompleteNothing(cmd, "expect")
 	// Any os/arch is accepted; the shell offers the two Lambda runs.
 	var platforms []string

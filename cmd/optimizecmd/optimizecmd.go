@@ -95,7 +95,6 @@ malformed YAML or TOML, read-only file) or the plan could not be applied.`,
 	cmdutil.SamplesFlag(f, &opts.Samples, cmdutil.SamplesProof, "cold starts per side with --verify")
 	cmdutil.EventFlag(f, &opts.EventFile, "with --verify, send the JSON event in `FILE` (default {\"hello\":\"world\"})")
 	f.BoolVar(&opts.ColdCache, "cold-cache", false, "with --verify, evict the binaries from the page cache before each cold start")
-	cmdutil.CompleteFiles(cmd, "event", "json")
 	cmd.AddCommand(newImageCmd(ios))
 	return cmd
 }

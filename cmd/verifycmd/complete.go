@@ -11,7 +11,6 @@ import (
 // complete registers the shell completion of verify's flag values, its
 // extensions' included, from the lists their parsers check against.
 func complete(cmd *cobra.Command) {
-	cmdutil.CompleteFiles(cmd, "event", "json")
 	cmdutil.CompleteNothing(cmd, "expect")
 	cmdutil.CompleteNothing(cmd, "listen")
 	cmdutil.CompleteDirs(cmd, "main")
