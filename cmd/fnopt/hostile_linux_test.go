@@ -114,7 +114,7 @@ func (h *hostile) run(t *testing.T, work string, interruptAfter time.Duration, a
 	if ctx.Err() != nil {
 		t.Fatalf("fnopt %s did not end within 90 s: %v\n%s", strings.Join(args, " "), err, r.errOut)
 	}
-	if left := processesIn(work); len(left) != 0 {
+	if left := processesIn(t, work); len(left) != 0 {
 		t.Errorf("fnopt %s left processes: %v", strings.Join(args, " "), left)
 	}
 	if left := entries(t, tmp); len(left) != 0 {
@@ -128,25 +128,12 @@ func (h *hostile) run(t *testing.T, work string, interruptAfter time.Duration, a
 
 // processesIn lists the live processes whose command line or working
 // directory names path.
-func processesIn(path string) []string {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return []string{err.Error()}
-	}
-	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		dir := filepath.Join("/proc", e.Name())
-		stat, _ := os.ReadFile(filepath.Join(dir, "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' {
-			continue // gone, or a zombie: not running
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
-		cwd, _ := os.Readlink(filepath.Join(dir, "cwd"))
-		if strings.Contains(string(cmdline), path) || strings.HasPrefix(cwd, path) {
-			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+func processesIn(t *testing.T, path string) []testenv.Process {
+	t.Helper()
+	var out []testenv.Process
+	for _, p := range testenv.Processes(t) {
+		if p.State != 'Z' && (strings.Contains(p.Cmdline, path) || strings.HasPrefix(p.Cwd, path)) {
+			out = append(out, p)
 		}
 	}
 	return out
