@@ -44,7 +44,7 @@ func TestHostile(t *testing.T) {
 		seed = n
 	}
 	t.Logf("random seed %d (FNOPT_HOSTILE_SEED=%d replays this run)", seed, seed)
-	h := &hostile{fnopt: buildFnopt(t), fakefn: buildFakefn(t), rnd: rand.New(rand.NewPCG(seed, seed))}
+	h := &hostile{fnopt: buildFnopt(t), fakefn: testenv.Fakefn(t), rnd: rand.New(rand.NewPCG(seed, seed))}
 	t.Run("functions", h.functions)
 	t.Run("images", h.images)
 	t.Run("projects", h.projects)
@@ -55,19 +55,6 @@ func TestHostile(t *testing.T) {
 type hostile struct {
 	fnopt, fakefn string
 	rnd           *rand.Rand
-}
-
-// buildFakefn builds verify's test function, whose behaviour is the name
-// of its folder (or FAKEFN_MODE in an image's environment), statically.
-func buildFakefn(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fakefn")
-	cmd := exec.Command("go", "build", "-o", bin, "../../verify/testdata/fakefn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building fakefn: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // result is one fnopt run.
