@@ -104,7 +104,7 @@ func (h *hostile) run(t *testing.T, work string, interruptAfter time.Duration, a
 	if left := processesIn(t, work); len(left) != 0 {
 		t.Errorf("fnopt %s left processes: %v", strings.Join(args, " "), left)
 	}
-	if left := entries(t, tmp); len(left) != 0 {
+	if left := testenv.Entries(t, tmp); len(left) != 0 {
 		t.Errorf("fnopt %s left in its temporary folder: %v", strings.Join(args, " "), left)
 	}
 	if err := os.RemoveAll(tmp); err != nil {
@@ -124,20 +124,6 @@ func processesIn(t *testing.T, path string) []testenv.Process {
 		}
 	}
 	return out
-}
-
-// entries lists a folder's entries; nothing when it is absent.
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 // tree lists every path below dir with its type and contents' length and
@@ -328,7 +314,7 @@ func (h *hostile) images(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(got, tt.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s%s", r.code, tt.code, tt.want, r.out, r.errOut)
 			}
-			if left := entries(t, outside); len(left) != 0 {
+			if left := testenv.Entries(t, outside); len(left) != 0 {
 				t.Errorf("the image wrote outside its root: %v", left)
 			}
 			for _, p := range []string{"/etc/fakefn-escape", "/fakefn-escape", "/tmp/fakefn-escape"} {
@@ -348,7 +334,7 @@ func tamperLargestBlob(t *testing.T, layout string) {
 	blobs := filepath.Join(layout, "blobs", "sha256")
 	var biggest string
 	var size int64
-	for _, name := range entries(t, blobs) {
+	for _, name := range testenv.Entries(t, blobs) {
 		fi, err := os.Stat(filepath.Join(blobs, name))
 		if err != nil {
 			t.Fatal(err)
@@ -512,7 +498,7 @@ func (h *hostile) interrupts(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := h.run(t, work, delay, "build", p)
-		got := strings.Join(entries(t, filepath.Join(p, "dist")), " ")
+		got := strings.Join(testenv.Entries(t, filepath.Join(p, "dist")), " ")
 		switch {
 		case r.code == 0 && got == "bootstrap function.zip":
 		case r.code == 130 && got == "":
