@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/testenv"
@@ -222,12 +220,7 @@ func layerOf(t *testing.T, entries []tarEntry) v1.Layer {
 		}
 	}
 	tw.Flush() // no Close: a truncated entry stays truncated
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return testenv.Layer(t, buf.Bytes())
 }
 
 type tarEntry struct {
