@@ -6,11 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
 
@@ -100,28 +99,12 @@ func measure(t *testing.T, o Options, targets ...*Target) []Run {
 
 // ourChildren lists the processes whose parent is this test process,
 // zombies included: after a measurement there must be none.
-func ourChildren(t *testing.T) []string {
+func ourChildren(t *testing.T) []testenv.Process {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	me := os.Getpid()
-	var out []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(me) {
-			out = append(out, e.Name()+" "+s[strings.IndexByte(s, '('):i+1]+" "+f[0])
+	var out []testenv.Process
+	for _, p := range testenv.Processes(t) {
+		if p.PPID == os.Getpid() {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -134,12 +117,4 @@ func openFDs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(entries)
-}
-
-func alive(pid int) (bool, string) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false, ""
-	}
-	return true, string(b)
 }

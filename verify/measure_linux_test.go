@@ -5,12 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
 
@@ -298,24 +298,13 @@ func TestDaemonIsContained(t *testing.T) {
 	}
 }
 
-// processesNaming lists the live processes with s in their command line.
-func processesNaming(t *testing.T, s string) []string {
+// processesNaming lists the processes with s in their command line.
+func processesNaming(t *testing.T, s string) []testenv.Process {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), s) {
-			if ok, stat := alive(pid); ok {
-				out = append(out, stat)
-			}
+	var out []testenv.Process
+	for _, p := range testenv.Processes(t) {
+		if strings.Contains(p.Cmdline, s) {
+			out = append(out, p)
 		}
 	}
 	return out

@@ -59,11 +59,7 @@ func TestBuildZip(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("stderr not empty off a terminal: %q", errOut)
 	}
-	ents, _ := os.ReadDir(filepath.Join(dir, "dist"))
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
+	names := testenv.Entries(t, filepath.Join(dir, "dist"))
 	if strings.Join(names, " ") != "bootstrap function.zip" {
 		t.Errorf("dist holds %v, want bootstrap and function.zip only", names)
 	}

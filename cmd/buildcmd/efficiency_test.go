@@ -5,14 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/function/settings"
@@ -41,11 +39,7 @@ func wastefulBase(t *testing.T) string {
 		if err := tw.Close(); err != nil {
 			t.Fatal(err)
 		}
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b.Bytes())), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
+		return testenv.Layer(t, b.Bytes())
 	}
 	img := testenv.HostImage(t, v1.Config{}, layer(), layer())
 	dir := filepath.Join(t.TempDir(), "base")

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,7 +18,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/fnopt/fnopt/internal/oci/image"
 	"github.com/fnopt/fnopt/internal/testenv"
@@ -43,7 +42,7 @@ func TestHostile(t *testing.T) {
 		seed = n
 	}
 	t.Logf("random seed %d (FNOPT_HOSTILE_SEED=%d replays this run)", seed, seed)
-	h := &hostile{fnopt: buildFnopt(t), fakefn: buildFakefn(t), rnd: rand.New(rand.NewPCG(seed, seed))}
+	h := &hostile{fnopt: buildFnopt(t), fakefn: testenv.Fakefn(t), rnd: rand.New(rand.NewPCG(seed, seed))}
 	t.Run("functions", h.functions)
 	t.Run("images", h.images)
 	t.Run("projects", h.projects)
@@ -54,19 +53,6 @@ func TestHostile(t *testing.T) {
 type hostile struct {
 	fnopt, fakefn string
 	rnd           *rand.Rand
-}
-
-// buildFakefn builds verify's test function, whose behaviour is the name
-// of its folder (or FAKEFN_MODE in an image's environment), statically.
-func buildFakefn(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fakefn")
-	cmd := exec.Command("go", "build", "-o", bin, "../../verify/testdata/fakefn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building fakefn: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // result is one fnopt run.
@@ -113,10 +99,10 @@ func (h *hostile) run(t *testing.T, work string, interruptAfter time.Duration, a
 	if ctx.Err() != nil {
 		t.Fatalf("fnopt %s did not end within 90 s: %v\n%s", strings.Join(args, " "), err, r.errOut)
 	}
-	if left := processesIn(work); len(left) != 0 {
+	if left := processesIn(t, work); len(left) != 0 {
 		t.Errorf("fnopt %s left processes: %v", strings.Join(args, " "), left)
 	}
-	if left := entries(t, tmp); len(left) != 0 {
+	if left := testenv.Entries(t, tmp); len(left) != 0 {
 		t.Errorf("fnopt %s left in its temporary folder: %v", strings.Join(args, " "), left)
 	}
 	if err := os.RemoveAll(tmp); err != nil {
@@ -127,42 +113,15 @@ func (h *hostile) run(t *testing.T, work string, interruptAfter time.Duration, a
 
 // processesIn lists the live processes whose command line or working
 // directory names path.
-func processesIn(path string) []string {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return []string{err.Error()}
-	}
-	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		dir := filepath.Join("/proc", e.Name())
-		stat, _ := os.ReadFile(filepath.Join(dir, "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' {
-			continue // gone, or a zombie: not running
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
-		cwd, _ := os.Readlink(filepath.Join(dir, "cwd"))
-		if strings.Contains(string(cmdline), path) || strings.HasPrefix(cwd, path) {
-			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+func processesIn(t *testing.T, path string) []testenv.Process {
+	t.Helper()
+	var out []testenv.Process
+	for _, p := range testenv.Processes(t) {
+		if p.State != 'Z' && (strings.Contains(p.Cmdline, path) || strings.HasPrefix(p.Cwd, path)) {
+			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// entries lists a folder's entries; nothing when it is absent.
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 // tree lists every path below dir with its type and contents' length and
@@ -181,7 +140,9 @@ func tree(t *testing.T, dir string) string {
 			if err != nil {
 				return err
 			}
-			line += fmt.Sprintf(" %d %x", len(b), crc(b))
+			h := fnv.New64a()
+			h.Write(b)
+			line += fmt.Sprintf(" %d %x", len(b), h.Sum64())
 		}
 		lines = append(lines, line)
 		return nil
@@ -191,14 +152,6 @@ func tree(t *testing.T, dir string) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
-}
-
-func crc(b []byte) uint64 {
-	var h uint64 = 14695981039346656037
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
 }
 
 // bootstrap places fakefn as WORK/<mode>/bootstrap.
@@ -267,12 +220,7 @@ func layerOf(t *testing.T, entries []tarEntry) v1.Layer {
 		}
 	}
 	tw.Flush() // no Close: a truncated entry stays truncated
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return testenv.Layer(t, buf.Bytes())
 }
 
 type tarEntry struct {
@@ -359,7 +307,7 @@ func (h *hostile) images(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(got, tt.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s%s", r.code, tt.code, tt.want, r.out, r.errOut)
 			}
-			if left := entries(t, outside); len(left) != 0 {
+			if left := testenv.Entries(t, outside); len(left) != 0 {
 				t.Errorf("the image wrote outside its root: %v", left)
 			}
 			for _, p := range []string{"/etc/fakefn-escape", "/fakefn-escape", "/tmp/fakefn-escape"} {
@@ -379,7 +327,7 @@ func tamperLargestBlob(t *testing.T, layout string) {
 	blobs := filepath.Join(layout, "blobs", "sha256")
 	var biggest string
 	var size int64
-	for _, name := range entries(t, blobs) {
+	for _, name := range testenv.Entries(t, blobs) {
 		fi, err := os.Stat(filepath.Join(blobs, name))
 		if err != nil {
 			t.Fatal(err)
@@ -535,9 +483,7 @@ func (h *hostile) interrupts(t *testing.T) {
 	}
 
 	// Builds take seconds: a few, at any moment of the first four.
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go not found: the build interrupts compile")
-	}
+	// (buildFnopt has skipped the whole test already when go is missing.)
 	for i := 0; i < 3; i++ {
 		delay := time.Duration(1+h.rnd.IntN(4000)) * time.Millisecond
 		p := filepath.Join(work, fmt.Sprintf("build-%d", i))
@@ -545,7 +491,7 @@ func (h *hostile) interrupts(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := h.run(t, work, delay, "build", p)
-		got := strings.Join(entries(t, filepath.Join(p, "dist")), " ")
+		got := strings.Join(testenv.Entries(t, filepath.Join(p, "dist")), " ")
 		switch {
 		case r.code == 0 && got == "bootstrap function.zip":
 		case r.code == 130 && got == "":

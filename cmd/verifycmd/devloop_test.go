@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -342,23 +341,10 @@ func TestServeWatch(t *testing.T) {
 // (other tests on the machine may run functions of their own).
 func children(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	self := strconv.Itoa(os.Getpid())
 	var out []string
-	for _, e := range entries {
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so fields
-		// are counted after its closing parenthesis.
-		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
-		if f := strings.Fields(rest); len(f) > 1 && f[1] == self {
-			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			out = append(out, strings.ReplaceAll(string(cmdline), "\x00", " "))
+	for _, p := range testenv.Processes(t) {
+		if p.PPID == os.Getpid() {
+			out = append(out, p.Cmdline)
 		}
 	}
 	return out

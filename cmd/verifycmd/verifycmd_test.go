@@ -21,6 +21,7 @@ import (
 	"github.com/fnopt/fnopt/cmd/cmdutil"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/schematest"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify"
 	"github.com/fnopt/fnopt/verify/sandbox"
 )
@@ -319,21 +320,16 @@ func TestFailureExitStatus(t *testing.T) {
 	}
 }
 
-// running lists the pids whose command line contains s.
-func running(t *testing.T, s string) []string {
+// running lists the processes whose command line contains s.
+func running(t *testing.T, s string) []testenv.Process {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), s) {
-			pids = append(pids, e.Name())
+	var out []testenv.Process
+	for _, p := range testenv.Processes(t) {
+		if strings.Contains(p.Cmdline, s) {
+			out = append(out, p)
 		}
 	}
-	return pids
+	return out
 }
 
 // TestMemoryNotes: a memory limit asked for with --memory is reported,

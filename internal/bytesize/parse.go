@@ -30,7 +30,9 @@ func Parse(s string) (int64, error) {
 	}
 	mult, ok := units[unit]
 	v, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || v < 0 || math.IsInf(v*mult, 0) || v*mult > math.MaxInt64 {
+	// float64(math.MaxInt64) is 2^63, one past the largest int64 (and
+	// +Inf compares above it too).
+	if !ok || err != nil || v < 0 || v*mult >= math.MaxInt64 {
 		return 0, ErrSize
 	}
 	return int64(math.Round(v * mult)), nil

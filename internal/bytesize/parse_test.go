@@ -24,6 +24,8 @@ func TestParse(t *testing.T) {
 		{"-1", 0, false},
 		{"12 parsecs", 0, false},
 		{"1e30GB", 0, false},
+		{"9223372036854775808", 0, false}, // 2^63: one past int64
+		{"99999999999TB", 0, false},
 	}
 	for _, c := range cases {
 		got, err := Parse(c.in)

@@ -331,15 +331,7 @@ func TestProduceCompileFunc(t *testing.T) {
 // empty or absent.
 func names(t *testing.T, dir string) string {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var s []string
-	for _, e := range ents {
-		s = append(s, e.Name())
-	}
-	return strings.Join(s, " ")
+	return strings.Join(testenv.Entries(t, dir), " ")
 }
 
 func sha(b []byte) string {

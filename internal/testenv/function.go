@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -100,4 +101,21 @@ func WriteFile(t testing.TB, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Fakefn builds verify's test function (verify/testdata/fakefn), whose
+// behaviour is the name of its folder or FAKEFN_MODE, and returns the
+// program's path. It is linked statically, so that it runs in an image
+// with nothing else in it too.
+func Fakefn(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not found: the test builds a function")
+	}
+	bin := filepath.Join(t.TempDir(), "fakefn")
+	cmd := Command("", []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "github.com/fnopt/fnopt/verify/testdata/fakefn")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building fakefn: %v\n%s", err, out)
+	}
+	return bin
 }

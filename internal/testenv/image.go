@@ -1,12 +1,15 @@
 package testenv
 
 import (
+	"bytes"
+	"io"
 	"runtime"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -38,4 +41,15 @@ func ImageFor(t testing.TB, arch string, cfg v1.Config, layers ...v1.Layer) v1.I
 		t.Fatal(err)
 	}
 	return img
+}
+
+// Layer is a layer of a tar stream held in memory (uncompressed, or
+// compressed as opts say), read afresh each time it is opened.
+func Layer(t testing.TB, data []byte, opts ...tarball.LayerOption) v1.Layer {
+	t.Helper()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -68,3 +68,17 @@ func LookPath(t testing.TB, prog, pkg string) string {
 	}
 	return p
 }
+
+// Entries lists the names in a folder, sorted; none when it is absent.
+func Entries(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}

@@ -214,12 +214,7 @@ func (l layerFiles) tarBytes(t testing.TB, extra ...*tar.Header) []byte {
 
 func layerOf(t testing.TB, data []byte) v1.Layer {
 	t.Helper()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
-		tarball.WithMediaType(types.OCILayer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return testenv.Layer(t, data, tarball.WithMediaType(types.OCILayer))
 }
 
 // imageOf stacks layers and sets a Lambda-like configuration.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/verify"
 )
 
@@ -18,15 +18,7 @@ import (
 // root's name picks its behaviour ("echo", "crash", "sleep40").
 func fakeBootstraps(t *testing.T) func(mode string) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go not installed")
-	}
-	bin := filepath.Join(t.TempDir(), "fakefn")
-	cmd := exec.Command("go", "build", "-o", bin, "../testdata/fakefn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building fakefn: %v\n%s", err, out)
-	}
+	bin := testenv.Fakefn(t)
 	return func(mode string) string {
 		dir := filepath.Join(t.TempDir(), mode)
 		if err := os.Mkdir(dir, 0o755); err != nil {

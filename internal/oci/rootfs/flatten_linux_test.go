@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sys/unix"
+
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // sandboxDirs returns a root to extract into and, beside it, an "outside"
@@ -238,7 +240,7 @@ func TestFlattenOwners(t *testing.T) {
 		tw.WriteHeader(h)
 	}
 	tw.Close()
-	img, err := mutate.AppendLayers(empty.Image, layerOf(t, buf.Bytes()))
+	img, err := mutate.AppendLayers(empty.Image, testenv.Layer(t, buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,11 +269,11 @@ func TestFlattenErrors(t *testing.T) {
 		want   string
 		limit  bool
 	}{
-		{"total bytes", []v1.Layer{layerOf(t, tarBytes(t, []ent{file("a", big), file("b", big)}))}, Limits{MaxBytes: 100 << 10}, "MaxBytes", true},
-		{"bytes over layers", []v1.Layer{layerOf(t, good), layerOf(t, good)}, Limits{MaxBytes: 100 << 10}, "MaxBytes", true},
-		{"file count", []v1.Layer{layerOf(t, tarBytes(t, many))}, Limits{MaxFiles: 10}, "MaxFiles", true},
-		{"per-file size claimed by the header", []v1.Layer{layerOf(t, tarBytes(t, []ent{{name: "bomb", typ: tar.TypeReg, size: 1 << 40}}))}, Limits{MaxFileBytes: 1 << 20}, "MaxFileBytes", true},
-		{"truncated tar", []v1.Layer{layerOf(t, good[:len(good)/2])}, Limits{}, "corrupt or truncated", false},
+		{"total bytes", []v1.Layer{testenv.Layer(t, tarBytes(t, []ent{file("a", big), file("b", big)}))}, Limits{MaxBytes: 100 << 10}, "MaxBytes", true},
+		{"bytes over layers", []v1.Layer{testenv.Layer(t, good), testenv.Layer(t, good)}, Limits{MaxBytes: 100 << 10}, "MaxBytes", true},
+		{"file count", []v1.Layer{testenv.Layer(t, tarBytes(t, many))}, Limits{MaxFiles: 10}, "MaxFiles", true},
+		{"per-file size claimed by the header", []v1.Layer{testenv.Layer(t, tarBytes(t, []ent{{name: "bomb", typ: tar.TypeReg, size: 1 << 40}}))}, Limits{MaxFileBytes: 1 << 20}, "MaxFileBytes", true},
+		{"truncated tar", []v1.Layer{testenv.Layer(t, good[:len(good)/2])}, Limits{}, "corrupt or truncated", false},
 		{"corrupt compressed stream", []v1.Layer{brokenLayer{}}, Limits{}, "corrupt or truncated", false},
 	}
 	for _, tc := range tests {
@@ -501,7 +503,7 @@ func FuzzFlatten(f *testing.F) {
 				tw.Write([]byte(e.body))
 			}
 			tw.Close()
-			ls = append(ls, layerOf(t, buf.Bytes()))
+			ls = append(ls, testenv.Layer(t, buf.Bytes()))
 		}
 		img, err := mutate.AppendLayers(empty.Image, ls...)
 		if err != nil {

@@ -3,14 +3,14 @@ package rootfs
 import (
 	"archive/tar"
 	"bytes"
-	"io"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // ent is one hand-written tar entry.
@@ -58,20 +58,11 @@ func tarBytes(t testing.TB, ents []ent) []byte {
 	return buf.Bytes()
 }
 
-func layerOf(t testing.TB, b []byte) v1.Layer {
-	t.Helper()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	if err != nil {
-		t.Fatalf("making layer: %v", err)
-	}
-	return l
-}
-
 func imageOf(t testing.TB, layers ...[]ent) v1.Image {
 	t.Helper()
 	var ls []v1.Layer
 	for _, ents := range layers {
-		ls = append(ls, layerOf(t, tarBytes(t, ents)))
+		ls = append(ls, testenv.Layer(t, tarBytes(t, ents)))
 	}
 	img, err := mutate.AppendLayers(empty.Image, ls...)
 	if err != nil {

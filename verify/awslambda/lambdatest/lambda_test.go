@@ -7,8 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // echoZip is a deployment zip of verify's fakefn, which answers with the
@@ -25,13 +25,7 @@ func echoZip(t *testing.T) []byte {
 	if testing.Short() {
 		t.Skip("builds a function")
 	}
-	boot := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-o", boot, "../../testdata/fakefn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building fakefn: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(boot)
+	data, err := os.ReadFile(testenv.Fakefn(t))
 	if err != nil {
 		t.Fatal(err)
 	}
