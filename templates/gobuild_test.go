@@ -22,6 +22,7 @@ import (
 	"github.com/fnopt/fnopt/internal/function/config"
 	"github.com/fnopt/fnopt/internal/function/settings"
 	"github.com/fnopt/fnopt/internal/procgroup"
+	"github.com/fnopt/fnopt/internal/testenv"
 	"github.com/fnopt/fnopt/templates"
 	"github.com/fnopt/fnopt/verify/runtimeapi"
 )
@@ -160,10 +161,8 @@ func checkBootstrap(t *testing.T, path string, arch settings.Arch) {
 	if f.Machine != arch.ELFMachine() {
 		t.Errorf("%s is for %v, want %v", path, f.Machine, arch.ELFMachine())
 	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Errorf("%s is dynamically linked", path)
-		}
+	if testenv.HasInterp(f) {
+		t.Errorf("%s is dynamically linked", path)
 	}
 	if f.Section(".symtab") != nil {
 		t.Errorf("%s has a symbol table: not stripped", path)

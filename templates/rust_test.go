@@ -458,10 +458,8 @@ func checkStatic(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Errorf("%s has a program interpreter: linked dynamically", path)
-		}
+	if testenv.HasInterp(f) {
+		t.Errorf("%s has a program interpreter: linked dynamically", path)
 	}
 	if f.Machine != elf.EM_X86_64 {
 		t.Errorf("%s is for %v", path, f.Machine)

@@ -103,12 +103,7 @@ dist/ is changed then).`,
 			if f.Changed("max-user-wasted-percent") {
 				opts.MaxUserWastedPercent = &maxUser
 			}
-			err := run(ctx, opts)
-			var exit *cmdutil.ExitError
-			if errors.As(err, &exit) {
-				return err // a failed threshold: exit 1, the report said why
-			}
-			return cmdutil.UsageError(err)
+			return run(ctx, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -131,23 +126,25 @@ dist/ is changed then).`,
 	return cmd
 }
 
-// Run builds the project described by opts and prints the report.
+// Run builds the project described by opts and prints the report. A
+// failed efficiency threshold is exit status 1 (the report says which);
+// every other error is bad input or a build that failed: exit status 2.
 func Run(ctx context.Context, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	do, err := opts.distOptions()
 	if err != nil {
-		return err
+		return cmdutil.UsageError(err)
 	}
 	res, err := dist.Produce(ctx, opts.Dir, do)
 	if err != nil {
-		return withFlags(err)
+		return cmdutil.UsageError(withFlags(err))
 	}
 	report := newReport(res)
 	if opts.JSON {
 		if err := writeJSON(opts.IO.Out, report); err != nil {
-			return err
+			return cmdutil.UsageError(err)
 		}
 	} else {
 		writeText(opts.IO.Out, report)

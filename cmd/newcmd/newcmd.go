@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -96,7 +97,7 @@ files, and an interrupted run leaves nothing behind.`,
 	f.StringVar(&p.Module, "module", "", "Go module path (default: the name)")
 	f.BoolVarP(&opts.Yes, "yes", "y", false, "ask nothing: use defaults for what flags leave open")
 	// The shell completes the choices from the lists they are parsed by.
-	for _, name := range append(templates.OptionNames, "link") {
+	for _, name := range choiceFlags() {
 		cmdutil.CompleteChoices(cmd, name, templates.Choices[name])
 	}
 	cmdutil.CompleteNothing(cmd, "name")
@@ -131,16 +132,11 @@ func Run(ctx context.Context, opts *Options) error {
 func resolve(opts *Options) (templates.Options, string, error) {
 	o := opts.Project
 	// Given values are checked first, so a typo fails before any question.
-	for _, name := range templates.OptionNames {
+	for _, name := range choiceFlags() {
 		if opts.Given[name] {
 			if err := o.Set(name, o.Get(name)); err != nil {
 				return o, "", optionError(err)
 			}
-		}
-	}
-	if opts.Given["link"] {
-		if err := o.Set("link", o.Get("link")); err != nil {
-			return o, "", optionError(err)
 		}
 	}
 	if opts.Given["module"] {
@@ -193,6 +189,10 @@ func resolve(opts *Options) (templates.Options, string, error) {
 	}
 	return o, path, nil
 }
+
+// choiceFlags are the flags with a fixed set of choices: the options
+// asked in order, and a Rust function's link, asked after them.
+func choiceFlags() []string { return append(slices.Clone(templates.OptionNames), "link") }
 
 // optionValue is a flag that sets one of templates.Options's choices
 // through its parser.

@@ -60,7 +60,7 @@ func TestProduceRust(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if hasInterp(f) {
+	if testenv.HasInterp(f) {
 		t.Error("the bootstrap of a scratch image asks for a dynamic loader")
 	}
 
@@ -86,19 +86,9 @@ func TestProduceRust(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hasInterp(f) || !strings.Contains(res.Command, "crt-static") {
+		if testenv.HasInterp(f) || !strings.Contains(res.Command, "crt-static") {
 			t.Errorf("%s: the zip's bootstrap is not static (%s)", name, res.Command)
 		}
 		f.Close()
 	}
-}
-
-// hasInterp says whether f asks for a dynamic loader.
-func hasInterp(f *elf.File) bool {
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return true
-		}
-	}
-	return false
 }

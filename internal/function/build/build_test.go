@@ -49,7 +49,7 @@ func TestFindGoMain(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, c.files)
+			testenv.WriteFiles(t, dir, c.files)
 			if strings.HasPrefix(c.build.Main, "../") {
 				dir = filepath.Join(dir, "fn")
 			}
@@ -79,7 +79,7 @@ func TestBuildGo(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"go.mod": goMod, c.layout: goFunction})
+			testenv.WriteFiles(t, dir, map[string]string{"go.mod": goMod, c.layout: goFunction})
 			var log bytes.Buffer
 			res, err := Build(context.Background(), dir, goConfig(c.arch), Options{Log: &log})
 			if err != nil {
@@ -117,7 +117,7 @@ func TestBuildGo(t *testing.T) {
 			// The same source in another folder gives the same bytes.
 			first, _ := os.ReadFile(res.Bootstrap)
 			dir2 := t.TempDir()
-			writeFiles(t, dir2, map[string]string{"go.mod": goMod, c.layout: goFunction})
+			testenv.WriteFiles(t, dir2, map[string]string{"go.mod": goMod, c.layout: goFunction})
 			res2, err := Build(context.Background(), dir2, goConfig(c.arch), Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -143,10 +143,10 @@ func TestBuildGoFailures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, c.files)
+			testenv.WriteFiles(t, dir, c.files)
 			// A previous good build's bootstrap must survive a failed one.
 			dist := filepath.Join(dir, "dist")
-			writeFiles(t, dist, map[string]string{"bootstrap": "old"})
+			testenv.WriteFiles(t, dist, map[string]string{"bootstrap": "old"})
 			var log bytes.Buffer
 			_, err := Build(context.Background(), dir, goConfig(settings.X86_64), Options{Log: &log})
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -193,7 +193,7 @@ func TestRustMissingTargetReportedFirst(t *testing.T) {
 		arch = settings.X86_64
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, rustFiles)
+	testenv.WriteFiles(t, dir, rustFiles)
 	env := testenv.CargoEnv(t)
 	if _, err := CheckRustToolchain(context.Background(), dir, arch, env); err == nil {
 		t.Skipf("the %s toolchain and linker are installed here: nothing is missing", arch.RustTarget())
@@ -231,7 +231,7 @@ func TestBuildRustOffline(t *testing.T) {
 		t.Skip("the Rust fixture is built natively for x86_64")
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, rustFiles)
+	testenv.WriteFiles(t, dir, rustFiles)
 	cfg := &config.Config{Name: "rusty", Language: "rust", Arch: "x86_64", Package: "zip"}
 	var log bytes.Buffer
 	res, err := Build(context.Background(), dir, cfg, Options{Env: testenv.CargoEnv(t), Log: &log})
@@ -267,10 +267,7 @@ func TestBuildRustOffline(t *testing.T) {
 	// The settings decide static or dynamic C runtime; the binary must
 	// follow them (crt-static: no program interpreter).
 	static := strings.Contains(flags, "crt-static")
-	interp := false
-	for _, p := range f.Progs {
-		interp = interp || p.Type == elf.PT_INTERP
-	}
+	interp := testenv.HasInterp(f)
 	if interp == static {
 		t.Errorf("binary has PT_INTERP %v with RUSTFLAGS %q", interp, flags)
 	}
@@ -295,7 +292,7 @@ func TestBuildRustBinAndUserProfile(t *testing.T) {
 		t.Skip("the Rust fixture is built natively for x86_64")
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"Cargo.toml": "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n" +
 			"[[bin]]\nname = \"orders\"\npath = \"src/orders.rs\"\n\n[[bin]]\nname = \"payments\"\npath = \"src/payments.rs\"\n\n" +
 			"[profile.release]\nopt-level = 2\nstrip = false\n",
@@ -364,7 +361,7 @@ func TestPickBinary(t *testing.T) {
 
 func TestBuildCancelled(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
+	testenv.WriteFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Build(ctx, dir, goConfig(settings.ARM64), Options{})

@@ -21,9 +21,6 @@ import (
 // values fnopt keeps rather than overrides, because `cargo --config` would
 // take precedence over both.
 type UserProfile struct {
-	// Manifest is the Cargo.toml that holds the profile Cargo applies:
-	// the workspace root's, since Cargo ignores a member's profiles.
-	Manifest string
 	// Values are the keys it sets, as TOML literals (opt-level = 2 is
 	// "2", "s" is `"s"`).
 	Values map[string]string
@@ -42,7 +39,7 @@ func ReadUserProfile(dir string) (UserProfile, error) {
 	if err != nil || manifest == "" {
 		return UserProfile{}, err
 	}
-	up := UserProfile{Manifest: manifest, Values: map[string]string{}}
+	up := UserProfile{Values: map[string]string{}}
 	configs, err := cargoConfigs(dir)
 	if err != nil {
 		return UserProfile{}, err
@@ -107,7 +104,8 @@ func cargoConfigs(dir string) ([]string, error) {
 	return found, nil
 }
 
-// rootManifest finds the manifest whose profiles Cargo uses for dir.
+// rootManifest finds the manifest whose profiles Cargo uses for dir: the
+// workspace root's, since Cargo ignores a member's profiles.
 func rootManifest(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {

@@ -1,22 +1,9 @@
 package build
 
-import (
-	"path/filepath"
-	"testing"
-
-	"github.com/fnopt/fnopt/internal/testenv"
-)
+import "github.com/fnopt/fnopt/internal/testenv"
 
 // goFunction is a complete Lambda function with no dependencies.
 var goFunction = testenv.EchoFunction()
-
-// writeFiles writes files (slash paths relative to dir) into dir.
-func writeFiles(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for name, data := range files {
-		testenv.WriteFile(t, filepath.Join(dir, filepath.FromSlash(name)), data)
-	}
-}
 
 const goMod = "module example.com/fn\n\ngo 1.22\n"
 

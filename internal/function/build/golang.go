@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,10 +167,10 @@ func FindGoMain(dir string, arch settings.Arch, cfg *config.Config) (string, err
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("looking for the main package: %w", err)
 	}
-	var mains []string
+	var mains []string // as go build takes them: ./cmd/NAME
 	for _, e := range ents {
 		if e.IsDir() && isMain(filepath.Join(dir, "cmd", e.Name())) {
-			mains = append(mains, e.Name())
+			mains = append(mains, "./cmd/"+e.Name())
 		}
 	}
 	if notFile != nil {
@@ -180,18 +181,12 @@ func FindGoMain(dir string, arch settings.Arch, cfg *config.Config) (string, err
 	case 0:
 		return "", fmt.Errorf("%s: %w in the project's root or under cmd/: put the function's func main there, or name its folder in %s as build.main", dir, errNoMain, config.FileName)
 	case 1:
-		return "./cmd/" + mains[0], nil
+		return mains[0], nil
 	}
 	for _, want := range []string{cfg.Name, settings.Handler} {
-		for _, m := range mains {
-			if m == want {
-				return "./cmd/" + m, nil
-			}
+		if slices.Contains(mains, "./cmd/"+want) {
+			return "./cmd/" + want, nil
 		}
 	}
-	choices := make([]string, len(mains))
-	for i, m := range mains {
-		choices[i] = "./cmd/" + m
-	}
-	return "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Choices: choices}
+	return "", &ProgramError{Dir: dir, Key: cfg.ProgramKey(), Choices: mains}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 // An interrupted build leaves nothing in the temporary folder: the go
@@ -28,7 +29,7 @@ func TestInterruptedBuildLeavesNoTemporaryFiles(t *testing.T) {
 		t.Skip("compiles part of the standard library")
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
+	testenv.WriteFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
 	for run := range 3 {
 		tmp := t.TempDir()
 		opts := Options{OutDir: t.TempDir(), Env: []string{"TMPDIR=" + tmp, "GOCACHE=" + t.TempDir()}}

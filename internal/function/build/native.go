@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -109,24 +108,7 @@ func compileRustNative(ctx context.Context, dir string, cfg *config.Config, opts
 		return "", "", err
 	}
 	profile, _ := tunedProfileArgs(user)
-	rb := RustBuild{Args: append([]string{"build", "--release"}, profile...)}
-	if cfg.Build.Bin != "" {
-		rb.Args = append(rb.Args, "--bin", cfg.Build.Bin)
-	}
-	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")
-	cmd := exec.CommandContext(ctx, "cargo", args...)
-	cmd.Dir = dir
-	cmd.Env = environ(opts)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := run(ctx, cmd, "cargo build", opts.Log, opts.Verbose); err != nil {
-		return "", "", err
-	}
-	bins, err := cargoBinaries(&stdout)
-	if err != nil {
-		return "", "", err
-	}
-	name, exe, err := pickBinary(dir, bins, cfg)
+	rb, name, exe, err := cargoBuild(ctx, dir, cfg, opts, RustBuild{Args: append([]string{"build", "--release"}, profile...)})
 	if err != nil {
 		return "", "", err
 	}

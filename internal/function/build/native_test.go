@@ -53,7 +53,7 @@ func TestBuildNativeGo(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.goos+"/"+c.goarch, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
+			testenv.WriteFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
 			out := t.TempDir()
 			res, err := buildNative(context.Background(), dir, goConfig(settings.ARM64), Options{OutDir: out}, c.goos, c.goarch)
 			if err != nil {
@@ -82,7 +82,7 @@ func TestBuildNativeGo(t *testing.T) {
 // with the tuned profile, and runs it.
 func TestBuildNativeRust(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, rustFiles)
+	testenv.WriteFiles(t, dir, rustFiles)
 	cfg := &config.Config{Name: "rusty", Language: config.Rust, Arch: settings.ARM64, Package: config.Zip}
 	var log bytes.Buffer
 	res, err := BuildNative(context.Background(), dir, cfg, Options{OutDir: t.TempDir(), Env: testenv.CargoEnv(t), Log: &log})

@@ -20,7 +20,7 @@ import (
 // mode emulation (on an arm64 host it runs natively).
 func TestArm64BootstrapAnswersUnderQemu(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
+	testenv.WriteFiles(t, dir, map[string]string{"go.mod": goMod, "main.go": goFunction})
 	var log bytes.Buffer
 	res, err := Build(context.Background(), dir, goConfig(settings.ARM64), Options{Log: &log})
 	if err != nil {

@@ -168,28 +168,7 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 	if err != nil {
 		return nil, err
 	}
-	rb := Rust(arch, linker, opts.Static, user)
-	if cfg.Build.Bin != "" {
-		// Only the function's binary: the others may not even build for
-		// this target.
-		rb.Args = append(rb.Args, "--bin", cfg.Build.Bin)
-	}
-	// Cargo reports what it built as JSON on standard output; diagnostics
-	// stay human-readable on standard error.
-	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")
-	cmd := exec.CommandContext(ctx, "cargo", args...)
-	cmd.Dir = dir
-	cmd.Env = environ(opts, rb.Env...)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := run(ctx, cmd, "cargo build", opts.Log, opts.Verbose); err != nil {
-		return nil, err
-	}
-	bins, err := cargoBinaries(&stdout)
-	if err != nil {
-		return nil, err
-	}
-	name, exe, err := pickBinary(dir, bins, cfg)
+	rb, name, exe, err := cargoBuild(ctx, dir, cfg, opts, Rust(arch, linker, opts.Static, user))
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +186,34 @@ func buildRust(ctx context.Context, dir string, cfg *config.Config, arch setting
 		return nil, err
 	}
 	return &Result{Bootstrap: out, Arch: arch, BinaryBytes: size, Command: rb.Command(), Package: name, KeptProfile: rb.Kept}, nil
+}
+
+// cargoBuild runs rb in dir, for fnopt.yaml's build.bin alone when it
+// names one, and returns the build as run, with the function's binary
+// target: its name and the executable cargo wrote.
+func cargoBuild(ctx context.Context, dir string, cfg *config.Config, opts Options, rb RustBuild) (RustBuild, string, string, error) {
+	if cfg.Build.Bin != "" {
+		// Only the function's binary: the others may not even build for
+		// this target.
+		rb.Args = append(rb.Args, "--bin", cfg.Build.Bin)
+	}
+	// Cargo reports what it built as JSON on standard output; diagnostics
+	// stay human-readable on standard error.
+	args := append(append([]string(nil), rb.Args...), "--message-format=json-render-diagnostics")
+	cmd := exec.CommandContext(ctx, "cargo", args...)
+	cmd.Dir = dir
+	cmd.Env = environ(opts, rb.Env...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := run(ctx, cmd, "cargo build", opts.Log, opts.Verbose); err != nil {
+		return rb, "", "", err
+	}
+	bins, err := cargoBinaries(&stdout)
+	if err != nil {
+		return rb, "", "", err
+	}
+	name, exe, err := pickBinary(dir, bins, cfg)
+	return rb, name, exe, err
 }
 
 // cargoBinaries reads cargo's JSON messages and returns the executables

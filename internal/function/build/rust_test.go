@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fnopt/fnopt/internal/function/settings"
+	"github.com/fnopt/fnopt/internal/testenv"
 )
 
 func TestRustInvocation(t *testing.T) {
@@ -139,7 +140,7 @@ func TestUserProfileKept(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
-			writeFiles(t, root, c.files)
+			testenv.WriteFiles(t, root, c.files)
 			up, err := ReadUserProfile(filepath.Join(root, c.dir))
 			if err != nil {
 				t.Fatal(err)
@@ -159,14 +160,14 @@ func TestUserProfileKept(t *testing.T) {
 	}
 	t.Run("broken .cargo/config.toml", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{"Cargo.toml": "[package]\nname = \"a\"\n", ".cargo/config.toml": "[profile.release\n"})
+		testenv.WriteFiles(t, dir, map[string]string{"Cargo.toml": "[package]\nname = \"a\"\n", ".cargo/config.toml": "[profile.release\n"})
 		if _, err := ReadUserProfile(dir); err == nil || !strings.Contains(err.Error(), "config.toml is not valid TOML") {
 			t.Errorf("err = %v, want one saying .cargo/config.toml is not valid TOML", err)
 		}
 	})
 	t.Run("broken Cargo.toml", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{"Cargo.toml": "[profile.release\n"})
+		testenv.WriteFiles(t, dir, map[string]string{"Cargo.toml": "[profile.release\n"})
 		if _, err := ReadUserProfile(dir); err == nil || !strings.Contains(err.Error(), "is not valid TOML") {
 			t.Errorf("err = %v, want one saying the manifest is not valid TOML", err)
 		}

@@ -170,7 +170,7 @@ func LogicalID(name string) string {
 	up := true
 	for _, r := range name {
 		switch {
-		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || unicode.IsDigit(r) && r < 0x80:
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
 			if up {
 				r = unicode.ToUpper(r)
 			}
