@@ -102,10 +102,7 @@ func TestImageDynamicBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	interp := false
-	for _, p := range f.Progs {
-		interp = interp || p.Type == elf.PT_INTERP
-	}
+	interp := testenv.HasInterp(f)
 	f.Close()
 	if !interp {
 		t.Fatal("the bootstrap is not dynamically linked")

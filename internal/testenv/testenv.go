@@ -22,7 +22,7 @@ func CargoEnv(t testing.TB) []string {
 	if _, err := exec.LookPath("cargo"); err != nil {
 		t.Fatalf("cargo not found: install Rust with rustup (make setup does not install toolchains)")
 	}
-	if _, err := os.Stat(filepath.Join(DebianCrates)); err != nil {
+	if _, err := os.Stat(DebianCrates); err != nil {
 		t.Fatalf("%s missing: run `make setup` (installs librust-serde-json-dev and friends)", DebianCrates)
 	}
 	home := t.TempDir()

@@ -563,12 +563,7 @@ func TestProofBuildsTheLinkage(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer f.Close()
-				for _, p := range f.Progs {
-					if p.Type == elf.PT_INTERP {
-						return true
-					}
-				}
-				return false
+				return testenv.HasInterp(f)
 			}
 			if interp(dir) {
 				t.Fatal("the bootstrap built before the plan is dynamic: the build's flags were not repeated")
