@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -492,6 +493,31 @@ func TestUnsupportedMachine(t *testing.T) {
 				t.Errorf("%v (rootless %v): %v", errno, rootless, err)
 			}
 		}
+	}
+}
+
+// An execve made by a thread other than the leader (the exec stage is a
+// Go program, whose goroutine may run on any thread) ends under the
+// leader's pid: strace writes `<pid changed to N ...>` and resumes it as N.
+// The exec must still be in the trace; it was lost now and then before.
+func TestParseTraceExecFromThread(t *testing.T) {
+	lines := []string{
+		`7 faccessat2(AT_FDCWD, "\x2f\x2e\x66\x6e\x6f\x70\x74\x2d\x73\x61\x6e\x64\x62\x6f\x78\x2d\x65\x78\x65\x63", F_OK, 0) = -1 ENOENT (No such file or directory)`,
+		`7 execve("\x2f\x62\x69\x6e", ["\x62"], 0x32b9 /* 0 vars */ <pid changed to 5 ...>`,
+		`5 +++ superseded by execve in pid 7 +++`,
+		`5 <... execve resumed>)             = 0`,
+	}
+	file := filepath.Join(t.TempDir(), "trace")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseTraceFile(file, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FileAccess{{PID: 5, Syscall: "execve", Path: "/bin", Resolved: "/bin"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parsed %+v, want %+v", got, want)
 	}
 }
 

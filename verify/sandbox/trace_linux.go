@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -132,6 +133,12 @@ func parseTraceFile(file, workDir string) ([]FileAccess, error) {
 			pending[pid] = head
 			continue
 		}
+		// An execve by a thread other than the leader: strace ends it
+		// under the leader's pid, which the thread takes over.
+		if head, leader, ok := pidChanged(rest); ok {
+			pending[leader] = head
+			continue
+		}
 		if strings.HasPrefix(rest, "<... ") {
 			i := strings.Index(rest, " resumed>")
 			if i < 0 {
@@ -164,6 +171,20 @@ func parseTraceFile(file, workDir string) ([]FileAccess, error) {
 	return out, nil
 }
 
+// pidChanged reads strace's `execve(...) <pid changed to N ...>`, the
+// start of an execve whose end strace logs under pid N.
+func pidChanged(rest string) (head string, pid int, ok bool) {
+	i := strings.LastIndex(rest, " <pid changed to ")
+	if i < 0 || !strings.HasSuffix(rest, " ...>") {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(rest[i+len(" <pid changed to "):], " ...>"))
+	if err != nil {
+		return "", 0, false
+	}
+	return rest[:i], n, true
+}
+
 func splitPID(line string) (int, string, bool) {
 	sp := strings.IndexByte(line, ' ')
 	if sp < 0 {
@@ -177,13 +198,16 @@ func splitPID(line string) (int, string, bool) {
 }
 
 // parseCall reads `name(args...) = result [ERRNO (text)]` with strings
-// in -xx form ("\x2f\x65...").
+// in -xx form ("\x2f\x65..."). strace pads a short line with blanks
+// before " = " to line the results up (a resumed call's tail, such as
+// `<... openat resumed>)             = 3`, always is short).
 func parseCall(pid int, s string) (FileAccess, bool) {
 	open := strings.IndexByte(s, '(')
-	eq := strings.LastIndex(s, ") = ")
-	if open <= 0 || eq < open {
+	m := resultRE.FindAllStringIndex(s, -1)
+	if open <= 0 || len(m) == 0 || m[len(m)-1][0] < open {
 		return FileAccess{}, false
 	}
+	eq, resStart := m[len(m)-1][0], m[len(m)-1][1]
 	a := FileAccess{PID: pid, Syscall: s[:open]}
 	if q := strings.IndexByte(s[open:eq], '"'); q >= 0 {
 		start := open + q + 1
@@ -193,7 +217,7 @@ func parseCall(pid int, s string) (FileAccess, bool) {
 		}
 		a.Path = decodeHex(s[start : start+end])
 	}
-	res := strings.Fields(s[eq+len(") = "):])
+	res := strings.Fields(s[resStart:])
 	if len(res) == 0 {
 		return FileAccess{}, false
 	}
@@ -203,6 +227,9 @@ func parseCall(pid int, s string) (FileAccess, bool) {
 	}
 	return a, true
 }
+
+// resultRE is the end of a call's arguments and the start of its result.
+var resultRE = regexp.MustCompile(`\) += `)
 
 // decodeHex decodes strace's -xx strings; anything else is kept as is.
 func decodeHex(s string) string {
