@@ -175,7 +175,9 @@ func (s *Session) Stop() error {
 	case <-time.After(10 * time.Second):
 		errs = append(errs, errors.New("the function did not exit 10 s after SIGKILL"))
 	}
-	if err := s.hs.Close(); err != nil {
+	// A process may own its listener and close it as it ends (an image's
+	// sandbox does): already closed is not an error here.
+	if err := s.hs.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		errs = append(errs, fmt.Errorf("closing the emulator: %w", err))
 	}
 	if r, ok := s.proc.(releaser); ok {
